@@ -1,0 +1,66 @@
+/**
+ * Environment settings shared by every app, read and validated once at start-up so a bad value
+ * stops the process with a clear message instead of failing later.
+ */
+export interface PlatformEnv {
+  databaseUrl: string;
+  natsUrl: string;
+  secretsKey: Buffer;
+  configPort: number;
+  approvalPort: number;
+  /** Namespace prefix for NATS streams, consumers and buckets; empty in production. */
+  natsPrefix: string;
+  deliveryNodes: number;
+  nodeId: string | undefined;
+  port: number | undefined;
+  allowPrivateNetworks: boolean;
+  caFile: string | undefined;
+  partitions: number;
+  streamReplicas: number;
+  logLevel: string;
+}
+
+export class EnvError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new EnvError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new EnvError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** A fixed development key: used only when SECRETS_KEY is unset outside production. */
+const DEV_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
+  const keyB64 = env.SECRETS_KEY ?? (env.NODE_ENV === 'production' ? undefined : DEV_SECRETS_KEY);
+  if (!keyB64) throw new EnvError('SECRETS_KEY is required (base64 of 32 bytes)');
+  const secretsKey = Buffer.from(keyB64, 'base64');
+  if (secretsKey.length !== 32) throw new EnvError('SECRETS_KEY must be base64 of exactly 32 bytes');
+  const databaseUrl = env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/webhooks';
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new EnvError('DATABASE_URL must be a postgres:// URL');
+  return {
+    databaseUrl,
+    natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
+    secretsKey,
+    configPort: int(env, 'CONFIG_PORT', 3000, 0, 65535),
+    approvalPort: int(env, 'APPROVAL_PORT', 3001, 0, 65535),
+    natsPrefix: env.NATS_PREFIX ?? '',
+    deliveryNodes: int(env, 'DELIVERY_NODES', 2, 0, 64),
+    nodeId: env.NODE_ID || undefined,
+    port: env.PORT ? int(env, 'PORT', 0, 0, 65535) : undefined,
+    allowPrivateNetworks: bool(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS'),
+    caFile: env.DELIVERY_CA_FILE || undefined,
+    partitions: int(env, 'DELIVERY_PARTITIONS', 64, 1, 1024),
+    streamReplicas: int(env, 'NATS_REPLICAS', 1, 1, 5),
+    logLevel: env.LOG_LEVEL || 'log',
+  };
+}

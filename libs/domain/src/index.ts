@@ -1,0 +1,4 @@
+export * from './event-catalogue';
+export * from './errors';
+export * from './webhook';
+export * from './roles';
