@@ -2,7 +2,7 @@
 const moduleNameMapper = {
   '^@app/(domain|config|persistence|messaging|crypto|auth|http-common|hashing|delivery|testing)$': '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] };
 const common = { moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, testEnvironment: 'node', rootDir: __dirname };
 module.exports = {
   projects: [

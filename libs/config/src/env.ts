@@ -8,8 +8,6 @@ export interface PlatformEnv {
   secretsKey: Buffer;
   configPort: number;
   approvalPort: number;
-  /** Namespace prefix for NATS streams, consumers and buckets; empty in production. */
-  natsPrefix: string;
   deliveryNodes: number;
   nodeId: string | undefined;
   port: number | undefined;
@@ -53,7 +51,6 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
     secretsKey,
     configPort: int(env, 'CONFIG_PORT', 3000, 0, 65535),
     approvalPort: int(env, 'APPROVAL_PORT', 3001, 0, 65535),
-    natsPrefix: env.NATS_PREFIX ?? '',
     deliveryNodes: int(env, 'DELIVERY_NODES', 2, 0, 64),
     nodeId: env.NODE_ID || undefined,
     port: env.PORT ? int(env, 'PORT', 0, 0, 65535) : undefined,

@@ -1,0 +1,97 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { KV, NatsConnection } from 'nats';
+import { InjectNats, openWebhooksKv } from '@app/messaging';
+import { loadEnv } from '@app/config';
+
+/** One relay at a time across all config-service instances, so per-key order is kept. */
+const RELAY_LOCK = 727_001;
+const BATCH = 200;
+const POLL_MS = 1000;
+
+interface OutboxRow {
+  id: string;
+  webhook_id: string;
+  op: 'PUT' | 'DELETE';
+  payload: unknown;
+}
+
+/**
+ * Moves committed webhook changes from the outbox table into the KV bucket `webhooks`, in commit
+ * order. Runs after every change (kick) and on a timer, so a NATS outage only delays it.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private kv?: KV;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    @InjectNats() private readonly nc: NatsConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Requests a relay pass; passes never overlap. */
+  kick(): void {
+    if (this.stopped || !this.kv) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Relays until the outbox is empty; returns how many entries were published. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.relayBatch();
+      total += n;
+      if (n < BATCH) return total;
+    }
+  }
+
+  private relayBatch(): Promise<number> {
+    return this.em.fork().transactional(async (em) => {
+      const conn = em.getConnection();
+      const [{ locked }] = await conn.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK]);
+      if (!locked) return 0;
+      const rows = await conn.execute<OutboxRow[]>(
+        'select id, webhook_id, op, payload from webhook_outbox where published_at is null order by id limit ?',
+        [BATCH],
+      );
+      for (const row of rows) {
+        if (row.op === 'PUT') await this.kv!.put(row.webhook_id, JSON.stringify(row.payload));
+        else await this.kv!.delete(row.webhook_id);
+      }
+      if (rows.length) {
+        await conn.execute('update webhook_outbox set published_at = now() where id in (' + rows.map(() => '?').join(',') + ')', rows.map((r) => r.id));
+      }
+      return rows.length;
+    });
+  }
+}

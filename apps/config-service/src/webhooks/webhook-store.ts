@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { SecretBox, generateSigningSecret } from '@app/crypto';
+import { Conflict, MAX_WEBHOOKS_PER_ACCOUNT, NotFound, WebhookStatus } from '@app/domain';
+import { Account, OutboxEntry, Webhook } from '@app/persistence';
+import { toWebhookSnapshot } from './webhook-view';
+import type { WebhookSpec } from './webhook-spec';
+
+/**
+ * Applies webhook changes in one transaction each, with the account row locked so the 10-webhook
+ * limit and name uniqueness hold under concurrency (the database's unique slot and name indexes
+ * back this up), and writes the matching outbox entry in the same transaction.
+ */
+@Injectable()
+export class WebhookStore {
+  constructor(private readonly box: SecretBox) {}
+
+  async insert(em: EntityManager, accountId: string, spec: WebhookSpec, status: WebhookStatus): Promise<{ webhook: Webhook; signingSecret: string }> {
+    await this.lockAccount(em, accountId);
+    const live = await em.find(Webhook, { accountId, deletedAt: null }, { fields: ['slot', 'name'] });
+    if (live.length >= MAX_WEBHOOKS_PER_ACCOUNT) {
+      throw new Conflict('webhook-limit-reached', `An account can have at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks; delete one first.`, {
+        limit: MAX_WEBHOOKS_PER_ACCOUNT,
+      });
+    }
+    this.assertNameFree(live, spec.name);
+    const used = new Set(live.map((w) => w.slot));
+    const slot = Array.from({ length: MAX_WEBHOOKS_PER_ACCOUNT }, (_, i) => i + 1).find((s) => !used.has(s))!;
+    const signingSecret = generateSigningSecret();
+    const webhook = em.create(Webhook, {
+      accountId,
+      status,
+      slot,
+      signingSecretEnc: this.box.encrypt(signingSecret),
+      ...this.columns(spec),
+    } as Webhook);
+    await this.flush(em, webhook);
+    return { webhook, signingSecret };
+  }
+
+  async load(em: EntityManager, accountId: string, id: string, lock = false): Promise<Webhook> {
+    if (lock) await this.lockAccount(em, accountId);
+    const webhook = await em.findOne(Webhook, { id, accountId, deletedAt: null });
+    if (!webhook) throw new NotFound('The webhook');
+    return webhook;
+  }
+
+  /** Replaces the configuration of a locked, loaded webhook. */
+  async replace(em: EntityManager, webhook: Webhook, spec: WebhookSpec, status: WebhookStatus = webhook.status): Promise<Webhook> {
+    if (spec.name !== webhook.name) {
+      const others = await em.find(Webhook, { accountId: webhook.accountId, deletedAt: null, id: { $ne: webhook.id } }, { fields: ['name'] });
+      this.assertNameFree(others, spec.name);
+    }
+    em.assign(webhook, { ...this.columns(spec), status, errorDetail: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
+    await this.flush(em, webhook);
+    return webhook;
+  }
+
+  /** Changes status fields only (pending states, errors); still a change delivery nodes see. */
+  async setStatus(em: EntityManager, webhook: Webhook, status: WebhookStatus, fields: Partial<Pick<Webhook, 'pendingApprovalId' | 'errorDetail'>> = {}): Promise<Webhook> {
+    em.assign(webhook, { status, ...fields, version: Number(webhook.version) + 1, updatedAt: new Date() });
+    await this.flush(em, webhook);
+    return webhook;
+  }
+
+  /** Soft delete: the row stays for delivery history, the name and slot are freed. */
+  async softDelete(em: EntityManager, webhook: Webhook): Promise<void> {
+    em.assign(webhook, { deletedAt: new Date(), slot: null, pendingApprovalId: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
+    em.persist(em.create(OutboxEntry, { webhookId: webhook.id, op: 'DELETE', payload: null } as OutboxEntry));
+    await em.flush();
+  }
+
+  /** Secret-free form of a spec, e.g. for an approval request's `changes`. */
+  columns(spec: WebhookSpec): Partial<Webhook> {
+    return {
+      name: spec.name,
+      url: spec.url,
+      authType: spec.auth_type,
+      apiKeyHeader: spec.api_key?.header ?? null,
+      apiKeyEnc: spec.api_key ? this.box.encrypt(spec.api_key.key) : null,
+      oauthClientUrl: spec.oauth?.client_url ?? null,
+      oauthClientId: spec.oauth?.client_id ?? null,
+      oauthClientSecretEnc: spec.oauth ? this.box.encrypt(spec.oauth.client_secret) : null,
+      eventTypes: spec.event_types,
+      rateLimit: spec.rate_limit,
+    };
+  }
+
+  /** The current configuration with secrets decrypted, as the base for a patch. */
+  specOf(w: Webhook): WebhookSpec {
+    return {
+      name: w.name,
+      url: w.url,
+      auth_type: w.authType,
+      api_key: w.authType === 'API_KEY' ? { header: w.apiKeyHeader!, key: this.box.decrypt(w.apiKeyEnc!) } : null,
+      oauth:
+        w.authType === 'OAUTH'
+          ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: this.box.decrypt(w.oauthClientSecretEnc!) }
+          : null,
+      event_types: w.eventTypes,
+      rate_limit: w.rateLimit,
+    };
+  }
+
+  private async flush(em: EntityManager, webhook: Webhook): Promise<void> {
+    em.persist(webhook);
+    try {
+      await em.flush();
+      em.persist(em.create(OutboxEntry, { webhookId: webhook.id, op: 'PUT', payload: toWebhookSnapshot(webhook) } as OutboxEntry));
+      await em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException && /webhooks_live_name/.test(err.message)) throw duplicateName(webhook.name);
+      throw err;
+    }
+  }
+
+  private async lockAccount(em: EntityManager, accountId: string): Promise<void> {
+    const account = await em.findOne(Account, { id: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!account) throw new NotFound('The account');
+  }
+
+  private assertNameFree(live: Pick<Webhook, 'name'>[], name: string): void {
+    if (live.some((w) => w.name === name)) throw duplicateName(name);
+  }
+}
+
+function duplicateName(name: string): Conflict {
+  return new Conflict('duplicate-name', `A webhook named "${name}" already exists in this account.`, { field: 'name' });
+}

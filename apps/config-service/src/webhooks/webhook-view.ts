@@ -1,0 +1,66 @@
+import { SecretBox, maskSecret } from '@app/crypto';
+import type { WebhookSnapshot } from '@app/domain';
+import type { Webhook } from '@app/persistence';
+
+/** The webhook as the API shows it: secrets masked, the signing secret only when just created. */
+export interface WebhookView {
+  id: string;
+  name: string;
+  url: string;
+  auth_type: string;
+  api_key: { header: string; key: string } | null;
+  oauth: { client_url: string; client_id: string; client_secret: string } | null;
+  event_types: string[];
+  rate_limit: number;
+  status: string;
+  status_detail: string | null;
+  signing_secret?: string;
+  pending_approval_id: string | null;
+  created_at: string;
+  updated_at: string;
+  approval_history?: unknown[];
+}
+
+export function toWebhookView(w: Webhook, box: SecretBox, extra: { signingSecret?: string } = {}): WebhookView {
+  const view: WebhookView = {
+    id: w.id,
+    name: w.name,
+    url: w.url,
+    auth_type: w.authType,
+    api_key: w.authType === 'API_KEY' && w.apiKeyEnc ? { header: w.apiKeyHeader!, key: maskSecret(box.decrypt(w.apiKeyEnc)) } : null,
+    oauth:
+      w.authType === 'OAUTH' && w.oauthClientSecretEnc
+        ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: maskSecret(box.decrypt(w.oauthClientSecretEnc)) }
+        : null,
+    event_types: w.eventTypes,
+    rate_limit: w.rateLimit,
+    status: w.status,
+    status_detail: w.errorDetail,
+    pending_approval_id: w.pendingApprovalId,
+    created_at: w.createdAt.toISOString(),
+    updated_at: w.updatedAt.toISOString(),
+  };
+  if (extra.signingSecret) view.signing_secret = extra.signingSecret;
+  return view;
+}
+
+/** What delivery nodes receive through the KV bucket: secrets stay encrypted. */
+export function toWebhookSnapshot(w: Webhook): WebhookSnapshot {
+  return {
+    id: w.id,
+    account_id: w.accountId,
+    url: w.url,
+    auth_type: w.authType,
+    api_key: w.authType === 'API_KEY' ? { header: w.apiKeyHeader!, key_enc: w.apiKeyEnc! } : null,
+    oauth:
+      w.authType === 'OAUTH'
+        ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret_enc: w.oauthClientSecretEnc! }
+        : null,
+    event_types: w.eventTypes,
+    rate_limit: w.rateLimit,
+    status: w.status,
+    signing_secret_enc: w.signingSecretEnc,
+    version: Number(w.version),
+    updated_at: w.updatedAt.toISOString(),
+  };
+}

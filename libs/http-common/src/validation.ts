@@ -1,0 +1,40 @@
+import { ArgumentMetadata, Injectable, ParseUUIDPipe, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequest, FieldError, ValidationFailed } from '@app/domain';
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message: message.replace(/^property /, '') }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/**
+ * Whitelisting validation: unknown fields and wrong types are 400s with one entry per bad field.
+ * No implicit type conversion, so "10" is not a number.
+ */
+@Injectable()
+export class StrictValidationPipe implements PipeTransform {
+  private readonly inner = new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationFailed(flatten(errors)),
+  });
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new BadRequest('invalid-body', 'The request body must be a JSON object.');
+      }
+    }
+    return this.inner.transform(value, metadata);
+  }
+}
+
+/** A path id that is not a UUID is a 400, not a lookup. */
+export const UuidParam = new ParseUUIDPipe({
+  exceptionFactory: () => new ValidationFailed([{ field: 'id', message: 'must be a UUID' }], 'The id in the path must be a UUID.'),
+});

@@ -1,0 +1,26 @@
+/** NATS names that are part of the platform's contract or shared between apps. */
+export const STREAM_EVENTS = 'EVENTS';
+export const EVENTS_SUBJECT_PREFIX = 'events.';
+export const STREAM_EVENTS_DEAD = 'EVENTS_DEAD';
+export const EVENTS_DEAD_SUBJECT_PREFIX = 'events-dead.';
+export const STREAM_DELIVERIES = 'DELIVERIES';
+export const DELIVERIES_SUBJECT_PREFIX = 'deliveries.';
+
+export const KV_WEBHOOKS = 'webhooks';
+export const KV_DELIVERY_NODES = 'delivery-nodes';
+export const KV_PARTITION_LEASES = 'partition-leases';
+export const KV_CLUSTER = 'delivery-cluster';
+
+export const FANOUT_CONSUMER = 'fanout';
+
+export function eventSubject(type: string): string {
+  return `${EVENTS_SUBJECT_PREFIX}${type}`;
+}
+
+export function deliverySubject(partition: number): string {
+  return `${DELIVERIES_SUBJECT_PREFIX}${partition}`;
+}
+
+export function deliveryConsumer(partition: number): string {
+  return `deliver-${partition}`;
+}

@@ -1,0 +1,5 @@
+export * from './entities';
+export * from './orm-config';
+export * from './migrate';
+export * from './persistence.module';
+export * from './accounts-admin';

@@ -1,0 +1,4 @@
+import { Migration20261127000001 } from './Migration20261127000001';
+
+/** Every migration, in order. Listed explicitly so compiled and test runs see the same set. */
+export const MIGRATIONS = [{ name: 'Migration20261127000001', class: Migration20261127000001 }];

@@ -1,0 +1,59 @@
+import { INestApplication } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createAccount, createToken, ormConfig } from '@app/persistence';
+import { createTestDatabase, TestDatabase } from './test-database';
+import { startNatsServer, TestNatsServer } from './nats-server';
+
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 42).toString('base64');
+
+export interface TestPlatform {
+  db: TestDatabase;
+  nats: TestNatsServer;
+  env: Record<string, string>;
+  orm: MikroORM;
+  /** Creates an account and a token for it with the given roles. */
+  account(name?: string): Promise<{ accountId: string; token(user: string, roles: string[]): Promise<string> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * One test file's private world: its own migrated database and its own JetStream server, with the
+ * platform's environment pointing at them (process.env is set, since the apps read it at start-up).
+ */
+export async function startTestPlatform(extraEnv: Record<string, string> = {}): Promise<TestPlatform> {
+  const [db, nats] = await Promise.all([createTestDatabase(), startNatsServer()]);
+  const env = {
+    DATABASE_URL: db.url,
+    NATS_URL: nats.url,
+    SECRETS_KEY: TEST_SECRETS_KEY,
+    LOG_LEVEL: 'warn',
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...extraEnv,
+  };
+  Object.assign(process.env, env);
+  const orm = await MikroORM.init(ormConfig(db.url, { poolMax: 4 }));
+  const apps: INestApplication[] = [];
+  return {
+    db,
+    nats,
+    env,
+    orm,
+    async account(name = 'acme') {
+      const { account_id } = await createAccount(orm.em.fork(), name);
+      return { accountId: account_id, token: async (user, roles) => (await createToken(orm.em.fork(), account_id, user, roles)).token };
+    },
+    async close() {
+      await Promise.allSettled(apps.map((a) => a.close()));
+      await orm.close(true);
+      await nats.dispose();
+      await db.drop();
+    },
+  };
+}
+
+/** Starts a Nest app on a free loopback port and returns its base URL. */
+export async function listen(app: INestApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  const addr = app.getHttpServer().address() as { port: number };
+  return `http://127.0.0.1:${addr.port}`;
+}
