@@ -8,9 +8,10 @@ import { InjectNats, NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
 import { EventTypesController } from './event-types/event-types.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { EventsModule } from './events/events.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule],
+  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule],
   controllers: [EventTypesController],
 })
 export class ConfigServiceModule implements OnModuleInit {
@@ -28,4 +29,3 @@ export class ConfigServiceModule implements OnModuleInit {
     });
   }
 }
-

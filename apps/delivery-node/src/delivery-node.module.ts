@@ -1,18 +1,54 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
+import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { InjectNats, NatsModule } from '@app/messaging';
+import { Database } from './database';
+import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryNodeService } from './delivery-node.service';
+import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
+import { DeliveryExecutor } from './delivery/delivery-executor';
+import { DeliveryRecorder } from './delivery/delivery-recorder';
+import { PartitionConsumers } from './delivery/partition-consumers';
+import { RetryScanner } from './delivery/retry-scanner';
+import { FanoutConsumer } from './fanout/fanout.consumer';
+import { FanoutService } from './fanout/fanout.service';
+import { NodeIdentity } from './node-identity';
+import { WebhookIndex } from './webhook-index/webhook-index';
+import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
 @Module({
-  imports: [NatsModule, ObservabilityModule],
+  imports: [NatsModule, ObservabilityModule, SecretsModule],
+  providers: [
+    Database,
+    NodeIdentity,
+    DeliveryMetrics,
+    { provide: WebhookIndex, useValue: new WebhookIndex() },
+    WebhookIndexWatcher,
+    FanoutService,
+    FanoutConsumer,
+    DeliveryExecutor,
+    DeliveryRecorder,
+    DeliveryDispatcher,
+    PartitionConsumers,
+    RetryScanner,
+    DeliveryNodeService,
+  ],
+  exports: [DeliveryNodeService, DeliveryExecutor, NodeIdentity],
 })
 export class DeliveryNodeModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     @InjectNats() private readonly nc: NatsConnection,
+    private readonly db: Database,
+    private readonly node: DeliveryNodeService,
   ) {}
 
   onModuleInit(): void {
     this.readiness.register('nats', () => this.nc.flush());
+    this.readiness.register('database', () => this.db.query('select 1'));
+    this.readiness.register('delivery', () => {
+      if (!this.node.ready) throw new Error('starting');
+    });
   }
 }

@@ -13,7 +13,8 @@ export interface PlatformEnv {
   port: number | undefined;
   allowPrivateNetworks: boolean;
   caFile: string | undefined;
-  partitions: number;
+  /** Unset: use the cluster's stored partition count (64 for a new cluster). */
+  partitions: number | undefined;
   streamReplicas: number;
   logLevel: string;
 }
@@ -56,7 +57,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
     port: env.PORT ? int(env, 'PORT', 0, 0, 65535) : undefined,
     allowPrivateNetworks: bool(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS'),
     caFile: env.DELIVERY_CA_FILE || undefined,
-    partitions: int(env, 'DELIVERY_PARTITIONS', 64, 1, 1024),
+    partitions: env.DELIVERY_PARTITIONS ? int(env, 'DELIVERY_PARTITIONS', 64, 1, 1024) : undefined,
     streamReplicas: int(env, 'NATS_REPLICAS', 1, 1, 5),
     logLevel: env.LOG_LEVEL || 'log',
   };

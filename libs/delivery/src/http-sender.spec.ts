@@ -99,7 +99,9 @@ describe('HttpSender', () => {
     const quick = new HttpSender({ allowPrivateNetworks: true, ca: pki.caPem, timeoutMs: 500 });
     extra.push(quick);
     consumer.setHandler(() => ({ status: 200, hang: true }));
-    const res = await post(quick, consumer.url);
+    const pending = post(quick, consumer.url);
+    await consumer.waitFor((reqs) => reqs.length === 1);
+    const res = await pending;
     expect(res).toMatchObject({ ok: false, error: 'timeout' });
     expect(res.status).toBeUndefined();
     expect(res.latencyMs).toBeGreaterThanOrEqual(400);
@@ -144,5 +146,12 @@ describe('HttpSender', () => {
     expect(res.error).toMatch(/^tls /);
 
     expect(await post(sender, 'not a url')).toMatchObject({ ok: false, error: 'invalid url' });
+  });
+
+  it('has a test consumer whose waitFor explains what it saw', async () => {
+    await post(sender, `${consumer.url}/seen`);
+    await expect(consumer.waitFor((reqs) => reqs.length > 1, 200)).rejects.toThrow(
+      /condition not met within 200 ms; 1 request\(s\) received, last: POST \/seen/,
+    );
   });
 });

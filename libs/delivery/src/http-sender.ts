@@ -42,29 +42,27 @@ export interface SendResult {
 // Bodies up to this size are read to the end so the connection can be reused; bigger ones close it.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
-class SendTimeout extends Error {}
-
 /** Posts webhook requests over one pooled, keep-alive undici Agent; `send` never throws. */
 export class HttpSender {
   /** Shared with the OAuth token provider so token requests get the same pooling, CA and SSRF checks. */
   readonly dispatcher: Dispatcher;
-  private readonly allowPrivate: boolean;
+  readonly allowPrivateNetworks: boolean;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
   constructor(opts: HttpSenderOptions) {
-    this.allowPrivate = opts.allowPrivateNetworks;
+    this.allowPrivateNetworks = opts.allowPrivateNetworks;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 4096;
     const base = buildConnector({
       ...(opts.ca ? { ca: [...rootCertificates, opts.ca.toString()] } : {}),
-      lookup: guardedLookup(this.allowPrivate),
+      lookup: guardedLookup(this.allowPrivateNetworks),
       timeout: opts.connectTimeoutMs ?? 5_000,
     });
     // net.connect skips `lookup` for IP literals, so those are checked here, for every user of the dispatcher.
     const connect: buildConnector.connector = (options, callback) => {
       try {
-        assertHostAllowed(options.hostname, this.allowPrivate);
+        assertHostAllowed(options.hostname, this.allowPrivateNetworks);
       } catch (err) {
         return callback(err as Error, null);
       }
@@ -82,10 +80,10 @@ export class HttpSender {
     const started = performance.now();
     const latencyMs = () => Math.round(performance.now() - started);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new SendTimeout('timeout')), this.timeoutMs);
+    const timer = setTimeout(() => controller.abort(new Error('timeout')), this.timeoutMs);
     try {
       const url = new URL(req.url);
-      assertUrlAllowed(url, this.allowPrivate);
+      assertUrlAllowed(url, this.allowPrivateNetworks);
       const res = await request(url, {
         dispatcher: this.dispatcher,
         method: req.method ?? 'POST',
@@ -129,7 +127,7 @@ export async function readCapped(body: Dispatcher.ResponseData['body'], max: num
       kept.push(part);
       keptBytes += part.length;
     }
-    if (total > DRAIN_LIMIT_BYTES) break; // leaving the loop destroys the body, and undici closes the socket
+    if (total > Math.max(DRAIN_LIMIT_BYTES, max)) break; // leaving the loop destroys the body, and undici closes the socket
   }
   return new StringDecoder('utf8').write(Buffer.concat(kept));
 }

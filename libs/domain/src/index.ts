@@ -2,3 +2,4 @@ export * from './event-catalogue';
 export * from './errors';
 export * from './webhook';
 export * from './roles';
+export * from './event-validation';

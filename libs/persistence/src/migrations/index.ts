@@ -1,4 +1,8 @@
 import { Migration20261127000001 } from './Migration20261127000001';
+import { Migration20261127000002 } from './Migration20261127000002';
 
 /** Every migration, in order. Listed explicitly so compiled and test runs see the same set. */
-export const MIGRATIONS = [{ name: 'Migration20261127000001', class: Migration20261127000001 }];
+export const MIGRATIONS = [
+  { name: 'Migration20261127000001', class: Migration20261127000001 },
+  { name: 'Migration20261127000002', class: Migration20261127000002 },
+];

@@ -1,0 +1,30 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import { loadEnv } from '@app/config';
+import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats } from '@app/messaging';
+import { partitionOf } from '@app/hashing';
+
+/** Puts single delivery tasks (test sends) on the same path fan-out uses. */
+@Injectable()
+export class DeliveryPublisher implements OnApplicationBootstrap {
+  private partitionCount?: Promise<number>;
+
+  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await ensureStreams(await this.nc.jetstreamManager(), loadEnv().streamReplicas);
+  }
+
+  partitions(): Promise<number> {
+    this.partitionCount ??= agreePartitions(this.nc.jetstream(), loadEnv().partitions, loadEnv().streamReplicas).catch((err) => {
+      this.partitionCount = undefined;
+      throw err;
+    });
+    return this.partitionCount;
+  }
+
+  async publish(task: DeliveryTask): Promise<void> {
+    const p = partitionOf(task.webhook_id, await this.partitions());
+    await this.nc.jetstream().publish(deliverySubject(p), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) });
+  }
+}

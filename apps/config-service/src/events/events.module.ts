@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DeliveriesController } from '../deliveries/deliveries.controller';
+import { DeliveriesService } from '../deliveries/deliveries.service';
+import { DeliveryPublisher } from '../deliveries/delivery-publisher';
+import { EventsController } from './events.controller';
+import { EventsService } from './events.service';
+
+/** Events, delivery attempts, test sends and redelivery. */
+@Module({
+  controllers: [EventsController, DeliveriesController],
+  providers: [EventsService, DeliveriesService, DeliveryPublisher],
+})
+export class EventsModule {}

@@ -1,0 +1,24 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { loadEnv } from '@app/config';
+
+/**
+ * The delivery node talks to Postgres with plain batched SQL (unnest arrays): the hot path writes
+ * hundreds of rows per statement and needs no unit of work.
+ */
+@Injectable()
+export class Database implements OnApplicationShutdown {
+  readonly pool = new Pool({ connectionString: loadEnv().databaseUrl, max: 6 });
+
+  constructor() {
+    this.pool.on('error', () => undefined); // idle client errors surface on the next query
+  }
+
+  query<T extends object = any>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.pool.query<T>(sql, params).then((r) => r.rows);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}

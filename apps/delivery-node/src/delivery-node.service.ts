@@ -1,0 +1,62 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import { loadEnv } from '@app/config';
+import { agreePartitions, ensureStreams, InjectNats } from '@app/messaging';
+import { DeliveryMetrics } from './delivery-metrics';
+import { DeliveryRecorder } from './delivery/delivery-recorder';
+import { PartitionConsumers } from './delivery/partition-consumers';
+import { RetryScanner } from './delivery/retry-scanner';
+import { FanoutConsumer } from './fanout/fanout.consumer';
+import { NodeIdentity } from './node-identity';
+import { PartitionOwnership } from './ownership/partition-ownership';
+import { StaticOwnership } from './ownership/static-ownership';
+import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
+
+/**
+ * Start-up and shutdown order of a delivery node: streams, partition count, webhook index, then
+ * fan-out and the partitions this node owns; on SIGTERM the reverse, handing work back promptly.
+ */
+@Injectable()
+export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveryNodeService.name);
+  private ownership?: PartitionOwnership;
+  ready = false;
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly node: NodeIdentity,
+    private readonly watcher: WebhookIndexWatcher,
+    private readonly fanout: FanoutConsumer,
+    private readonly consumers: PartitionConsumers,
+    private readonly scanner: RetryScanner,
+    private readonly metrics: DeliveryMetrics,
+    private readonly recorder: DeliveryRecorder,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const env = loadEnv();
+    await ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas);
+    const partitions = await agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas);
+    await this.watcher.start();
+    this.ownership = new StaticOwnership(partitions);
+    this.ownership.onChange(async ({ gained, lost }) => {
+      if (lost.length) await this.consumers.stop(lost);
+      for (const p of gained) await this.consumers.start(p);
+      this.metrics.ownedPartitions.set(this.ownership!.owned().size);
+    });
+    await this.fanout.start(partitions);
+    await this.ownership.start();
+    this.scanner.start(() => this.ownership?.owned() ?? new Set());
+    this.ready = true;
+    this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions, ${this.consumers.active.length} consumed here`);
+  }
+
+  /** Runs before NATS and Postgres connections close, so handed-back work and outcomes get through. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.ready = false;
+    await this.fanout.stop();
+    await this.scanner.stop();
+    await this.ownership?.stop();
+    await this.recorder.flushAll();
+  }
+}

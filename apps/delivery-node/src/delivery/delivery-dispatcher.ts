@@ -1,0 +1,141 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { nextAttemptAt, SlidingWindowLimiter } from '@app/delivery';
+import { WebhookIndex } from '../webhook-index/webhook-index';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { DeliveryExecutor } from './delivery-executor';
+import { DeliveryItem, itemKey } from './delivery-item';
+import { DeliveryRecorder } from './delivery-recorder';
+import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
+
+export type Admission = 'queued' | 'duplicate' | 'full';
+
+/**
+ * Holds one lane per webhook so a slow, failing or rate-limited webhook delays only itself, makes
+ * each attempt, and records its outcome: success, a retry time in the due-time queue, or FAILED
+ * after 24 hours.
+ */
+@Injectable()
+export class DeliveryDispatcher {
+  private readonly logger = new Logger(DeliveryDispatcher.name);
+  private readonly lanes = new Map<string, WebhookLane>();
+  /** Deliveries held in memory, so the stream and the retry queue never hand one over twice. */
+  private readonly held = new Set<string>();
+
+  constructor(
+    private readonly index: WebhookIndex,
+    private readonly executor: DeliveryExecutor,
+    private readonly recorder: DeliveryRecorder,
+    private readonly metrics: DeliveryMetrics,
+  ) {
+    index.onChange((c) => {
+      if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
+      else this.executor.forget(c.id);
+      const id = c.kind === 'put' ? c.webhook.id : c.id;
+      this.lanes.get(id)?.pump();
+    });
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** When to offer a delivery again whose lane was full: about when the lane will have drained. */
+  retryWhenFull(webhookId: string): Date {
+    const lane = this.lanes.get(webhookId);
+    const ms = lane ? (lane.queue.length / lane.limiter.rate) * 1000 : 1000;
+    return new Date(Date.now() + Math.max(1000, ms) * (0.8 + Math.random() * 0.4));
+  }
+
+  admit(item: DeliveryItem): Admission {
+    const key = itemKey(item.task);
+    if (this.held.has(key)) return 'duplicate';
+    const lane = this.lane(item.task.webhook_id);
+    if (lane.queue.length >= lane.capacity) return 'full';
+    this.held.add(key);
+    lane.queue.push(item);
+    lane.pump();
+    return 'queued';
+  }
+
+  /** Takes back the not-yet-started items of some partitions; the caller hands them back. */
+  releasePartitions(partitions: Set<number>): DeliveryItem[] {
+    const out: DeliveryItem[] = [];
+    for (const lane of this.lanes.values()) out.push(...lane.drainQueued((i) => partitions.has(i.partition)));
+    for (const item of out) this.held.delete(itemKey(item.task));
+    return out;
+  }
+
+  /** Resolves when nothing of these partitions is in flight any more. */
+  async inFlightSettled(partitions: Set<number>, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflightFor(partitions) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  /** Sends in progress: delivery key -> partition. */
+  private readonly inflight = new Map<string, number>();
+  private inflightFor(partitions: Set<number>): number {
+    let n = 0;
+    for (const p of this.inflight.values()) if (partitions.has(p)) n++;
+    return n;
+  }
+
+  private lane(webhookId: string): WebhookLane {
+    let lane = this.lanes.get(webhookId);
+    if (!lane) {
+      const rate = this.index.get(webhookId)?.rate_limit ?? 1;
+      lane = new WebhookLane(webhookId, new SlidingWindowLimiter(rate, PACING_WINDOW_MS), (l, item) => this.run(l, item));
+      this.lanes.set(webhookId, lane);
+    }
+    return lane;
+  }
+
+  private async run(lane: WebhookLane, item: DeliveryItem): Promise<void> {
+    const key = itemKey(item.task);
+    this.inflight.set(key, item.partition);
+    let requeued = false;
+    try {
+      requeued = await this.deliver(lane, item);
+    } catch (err) {
+      this.logger.error(`delivery ${key} failed unexpectedly: ${(err as Error).message}`);
+      item.release();
+    } finally {
+      this.inflight.delete(key);
+      if (!requeued) this.held.delete(key);
+      if (lane.idle && !this.index.get(lane.webhookId)) {
+        lane.stop();
+        this.lanes.delete(lane.webhookId);
+      }
+    }
+  }
+
+  /** Makes one attempt and records it; true when the item went back to the front of its lane. */
+  private async deliver(lane: WebhookLane, item: DeliveryItem): Promise<boolean> {
+    const webhook = this.index.deliverable(item.task.webhook_id);
+    if (!webhook || webhook.account_id !== item.task.account_id) {
+      await this.recorder.state(item, 'FAILED', null, 'webhook was deleted or is not active');
+      this.metrics.cancelled.inc();
+      item.settle();
+      return false;
+    }
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed);
+    if (outcome.authExpired) {
+      // The endpoint refused the token: one more send with a fresh one, paced like any other.
+      await this.recorder.attempt(item, outcome, 'PENDING', null);
+      this.metrics.observe(outcome);
+      lane.queue.unshift({ ...item, attemptsBefore: item.attemptsBefore + 1, firstAttemptAt: item.firstAttemptAt ?? Date.now(), tokenRefreshed: true });
+      return true;
+    }
+    this.metrics.observe(outcome);
+    if (outcome.success) {
+      await this.recorder.attempt(item, outcome, 'SUCCEEDED', null);
+      this.metrics.publishToDelivery(item.task.time);
+    } else {
+      const now = Date.now();
+      const next = nextAttemptAt(item.firstAttemptAt ?? now, item.attemptsBefore + 1, now, outcome.retryAfterMs);
+      await this.recorder.attempt(item, outcome, next === null ? 'FAILED' : 'PENDING', next === null ? null : new Date(next));
+      if (next === null) this.metrics.failed.inc();
+    }
+    item.settle();
+    return false;
+  }
+}

@@ -1,0 +1,179 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Database } from '../database';
+import type { AttemptOutcome, DeliveryItem } from './delivery-item';
+import { NodeIdentity } from '../node-identity';
+
+type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+interface AttemptOp {
+  kind: 'attempt';
+  item: DeliveryItem;
+  outcome: AttemptOutcome;
+  at: Date;
+  status: DeliveryStatus;
+  next: Date | null;
+  done: () => void;
+}
+interface StateOp {
+  kind: 'state';
+  item: DeliveryItem;
+  status: DeliveryStatus;
+  next: Date | null;
+  error: string | null;
+  done: () => void;
+}
+type Op = AttemptOp | StateOp;
+
+const FLUSH_EVERY_MS = 25;
+const MAX_BATCH = 1000;
+const EXCERPT_CHARS = 1024;
+
+/**
+ * Writes attempts and delivery state to Postgres in batches (one statement per kind per batch, never
+ * one insert per request). Each call resolves once its row is committed, so callers ack NATS only
+ * after the outcome is durable.
+ */
+@Injectable()
+export class DeliveryRecorder implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryRecorder.name);
+  private ops: Op[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly node: NodeIdentity,
+  ) {}
+
+  /** One send and its consequence: SUCCEEDED, PENDING with a next attempt time, or FAILED. */
+  attempt(item: DeliveryItem, outcome: AttemptOutcome, status: DeliveryStatus, next: Date | null): Promise<void> {
+    return new Promise((done) => this.push({ kind: 'attempt', item, outcome, at: new Date(), status, next, done }));
+  }
+
+  /** A state change without a send: deferred to the due-time queue, or failed for good. */
+  state(item: DeliveryItem, status: DeliveryStatus, next: Date | null, error: string | null = null): Promise<void> {
+    return new Promise((done) => this.push({ kind: 'state', item, status, next, error, done }));
+  }
+
+  get pending(): number {
+    return this.ops.length;
+  }
+
+  private push(op: Op): void {
+    this.ops.push(op);
+    if (this.ops.length >= MAX_BATCH) this.flushSoon(0);
+    else this.flushSoon(FLUSH_EVERY_MS);
+  }
+
+  private flushSoon(delay: number): void {
+    if (this.flushing) return; // the running flush reschedules itself
+    if (this.timer && delay > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.flush().finally(() => {
+        this.flushing = undefined;
+        if (this.ops.length) this.flushSoon(0);
+      });
+    }, delay);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.ops.splice(0, MAX_BATCH);
+    if (!batch.length) return;
+    for (;;) {
+      try {
+        await this.write(batch);
+        break;
+      } catch (err) {
+        this.logger.warn(`recording ${batch.length} deliveries failed, retrying: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    for (const op of batch) op.done();
+  }
+
+  private async write(batch: Op[]): Promise<void> {
+    const attempts = batch.filter((o): o is AttemptOp => o.kind === 'attempt');
+    const states = batch.filter((o): o is StateOp => o.kind === 'state');
+    const client = await this.db.pool.connect();
+    try {
+      await client.query('begin');
+      if (attempts.length) {
+        await client.query(
+          `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at)
+           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::timestamptz[])`,
+          [
+            attempts.map((o) => o.item.task.event_id),
+            attempts.map((o) => o.item.task.webhook_id),
+            attempts.map((o) => o.item.task.account_id),
+            attempts.map((o) => o.item.attemptsBefore + 1),
+            attempts.map((o) => o.outcome.success),
+            attempts.map((o) => o.outcome.statusCode ?? null),
+            attempts.map((o) => o.outcome.error ?? null),
+            attempts.map((o) => Math.round(o.outcome.latencyMs)),
+            attempts.map((o) => o.outcome.responseExcerpt?.slice(0, EXCERPT_CHARS) ?? null),
+            attempts.map(() => this.node.id),
+            attempts.map((o) => o.at),
+          ],
+        );
+        // A row that already succeeded (a duplicate send) stays SUCCEEDED.
+        await client.query(
+          `update deliveries d set
+             status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
+             attempts = d.attempts + 1,
+             first_attempt_at = coalesce(d.first_attempt_at, v.at),
+             last_attempt_at = v.at,
+             next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
+             last_status_code = v.code,
+             last_error = v.err,
+             updated_at = now()
+           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[]) as v(event_id, webhook_id, status, at, next, code, err)
+           where d.event_id = v.event_id and d.webhook_id = v.webhook_id`,
+          [
+            attempts.map((o) => o.item.task.event_id),
+            attempts.map((o) => o.item.task.webhook_id),
+            attempts.map((o) => o.status),
+            attempts.map((o) => o.at),
+            attempts.map((o) => o.next),
+            attempts.map((o) => o.outcome.statusCode ?? null),
+            attempts.map((o) => (o.outcome.success ? null : (o.outcome.error ?? `HTTP ${o.outcome.statusCode}`))),
+          ],
+        );
+      }
+      if (states.length) {
+        await client.query(
+          `update deliveries d set
+             status = v.status, next_attempt_at = v.next, last_error = coalesce(v.err, d.last_error), updated_at = now()
+           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) as v(event_id, webhook_id, status, next, err)
+           where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING'`,
+          [
+            states.map((o) => o.item.task.event_id),
+            states.map((o) => o.item.task.webhook_id),
+            states.map((o) => o.status),
+            states.map((o) => o.next),
+            states.map((o) => o.error),
+          ],
+        );
+      }
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Writes everything still queued. */
+  async flushAll(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    while (this.ops.length) await this.flush();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flushAll();
+  }
+}

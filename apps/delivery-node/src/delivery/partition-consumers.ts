@@ -1,0 +1,90 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, STREAM_DELIVERIES } from '@app/messaging';
+import { DeliveryDispatcher } from './delivery-dispatcher';
+import { DeliveryItem } from './delivery-item';
+import { DeliveryRecorder } from './delivery-recorder';
+
+const ACK_WAIT_MS = 60_000;
+
+/**
+ * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls tasks
+ * into the dispatcher and acks each once its outcome is recorded. A task whose webhook lane is full
+ * goes to the due-time queue in Postgres instead of waiting here, so no webhook can fill the
+ * partition's ack window.
+ */
+@Injectable()
+export class PartitionConsumers {
+  private readonly logger = new Logger(PartitionConsumers.name);
+  private readonly running = new Map<number, ConsumerMessages>();
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly dispatcher: DeliveryDispatcher,
+    private readonly recorder: DeliveryRecorder,
+  ) {}
+
+  get active(): number[] {
+    return [...this.running.keys()].sort((a, b) => a - b);
+  }
+
+  async start(partition: number): Promise<void> {
+    if (this.running.has(partition)) return;
+    const jsm = await this.nc.jetstreamManager();
+    const name = deliveryConsumer(partition);
+    await jsm.consumers
+      .add(STREAM_DELIVERIES, {
+        durable_name: name,
+        filter_subject: deliverySubject(partition),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(ACK_WAIT_MS),
+        max_ack_pending: 1000,
+        max_deliver: -1,
+      })
+      .catch((err) => {
+        if (!/already in use|exists/i.test(err.message)) throw err;
+      });
+    const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
+    const messages = await consumer.consume({ max_messages: 200, expires: 5000 });
+    this.running.set(partition, messages);
+    void (async () => {
+      for await (const msg of messages) this.take(partition, msg);
+    })().catch((err) => this.logger.warn(`partition ${partition} consumer stopped: ${err.message}`));
+  }
+
+  /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
+  async stop(partitions: number[]): Promise<void> {
+    for (const p of partitions) {
+      this.running.get(p)?.stop();
+      this.running.delete(p);
+    }
+    const set = new Set(partitions);
+    for (const item of this.dispatcher.releasePartitions(set)) item.release();
+    await this.dispatcher.inFlightSettled(set);
+  }
+
+  private take(partition: number, msg: JsMsg): void {
+    let task: DeliveryTask;
+    try {
+      task = msg.json<DeliveryTask>();
+    } catch {
+      this.logger.error(`unreadable delivery task on ${msg.subject}; dropped`);
+      msg.term();
+      return;
+    }
+    const item: DeliveryItem = {
+      task,
+      partition,
+      attemptsBefore: 0,
+      settle: () => msg.ack(),
+      release: () => msg.nak(),
+    };
+    const admission = this.dispatcher.admit(item);
+    if (admission === 'duplicate') msg.ack();
+    else if (admission === 'full') {
+      // Park it in the due-time queue; the retry scanner brings it back when the lane has room.
+      void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(task.webhook_id)).then(() => msg.ack());
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { checkEvent } from './event-validation';
+
+const good = () => ({
+  id: randomUUID(),
+  account_id: randomUUID(),
+  type: 'identity.approved',
+  time: '2026-11-27T10:00:00Z',
+  object_type: 'identity_summary_status_change',
+  object: { identity_id: 'x' },
+});
+
+describe('checkEvent', () => {
+  it('accepts a well-formed event and normalises its time', () => {
+    const r = checkEvent(JSON.stringify(good()), 'identity.approved');
+    expect(r.ok && r.event.time).toBe('2026-11-27T10:00:00.000Z');
+  });
+
+  it.each([
+    ['not JSON', '{', 'malformed'],
+    ['an array', '[]', 'malformed'],
+    ['a bad id', JSON.stringify({ ...good(), id: 'x' }), 'invalid'],
+    ['a bad account', JSON.stringify({ ...good(), account_id: 7 }), 'invalid'],
+    ['an unknown type', JSON.stringify({ ...good(), type: 'identity.exploded' }), 'unknown-type'],
+    ['a wrong object type', JSON.stringify({ ...good(), object_type: 'transfer_status_change' }), 'invalid'],
+    ['a bad time', JSON.stringify({ ...good(), time: 'yesterday' }), 'invalid'],
+    ['no object', JSON.stringify({ ...good(), object: undefined }), 'invalid'],
+  ])('refuses %s', (_label, raw, code) => {
+    const r = checkEvent(raw);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.code).toBe(code);
+  });
+
+  it('refuses a type that does not match the subject', () => {
+    expect(checkEvent(JSON.stringify(good()), 'identity.denied').ok).toBe(false);
+  });
+});

@@ -1,0 +1,34 @@
+import { isKnownEventType, objectTypeOf } from './event-catalogue';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ValidEvent {
+  id: string;
+  account_id: string;
+  type: string;
+  time: string;
+  object_type: string;
+  object: Record<string, unknown>;
+}
+
+export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; reason: string; code: string };
+
+/** Checks a published event against the publishing contract; the reason goes to the dead-letter record. */
+export function checkEvent(raw: string, subjectType?: string): EventCheck {
+  let e: any;
+  try {
+    e = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: 'malformed', reason: 'body is not valid JSON' };
+  }
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return { ok: false, code: 'malformed', reason: 'body is not a JSON object' };
+  if (typeof e.id !== 'string' || !UUID.test(e.id)) return { ok: false, code: 'invalid', reason: 'id must be a UUID' };
+  if (typeof e.account_id !== 'string' || !UUID.test(e.account_id)) return { ok: false, code: 'invalid', reason: 'account_id must be a UUID' };
+  if (typeof e.type !== 'string' || !isKnownEventType(e.type)) return { ok: false, code: 'unknown-type', reason: `type "${e.type}" is not in the catalogue` };
+  if (subjectType !== undefined && subjectType !== e.type) return { ok: false, code: 'invalid', reason: `type "${e.type}" does not match the subject` };
+  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return { ok: false, code: 'invalid', reason: 'time must be an RFC 3339 timestamp' };
+  const objectType = e.object_type ?? objectTypeOf(e.type);
+  if (objectType !== objectTypeOf(e.type)) return { ok: false, code: 'invalid', reason: `object_type must be "${objectTypeOf(e.type)}" for ${e.type}` };
+  if (!e.object || typeof e.object !== 'object' || Array.isArray(e.object)) return { ok: false, code: 'invalid', reason: 'object must be a JSON object' };
+  return { ok: true, event: { id: e.id.toLowerCase(), account_id: e.account_id.toLowerCase(), type: e.type, time: new Date(e.time).toISOString(), object_type: objectType, object: e.object } };
+}

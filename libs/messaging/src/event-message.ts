@@ -1,0 +1,23 @@
+/** An event as publishers put it on `events.<type>`. */
+export interface EventMessage {
+  id: string;
+  account_id: string;
+  type: string;
+  time: string;
+  object_type: string;
+  object: Record<string, unknown>;
+}
+
+/** One delivery of one event to one webhook, as carried on `deliveries.<partition>`. */
+export interface DeliveryTask {
+  event_id: string;
+  webhook_id: string;
+  account_id: string;
+  type: string;
+  time: string;
+  is_test: boolean;
+}
+
+export function deliveryMsgId(eventId: string, webhookId: string): string {
+  return `${eventId}:${webhookId}`;
+}

@@ -1,0 +1,263 @@
+import { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { connect, NatsConnection } from 'nats';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
+import { objectTypeOf } from '@app/domain';
+import { publishEvent } from '@app/messaging';
+import {
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform,
+} from '@app/testing';
+
+jest.setTimeout(180_000);
+
+describe('event delivery (one node)', () => {
+  let platform: TestPlatform;
+  let config: INestApplication;
+  let node: INestApplication;
+  let api: ApiClient;
+  let dev: ApiClient;
+  let accountId: string;
+  let consumer: HttpsConsumer;
+  let nc: NatsConnection;
+  const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; hang?: boolean; headers?: Record<string, string> }>();
+
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8' });
+    consumer = await startHttpsConsumer({
+      pki,
+      handler: (r) => handlers.get(r.path.split('?')[0])?.(r) ?? { status: 200, body: 'ok' },
+    });
+    config = await createConfigServiceApp();
+    api = new ApiClient(await listen(config));
+    node = await createDeliveryNodeApp();
+    await node.init();
+    const acct = await platform.account();
+    accountId = acct.accountId;
+    dev = api.as(await acct.token('alice', ['developer']));
+    nc = await connect({ servers: platform.nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await node?.close();
+    await config?.close();
+    await consumer?.close();
+    await platform?.close();
+  });
+
+  async function createHook(path: string, extra: Record<string, unknown> = {}) {
+    const res = await dev.post('/v2/webhooks', {
+      name: `hook${path.replace(/\//g, '-')}`,
+      url: `${consumer.url}${path}`,
+      auth_type: 'API_KEY',
+      api_key: { header: 'X-Api-Key', key: `key-for${path.replace(/\//g, '-')}` },
+      event_types: ['identity.*'],
+      ...extra,
+    });
+    expect(res.status).toBe(201);
+    // Wait until the delivery node's index has it (the outbox relays asynchronously).
+    const kv = await nc.jetstream().views.kv('webhooks');
+    await eventually(async () => (await kv.get(res.body.id))?.operation === 'PUT', { what: 'webhook in KV' });
+    return res.body as { id: string; signing_secret: string };
+  }
+
+  async function publish(type = 'identity.approved', account = accountId, id = randomUUID()) {
+    await publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } });
+    return id;
+  }
+
+  const at = (path: string) => consumer.requests.filter((r) => r.path === path);
+
+  it('delivers to an API-key webhook with the thin body, the key and a verifiable signature', async () => {
+    const hook = await createHook('/api-key');
+    // Let the index see the webhook before publishing (fan-out matches against it).
+    await eventually(async () => (await dev.get(`/v2/webhooks/${hook.id}`)).status === 200);
+    const eventId = await publish();
+    await consumer.waitFor(() => at('/api-key').length >= 1);
+    const req = at('/api-key')[0];
+    expect(req.method).toBe('POST');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers['x-api-key']).toBe('key-for-api-key');
+    expect(JSON.parse(req.body)).toEqual({ id: eventId, type: 'identity.approved', source: 'com.paxos', time: expect.any(String), object: 'event', is_test: false });
+    expect(req.headers['webhook-id']).toBe(eventId);
+    expect(new StandardWebhook(hook.signing_secret).verify(req.body, req.headers)).toMatchObject({ id: eventId });
+
+    const event = await eventually(async () => {
+      const r = await dev.get(`/v2/events/${eventId}`);
+      return r.status === 200 && r.body.undelivered_webhooks === 0 && r.body;
+    }, { what: 'event recorded as delivered' });
+    expect(event).toMatchObject({ id: eventId, type: 'identity.approved', object_type: 'identity_summary_status_change', object: { identity_id: 'i-1' }, is_test: false });
+    const attempts = await eventually(async () => {
+      const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
+      return r.body.deliveries?.length >= 1 && r.body.deliveries;
+    }, { what: 'attempt log' });
+    expect(attempts[0]).toMatchObject({ event_id: eventId, success: true, status_code: 200, attempt: 1, delivery_status: 'SUCCEEDED' });
+    const list = await dev.get('/v2/events?type=identity.approved');
+    expect(list.body.events.map((e: { id: string }) => e.id)).toContain(eventId);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('OAuth: one token for many deliveries, both client authentications, a new token after a 401', async () => {
+    let tokenNo = 0;
+    const tokenRequests: ReceivedRequest[] = [];
+    handlers.set('/token', (r) => {
+      tokenRequests.push(r);
+      tokenNo++;
+      return { status: 200, body: JSON.stringify({ access_token: `tok-${tokenNo}`, token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } };
+    });
+    let rejectNext = false;
+    handlers.set('/oauth', (r) => {
+      if (rejectNext && r.headers.authorization === 'Bearer tok-1') return { status: 401 };
+      return { status: 200 };
+    });
+    const hook = await createHook('/oauth', {
+      auth_type: 'OAUTH',
+      api_key: undefined,
+      oauth: { client_url: `${consumer.url}/token`, client_id: 'client one', client_secret: 's3cret&x' },
+      rate_limit: 50,
+    });
+    for (let i = 0; i < 5; i++) await publish();
+    await consumer.waitFor(() => at('/oauth').length >= 5);
+    expect(tokenRequests).toHaveLength(1);
+    expect(at('/oauth').every((r) => r.headers.authorization === 'Bearer tok-1')).toBe(true);
+    const t = tokenRequests[0];
+    expect(t.method).toBe('POST');
+    expect(t.headers['content-type']).toContain('application/x-www-form-urlencoded');
+    const form = new URLSearchParams(t.body);
+    expect(form.get('grant_type')).toBe('client_credentials');
+    expect(form.get('client_id')).toBe('client one');
+    expect(form.get('client_secret')).toBe('s3cret&x');
+    // RFC 6749 2.3.1: each part form-urlencoded (a space becomes "+"), then Basic.
+    const formEncode = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+    expect(t.headers.authorization).toBe(`Basic ${Buffer.from(`${formEncode('client one')}:${formEncode('s3cret&x')}`).toString('base64')}`);
+
+    rejectNext = true;
+    const eventId = await publish();
+    await consumer.waitFor(() => at('/oauth').some((r) => JSON.parse(r.body).id === eventId && r.headers.authorization === 'Bearer tok-2'));
+    expect(tokenRequests).toHaveLength(2);
+    await eventually(async () => (await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks === 0, { what: 'delivered after token refresh' });
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('never sends more than rate_limit requests in any one-second window (5/s, 100 events)', async () => {
+    const hook = await createHook('/limited', { rate_limit: 5 });
+    const ids = await Promise.all(Array.from({ length: 100 }, () => publish()));
+    await consumer.waitFor(() => at('/limited').length >= 100, 120_000);
+    const times = at('/limited').map((r) => r.receivedAt).sort((a, b) => a - b);
+    let worst = 0;
+    for (let i = 0; i < times.length; i++) {
+      let j = i;
+      while (j < times.length && times[j] - times[i] < 1000) j++;
+      worst = Math.max(worst, j - i);
+    }
+    if (worst > 5) console.log(times.map((t) => t - times[0]).join(' '));
+    expect(worst).toBeLessThanOrEqual(5);
+    expect(new Set(at('/limited').map((r) => JSON.parse(r.body).id))).toEqual(new Set(ids));
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('retries a failing consumer (500, 500, 200) and records three attempts', async () => {
+    let calls = 0;
+    handlers.set('/flaky', () => (++calls <= 2 ? { status: 500, body: 'boom' } : { status: 200 }));
+    const hook = await createHook('/flaky');
+    const eventId = await publish();
+    await consumer.waitFor(() => at('/flaky').length >= 3, 60_000);
+    const times = at('/flaky').map((r) => r.receivedAt);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(2000); // backoff, not a hot loop
+    const attempts = await eventually(async () => {
+      const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
+      return r.body.deliveries.length >= 3 && r.body.deliveries;
+    }, { what: 'three attempts' });
+    expect(attempts.map((a: { attempt: number; success: boolean; status_code: number }) => [a.attempt, a.success, a.status_code])).toEqual([
+      [3, true, 200],
+      [2, false, 500],
+      [1, false, 500],
+    ]);
+    expect(attempts[2].response_body_excerpt).toBe('boom');
+    expect((await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks).toBe(0);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('a hanging consumer times out and is retried while other webhooks stay fast', async () => {
+    handlers.set('/hang', () => ({ status: 200, hang: true }));
+    const slow = await createHook('/hang', { event_types: ['identity.denied'] });
+    const fast = await createHook('/fast', { event_types: ['identity.denied'] });
+    const started = Date.now();
+    await publish('identity.denied');
+    await consumer.waitFor(() => at('/fast').length >= 1);
+    const fastLatency = at('/fast')[0].receivedAt - started;
+    expect(fastLatency).toBeLessThan(8000); // well under the 10 s timeout the slow one is stuck in
+    const attempt = await eventually(async () => {
+      const r = await dev.get(`/v2/webhooks/${slow.id}/deliveries`);
+      return r.body.deliveries.length >= 1 && r.body.deliveries[0];
+    }, { timeoutMs: 30_000, what: 'timeout recorded' });
+    expect(attempt).toMatchObject({ success: false, status_code: null, delivery_status: 'PENDING' });
+    expect(attempt.error).toMatch(/timeout/i);
+    await dev.delete(`/v2/webhooks/${slow.id}`);
+    await dev.delete(`/v2/webhooks/${fast.id}`);
+  });
+
+  it('test events carry is_test, reach only that webhook; other accounts never get our events', async () => {
+    const target = await createHook('/test-target');
+    const bystander = await createHook('/bystander');
+    const other = await platform.account('other');
+    const otherDev = api.as(await other.token('eve', ['developer']));
+    const foreign = await otherDev.post('/v2/webhooks', {
+      name: 'foreign', url: `${consumer.url}/foreign`, auth_type: 'API_KEY', api_key: { header: 'X-K', key: 'kkkk' }, event_types: ['identity.*'],
+    });
+    expect(foreign.status).toBe(201);
+
+    const res = await dev.post(`/v2/webhooks/${target.id}/test`, { event_type: 'identity.approved' });
+    expect(res.status).toBe(202);
+    await consumer.waitFor(() => at('/test-target').length >= 1);
+    expect(JSON.parse(at('/test-target')[0].body)).toMatchObject({ id: res.body.event_id, is_test: true, type: 'identity.approved' });
+    const testEvent = await dev.get(`/v2/events/${res.body.event_id}`);
+    expect(testEvent.body.is_test).toBe(true);
+    expect((await dev.get('/v2/events?is_test=true')).body.events.map((e: { id: string }) => e.id)).toContain(res.body.event_id);
+    expect((await dev.get('/v2/events')).body.events.map((e: { id: string }) => e.id)).not.toContain(res.body.event_id);
+    expect((await otherDev.get(`/v2/events/${res.body.event_id}`)).status).toBe(404);
+
+    // A real event of our account, then a marker event to the other account: once the marker
+    // arrives, everything published before it has been fanned out.
+    const ours = await publish();
+    await consumer.waitFor(() => at('/bystander').some((r) => JSON.parse(r.body).id === ours));
+    const marker = await publish('identity.approved', other.accountId);
+    await consumer.waitFor(() => at('/foreign').some((r) => JSON.parse(r.body).id === marker));
+    expect(at('/foreign').map((r) => JSON.parse(r.body).id)).toEqual([marker]);
+    expect(at('/bystander').some((r) => JSON.parse(r.body).id === res.body.event_id)).toBe(false);
+    await dev.delete(`/v2/webhooks/${target.id}`);
+    await dev.delete(`/v2/webhooks/${bystander.id}`);
+    await otherDev.delete(`/v2/webhooks/${foreign.body.id}`);
+  });
+
+  it('keeps malformed events and unknown accounts aside on events-dead.> with the reason', async () => {
+    const js = nc.jetstream();
+    await js.publish('events.identity.approved', 'not json', { msgID: randomUUID() });
+    await publish('identity.approved', randomUUID());
+    const jsm = await nc.jetstreamManager();
+    await eventually(async () => (await jsm.streams.info('EVENTS_DEAD')).state.messages >= 2, { what: 'dead letters' });
+    const malformed = await jsm.streams.getMessage('EVENTS_DEAD', { last_by_subj: 'events-dead.malformed' });
+    expect(malformed.header.get('Webhooks-Dead-Reason')).toMatch(/JSON/);
+    const unknown = await jsm.streams.getMessage('EVENTS_DEAD', { last_by_subj: 'events-dead.unknown-account' });
+    expect(unknown.header.get('Webhooks-Dead-Reason')).toMatch(/does not exist/);
+  });
+
+  it('redelivers an event on request', async () => {
+    const hook = await createHook('/redeliver');
+    const eventId = await publish();
+    await consumer.waitFor(() => at('/redeliver').length >= 1);
+    await eventually(async () => (await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks === 0);
+    const none = await dev.post(`/v2/events/${eventId}/redeliver`, {});
+    expect(none.status).toBe(202);
+    expect(none.body.webhook_ids).toEqual([]); // already acknowledged
+    const one = await dev.post(`/v2/events/${eventId}/redeliver`, { webhook_id: hook.id });
+    expect(one.status).toBe(202);
+    expect(one.body.webhook_ids).toEqual([hook.id]);
+    await consumer.waitFor(() => at('/redeliver').length >= 2);
+    expect((await dev.post(`/v2/events/${randomUUID()}/redeliver`, {})).status).toBe(404);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+});
