@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './backoff';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
@@ -54,8 +54,10 @@ export class HttpSender {
     this.allowPrivateNetworks = opts.allowPrivateNetworks;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 4096;
+    // One secure context for every connection: building one from the CA list per handshake is costly.
+    const secureContext = opts.ca ? createSecureContext({ ca: [...rootCertificates, opts.ca.toString()] }) : undefined;
     const base = buildConnector({
-      ...(opts.ca ? { ca: [...rootCertificates, opts.ca.toString()] } : {}),
+      ...(secureContext ? { secureContext } : {}),
       lookup: guardedLookup(this.allowPrivateNetworks),
       timeout: opts.connectTimeoutMs ?? 5_000,
     });

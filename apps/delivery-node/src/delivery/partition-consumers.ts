@@ -5,7 +5,8 @@ import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
 
-const ACK_WAIT_MS = 60_000;
+/** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
+const ACK_WAIT_MS = 30_000;
 
 /**
  * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls tasks
