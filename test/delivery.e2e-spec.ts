@@ -142,6 +142,56 @@ describe('event delivery (one node)', () => {
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 
+  it('OAuth: falls back when the token endpoint refuses two client authentications, and remembers it', async () => {
+    const seen: string[] = [];
+    handlers.set('/strict-token', (r) => {
+      const basic = !!r.headers.authorization;
+      const inBody = new URLSearchParams(r.body).has('client_secret');
+      seen.push(basic && inBody ? 'both' : basic ? 'basic' : 'post');
+      if (basic && inBody) return { status: 400, body: JSON.stringify({ error: 'invalid_request' }), headers: { 'content-type': 'application/json' } };
+      return { status: 200, body: JSON.stringify({ access_token: `strict-${seen.length}`, expires_in: 3600 }), headers: { 'content-type': 'application/json' } };
+    });
+    let revoked = '';
+    handlers.set('/strict', (r) => (r.headers.authorization === revoked ? { status: 401 } : { status: 200 }));
+    const hook = await createHook('/strict', {
+      auth_type: 'OAUTH',
+      api_key: undefined,
+      oauth: { client_url: `${consumer.url}/strict-token`, client_id: 'strict', client_secret: 'strict-secret' },
+      event_types: ['identity.disabled'],
+    });
+    await publish('identity.disabled');
+    await consumer.waitFor(() => at('/strict').length >= 1);
+    expect(at('/strict')[0].headers.authorization).toMatch(/^Bearer strict-/);
+    expect(seen.slice(0, 2)).toEqual(['both', 'basic']);
+    // The endpoint now refuses that token: the new token request goes straight to the method that worked.
+    revoked = at('/strict')[0].headers.authorization;
+    const second = await publish('identity.disabled');
+    await consumer.waitFor(() => at('/strict').some((r) => JSON.parse(r.body).id === second && r.headers.authorization !== revoked));
+    expect(seen).toEqual(['both', 'basic', 'basic']);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('honours Retry-After on a 429 and applies a rate change within seconds', async () => {
+    let n = 0;
+    handlers.set('/busy', () => (++n === 1 ? { status: 429, headers: { 'retry-after': '8' } } : { status: 200 }));
+    const hook = await createHook('/busy', { event_types: ['identity.kyc_refresh.started'], rate_limit: 1 });
+    await publish('identity.kyc_refresh.started');
+    await consumer.waitFor(() => at('/busy').length >= 2, 60_000);
+    const [first, second] = at('/busy').map((r) => r.receivedAt);
+    expect(second - first).toBeGreaterThanOrEqual(7500);
+
+    // At rate 1 ten events take about ten seconds; raised to 50 they all land within a second or two.
+    expect((await dev.patch(`/v2/webhooks/${hook.id}`, { rate_limit: 50 })).status).toBe(200);
+    const kv = await nc.jetstream().views.kv('webhooks');
+    await eventually(async () => (await kv.get(hook.id))?.json<{ rate_limit: number }>().rate_limit === 50);
+    const before = at('/busy').length;
+    for (let i = 0; i < 10; i++) await publish('identity.kyc_refresh.started');
+    await consumer.waitFor(() => at('/busy').length >= before + 10, 30_000);
+    const burst = at('/busy').slice(before).map((r) => r.receivedAt);
+    expect(burst[burst.length - 1] - burst[0]).toBeLessThan(5000);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
   it('never sends more than rate_limit requests in any one-second window (5/s, 100 events)', async () => {
     const hook = await createHook('/limited', { rate_limit: 5 });
     const ids = await Promise.all(Array.from({ length: 100 }, () => publish()));
