@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { loadEnv } from '@app/config';
 
 /**
@@ -16,6 +16,22 @@ export class Database implements OnApplicationShutdown {
 
   query<T extends object = any>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.pool.query<T>(sql, params).then((r) => r.rows);
+  }
+
+  /** Runs `work` in one transaction on one pooled connection. */
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,12 +1,7 @@
+import type { ValidEvent } from '@app/domain';
+
 /** An event as publishers put it on `events.<type>`. */
-export interface EventMessage {
-  id: string;
-  account_id: string;
-  type: string;
-  time: string;
-  object_type: string;
-  object: Record<string, unknown>;
-}
+export type EventMessage = ValidEvent;
 
 /** One delivery of one event to one webhook, as carried on `deliveries.<partition>`. */
 export interface DeliveryTask {

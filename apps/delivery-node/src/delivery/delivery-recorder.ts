@@ -96,9 +96,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private async write(batch: Op[]): Promise<void> {
     const attempts = batch.filter((o): o is AttemptOp => o.kind === 'attempt');
     const states = batch.filter((o): o is StateOp => o.kind === 'state');
-    const client = await this.db.pool.connect();
-    try {
-      await client.query('begin');
+    await this.db.transaction(async (client) => {
       if (attempts.length) {
         await client.query(
           `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at)
@@ -156,13 +154,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
           ],
         );
       }
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Writes everything still queued. */

@@ -66,9 +66,7 @@ export class FanoutService {
 
   private async record(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<void> {
     if (!events.length) return;
-    const client = await this.db.pool.connect();
-    try {
-      await client.query('begin');
+    await this.db.transaction(async (client) => {
       await client.query(
         `insert into events (id, account_id, type, object_type, object, is_test, created_at)
          select id, account_id, type, object_type, object, false, created_at
@@ -84,12 +82,6 @@ export class FanoutService {
           [tasks.map((t) => t.task.event_id), tasks.map((t) => t.task.webhook_id), tasks.map((t) => t.task.account_id), tasks.map((t) => t.partition)],
         );
       }
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
