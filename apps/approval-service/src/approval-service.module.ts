@@ -5,9 +5,11 @@ import { AuthModule } from '@app/auth';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { InjectNats, NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
+import { PoliciesModule } from './policies/policies.module';
+import { ApprovalsModule } from './requests/approvals.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule],
+  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, PoliciesModule, ApprovalsModule],
 })
 export class ApprovalServiceModule implements OnModuleInit {
   constructor(
@@ -18,6 +20,9 @@ export class ApprovalServiceModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.readiness.register('database', () => this.em.getConnection().execute('select 1'));
-    this.readiness.register('nats', () => this.nc.flush());
+    this.readiness.register('nats', () => {
+      if (this.nc.isClosed()) throw new Error('closed');
+      return this.nc.flush();
+    });
   }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadEnv } from '@app/config';
 import { configureHttp, logLevels } from '@app/http-common';
 import { ApprovalServiceModule } from './approval-service.module';
@@ -7,6 +8,13 @@ import { ApprovalServiceModule } from './approval-service.module';
 export async function createApprovalServiceApp() {
   const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, logger: logLevels(loadEnv().logLevel) });
   configureHttp(app);
+  const doc = new DocumentBuilder()
+    .setTitle('Approvals API')
+    .setDescription('Four-eyes approval of webhook changes: policies and requests. Errors are RFC 7807 problem documents.')
+    .setVersion('2')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }
 

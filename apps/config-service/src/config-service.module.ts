@@ -9,9 +9,10 @@ import { PersistenceModule } from '@app/persistence';
 import { EventTypesController } from './event-types/event-types.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { EventsModule } from './events/events.module';
+import { ApprovalDecisionsModule } from './approvals/approval-decisions.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule],
+  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule],
   controllers: [EventTypesController],
 })
 export class ConfigServiceModule implements OnModuleInit {

@@ -10,8 +10,11 @@ export const MIN_RATE_LIMIT = 1;
 export const MAX_RATE_LIMIT = 100;
 export const MAX_URL_LENGTH = 2048;
 
-/** Statuses whose webhooks receive deliveries: the current configuration is live. */
-export const DELIVERING_STATUSES: readonly WebhookStatus[] = ['ACTIVE', 'PENDING_UPDATE', 'PENDING_DELETION'];
+/**
+ * Statuses whose webhooks receive deliveries: the current configuration is live. ERROR means an
+ * approved change could not be applied; the configuration in force is still valid.
+ */
+export const DELIVERING_STATUSES: readonly WebhookStatus[] = ['ACTIVE', 'PENDING_UPDATE', 'PENDING_DELETION', 'ERROR'];
 
 /**
  * What delivery nodes know of a webhook: the KV bucket `webhooks` holds one of these per key

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { NotFound, Principal, subscribesTo, ValidationFailed, isKnownEventType } from '@app/domain';
+import { DELIVERING_STATUSES, NotFound, Principal, subscribesTo, ValidationFailed, isKnownEventType } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { decodeCursor, encodeCursor } from '@app/http-common';
 import { DeliveryPublisher } from '../deliveries/delivery-publisher';
@@ -88,8 +88,8 @@ export class EventsService {
       const [event] = await conn.execute('select id, type, is_test from events where id = ? and account_id = ?', [id, p.accountId]);
       if (!event) throw new NotFound('The event');
       const hooks = await conn.execute<{ id: string; event_types: string[] }[]>(
-        `select id, event_types from webhooks where account_id = ? and deleted_at is null and status in ('ACTIVE', 'PENDING_UPDATE', 'PENDING_DELETION')`,
-        [p.accountId],
+        'select id, event_types from webhooks where account_id = ? and deleted_at is null and status = any(?)',
+        [p.accountId, DELIVERING_STATUSES],
       );
       const done = new Set(
         (await conn.execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status = 'SUCCEEDED'`, [id])).map((r) => r.webhook_id),

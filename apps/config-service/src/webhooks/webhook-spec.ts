@@ -45,3 +45,22 @@ export function assertPatchComplete(patch: WebhookPatch, currentAuth: AuthType):
   if (effective === 'OAUTH' && patch.api_key) throw new ValidationFailed([{ field: 'api_key', message: 'api_key must be absent when auth_type is OAUTH' }]);
   if (Object.keys(patch).length === 0) throw new BadRequest('empty-patch', 'The request changes nothing: send at least one field.');
 }
+
+/** Drops absent and null fields: a patch names only what it changes. */
+export function compactPatch(patch: WebhookPatch): WebhookPatch {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null)) as WebhookPatch;
+}
+
+/** The configuration after applying a patch to the current one, checked as a whole. */
+export function applyPatch(base: WebhookSpec, patchIn: WebhookPatch): WebhookSpec {
+  const patch = compactPatch(patchIn);
+  assertPatchComplete(patch, base.auth_type);
+  const authType = patch.auth_type ?? base.auth_type;
+  return normaliseSpec({
+    ...base,
+    ...patch,
+    auth_type: authType,
+    api_key: authType === 'API_KEY' ? (patch.api_key ?? base.api_key) : null,
+    oauth: authType === 'OAUTH' ? (patch.oauth ?? base.oauth) : null,
+  });
+}

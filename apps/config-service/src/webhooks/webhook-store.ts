@@ -15,7 +15,14 @@ import type { WebhookSpec } from './webhook-spec';
 export class WebhookStore {
   constructor(private readonly box: SecretBox) {}
 
-  async insert(em: EntityManager, accountId: string, spec: WebhookSpec, status: WebhookStatus): Promise<{ webhook: Webhook; signingSecret: string }> {
+  /** A pending create passes the id of its approval request; the new webhook holds a slot and its name meanwhile. */
+  async insert(
+    em: EntityManager,
+    accountId: string,
+    spec: WebhookSpec,
+    status: WebhookStatus,
+    pendingApprovalId: string | null = null,
+  ): Promise<{ webhook: Webhook; signingSecret: string }> {
     await this.lockAccount(em, accountId);
     const live = await em.find(Webhook, { accountId, deletedAt: null }, { fields: ['slot', 'name'] });
     if (live.length >= MAX_WEBHOOKS_PER_ACCOUNT) {
@@ -30,6 +37,7 @@ export class WebhookStore {
     const webhook = em.create(Webhook, {
       accountId,
       status,
+      pendingApprovalId,
       slot,
       signingSecretEnc: this.box.encrypt(signingSecret),
       ...this.columns(spec),
@@ -45,20 +53,28 @@ export class WebhookStore {
     return webhook;
   }
 
-  /** Replaces the configuration of a locked, loaded webhook. */
-  async replace(em: EntityManager, webhook: Webhook, spec: WebhookSpec, status: WebhookStatus = webhook.status): Promise<Webhook> {
-    if (spec.name !== webhook.name) {
-      const others = await em.find(Webhook, { accountId: webhook.accountId, deletedAt: null, id: { $ne: webhook.id } }, { fields: ['name'] });
-      this.assertNameFree(others, spec.name);
-    }
-    em.assign(webhook, { ...this.columns(spec), status, errorDetail: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
+  /** Replaces the configuration of a locked, loaded webhook; no change awaits approval afterwards. */
+  async replace(em: EntityManager, webhook: Webhook, spec: WebhookSpec, status: WebhookStatus = 'ACTIVE'): Promise<Webhook> {
+    await this.assertNameAvailable(em, webhook, spec.name);
+    em.assign(webhook, { ...this.columns(spec), status, errorDetail: null, pendingApprovalId: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
     await this.flush(em, webhook);
     return webhook;
   }
 
-  /** Changes status fields only (pending states, errors); still a change delivery nodes see. */
+  /** With the account locked: refuses a name another live webhook of the account has. */
+  async assertNameAvailable(em: EntityManager, webhook: Webhook, name: string): Promise<void> {
+    if (name === webhook.name) return;
+    const others = await em.find(Webhook, { accountId: webhook.accountId, deletedAt: null, id: { $ne: webhook.id } }, { fields: ['name'] });
+    this.assertNameFree(others, name);
+  }
+
+  /**
+   * Changes status fields only (pending states, errors); still a change delivery nodes see, so the
+   * version moves, but `updated_at` stays the time of the last configuration change: a rejected
+   * update leaves the webhook exactly as it was.
+   */
   async setStatus(em: EntityManager, webhook: Webhook, status: WebhookStatus, fields: Partial<Pick<Webhook, 'pendingApprovalId' | 'errorDetail'>> = {}): Promise<Webhook> {
-    em.assign(webhook, { status, ...fields, version: Number(webhook.version) + 1, updatedAt: new Date() });
+    em.assign(webhook, { status, ...fields, version: Number(webhook.version) + 1 });
     await this.flush(em, webhook);
     return webhook;
   }
@@ -114,7 +130,8 @@ export class WebhookStore {
     }
   }
 
-  private async lockAccount(em: EntityManager, accountId: string): Promise<void> {
+  /** Every webhook change of an account runs under this lock (also taken by policy changes). */
+  async lockAccount(em: EntityManager, accountId: string): Promise<void> {
     const account = await em.findOne(Account, { id: accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!account) throw new NotFound('The account');
   }

@@ -1,6 +1,7 @@
 import { SecretBox, maskSecret } from '@app/crypto';
 import type { WebhookSnapshot } from '@app/domain';
 import type { Webhook } from '@app/persistence';
+import type { ApprovalHistoryEntry } from '../approvals/approval-history';
 
 /** The webhook as the API shows it: secrets masked, the signing secret only when just created. */
 export interface WebhookView {
@@ -18,7 +19,7 @@ export interface WebhookView {
   pending_approval_id: string | null;
   created_at: string;
   updated_at: string;
-  approval_history?: unknown[];
+  approval_history?: ApprovalHistoryEntry[];
 }
 
 export function toWebhookView(w: Webhook, box: SecretBox, extra: { signingSecret?: string } = {}): WebhookView {

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { Principal } from '@app/domain';
 import { CurrentPrincipal, RequireRoles } from '@app/auth';
 import { PageQueryDto, pageLimit, UuidParam } from '@app/http-common';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import type { WebhookView } from './webhook-view';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
@@ -14,10 +16,11 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
-  @HttpCode(201)
-  @ApiOperation({ summary: 'Create a webhook' })
-  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateWebhookDto) {
-    return this.webhooks.create(p, { ...dto, api_key: dto.api_key ?? null, oauth: dto.oauth ?? null });
+  @ApiOperation({ summary: 'Create a webhook: 201, or 202 with status PENDING and pending_approval_id when approvals are on' })
+  async create(@CurrentPrincipal() p: Principal, @Body() dto: CreateWebhookDto, @Res({ passthrough: true }) res: Response): Promise<WebhookView> {
+    const webhook = await this.webhooks.create(p, { ...dto, api_key: dto.api_key ?? null, oauth: dto.oauth ?? null });
+    res.status(webhook.pending_approval_id ? 202 : 201);
+    return webhook;
   }
 
   @Get()
@@ -33,15 +36,23 @@ export class WebhooksController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a webhook' })
-  update(@CurrentPrincipal() p: Principal, @Param('id', UuidParam) id: string, @Body() dto: UpdateWebhookDto) {
-    return this.webhooks.update(p, id, dto);
+  @ApiOperation({ summary: 'Change a webhook: 200, or 202 with status PENDING_UPDATE when approvals are on' })
+  async update(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', UuidParam) id: string,
+    @Body() dto: UpdateWebhookDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<WebhookView> {
+    const webhook = await this.webhooks.update(p, id, dto);
+    res.status(webhook.pending_approval_id ? 202 : 200);
+    return webhook;
   }
 
   @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a webhook' })
-  async remove(@CurrentPrincipal() p: Principal, @Param('id', UuidParam) id: string): Promise<void> {
-    await this.webhooks.remove(p, id);
+  @ApiOperation({ summary: 'Delete a webhook: 204, or 202 with status PENDING_DELETION when approvals are on' })
+  async remove(@CurrentPrincipal() p: Principal, @Param('id', UuidParam) id: string, @Res({ passthrough: true }) res: Response): Promise<WebhookView | void> {
+    const pending = await this.webhooks.remove(p, id);
+    res.status(pending ? 202 : 204);
+    return pending ?? undefined;
   }
 }

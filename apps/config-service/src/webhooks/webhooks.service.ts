@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { SecretBox } from '@app/crypto';
 import type { Principal } from '@app/domain';
 import { Webhook } from '@app/persistence';
 import { decodeCursor, encodeCursor } from '@app/http-common';
+import { ApprovalGate, assertNoPendingApproval } from '../approvals/approval-gate';
+import { ApprovalHistory } from '../approvals/approval-history';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { WebhookStore } from './webhook-store';
-import { assertPatchComplete, normaliseSpec, WebhookPatch, WebhookSpec } from './webhook-spec';
+import { applyPatch, compactPatch, normaliseSpec, WebhookPatch, WebhookSpec } from './webhook-spec';
 import { toWebhookView, WebhookView } from './webhook-view';
 
 export interface WebhookPage {
@@ -14,7 +17,11 @@ export interface WebhookPage {
   next_page_cursor: string;
 }
 
-/** Webhook use cases for one account; transport-free so the API and other callers share them. */
+/**
+ * Webhook use cases for one account; transport-free so the API and other callers share them.
+ * With the account's approval policy on, a change is checked like a direct one, then parked: the
+ * webhook shows a pending status and `pending_approval_id` until the decision is applied.
+ */
 @Injectable()
 export class WebhooksService {
   constructor(
@@ -22,18 +29,30 @@ export class WebhooksService {
     private readonly store: WebhookStore,
     private readonly box: SecretBox,
     private readonly relay: OutboxRelay,
+    private readonly gate: ApprovalGate,
+    private readonly history: ApprovalHistory,
   ) {}
 
+  /** A pending create (status PENDING) already holds a slot and its name. */
   async create(principal: Principal, input: Omit<WebhookSpec, 'rate_limit'> & { rate_limit?: number }): Promise<WebhookView> {
     const spec = normaliseSpec(input);
-    const { webhook, signingSecret } = await this.em.fork().transactional((em) => this.store.insert(em, principal.accountId, spec, 'ACTIVE'));
+    const { webhook, signingSecret } = await this.em.fork().transactional(async (em) => {
+      await this.store.lockAccount(em, principal.accountId);
+      const policy = await this.gate.policy(em, principal.accountId);
+      if (!policy.enabled) return this.store.insert(em, principal.accountId, spec, 'ACTIVE');
+      const requestId = randomUUID();
+      const created = await this.store.insert(em, principal.accountId, spec, 'PENDING', requestId);
+      await this.gate.open(em, principal, policy, { action: 'CREATE', webhook: created.webhook, shown: spec }, requestId);
+      return created;
+    });
     this.relay.kick();
     return toWebhookView(webhook, this.box, { signingSecret });
   }
 
   async get(principal: Principal, id: string): Promise<WebhookView> {
-    const webhook = await this.store.load(this.em.fork(), principal.accountId, id);
-    return { ...toWebhookView(webhook, this.box), approval_history: [] };
+    const em = this.em.fork();
+    const webhook = await this.store.load(em, principal.accountId, id);
+    return { ...toWebhookView(webhook, this.box), approval_history: await this.history.forWebhook(em, principal.accountId, id) };
   }
 
   async list(principal: Principal, limit: number, cursorRaw?: string): Promise<WebhookPage> {
@@ -52,36 +71,42 @@ export class WebhooksService {
     };
   }
 
-  async update(principal: Principal, id: string, patch: WebhookPatch): Promise<WebhookView> {
+  /** Under approval the webhook keeps its configuration (and keeps delivering) until the change is approved. */
+  async update(principal: Principal, id: string, patchIn: WebhookPatch): Promise<WebhookView> {
     const webhook = await this.em.fork().transactional(async (em) => {
       const current = await this.store.load(em, principal.accountId, id, true);
+      assertNoPendingApproval(current);
+      const patch = compactPatch(patchIn);
       const spec = this.merge(current, patch);
-      return this.store.replace(em, current, spec);
+      const policy = await this.gate.policy(em, principal.accountId);
+      if (!policy.enabled) return this.store.replace(em, current, spec);
+      await this.store.assertNameAvailable(em, current, spec.name);
+      const requestId = await this.gate.open(em, principal, policy, { action: 'UPDATE', webhook: current, shown: patch, patch });
+      return this.store.setStatus(em, current, 'PENDING_UPDATE', { pendingApprovalId: requestId });
     });
     this.relay.kick();
     return toWebhookView(webhook, this.box);
   }
 
-  async remove(principal: Principal, id: string): Promise<void> {
-    await this.em.fork().transactional(async (em) => {
+  /** Returns null when deleted now, or the webhook awaiting approval of its deletion. */
+  async remove(principal: Principal, id: string): Promise<WebhookView | null> {
+    const pending = await this.em.fork().transactional(async (em) => {
       const current = await this.store.load(em, principal.accountId, id, true);
-      await this.store.softDelete(em, current);
+      assertNoPendingApproval(current);
+      const policy = await this.gate.policy(em, principal.accountId);
+      if (!policy.enabled) {
+        await this.store.softDelete(em, current);
+        return null;
+      }
+      const requestId = await this.gate.open(em, principal, policy, { action: 'DELETE', webhook: current, shown: null });
+      return this.store.setStatus(em, current, 'PENDING_DELETION', { pendingApprovalId: requestId });
     });
     this.relay.kick();
+    return pending && toWebhookView(pending, this.box);
   }
 
   /** The webhook's configuration after applying a patch, checked as a whole. */
-  merge(current: Webhook, patchIn: WebhookPatch): WebhookSpec {
-    const patch = Object.fromEntries(Object.entries(patchIn).filter(([, v]) => v !== undefined && v !== null)) as WebhookPatch;
-    assertPatchComplete(patch, current.authType);
-    const base = this.store.specOf(current);
-    const authType = patch.auth_type ?? base.auth_type;
-    return normaliseSpec({
-      ...base,
-      ...patch,
-      auth_type: authType,
-      api_key: authType === 'API_KEY' ? (patch.api_key ?? base.api_key) : null,
-      oauth: authType === 'OAUTH' ? (patch.oauth ?? base.oauth) : null,
-    });
+  merge(current: Webhook, patch: WebhookPatch): WebhookSpec {
+    return applyPatch(this.store.specOf(current), patch);
   }
 }

@@ -1,0 +1,113 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { NatsConnection } from 'nats';
+import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensureApprovalsStream } from '@app/approvals-contract';
+import { loadEnv } from '@app/config';
+import { InjectNats } from '@app/messaging';
+import { countRelayed } from './relay-metrics';
+
+const BATCH = 100;
+const POLL_MS = 1000;
+
+interface DecidedRow {
+  id: string;
+  account_id: string;
+  webhook_id: string;
+  action: ApprovalDecidedMessage['action'];
+  status: ApprovalDecidedMessage['status'];
+  decided_at: Date;
+}
+
+/**
+ * Hands every concluded webhook request to the config service: publishes it to the APPROVALS
+ * stream (`Nats-Msg-Id` = request id, so a re-publish after a crash is dropped by JetStream) and
+ * only then marks it notified. Runs after each decision (kick) and on a timer, so a NATS outage
+ * only delays application.
+ */
+@Injectable()
+export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DecisionRelay.name);
+  private ready = false;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    @InjectNats() private readonly nc: NatsConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensureStream().catch((err) => this.logger.warn(`APPROVALS stream not ready yet, will retry: ${err.message}`));
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.kick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Requests a relay pass; passes never overlap. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.ready) await this.ensureStream();
+    while (!this.stopped && (await this.relayBatch()) === BATCH);
+  }
+
+  private async ensureStream(): Promise<void> {
+    await ensureApprovalsStream(await this.nc.jetstreamManager(), loadEnv().streamReplicas);
+    this.ready = true;
+  }
+
+  /** Several approval-service instances can relay at once: each takes rows the others have not locked. */
+  private relayBatch(): Promise<number> {
+    return this.em.fork().transactional(async (em) => {
+      const conn = em.getConnection();
+      const rows = await conn.execute<DecidedRow[]>(
+        `select id, account_id, webhook_id, action, status, decided_at from approval_requests
+          where notified_at is null and status <> 'PENDING' order by decided_at limit ? for update skip locked`,
+        [BATCH],
+      );
+      if (!rows.length) return 0;
+      const js = this.nc.jetstream();
+      await Promise.all(
+        rows.map((r) =>
+          js.publish(
+            APPROVAL_DECIDED_SUBJECT,
+            encodeDecision({
+              request_id: r.id,
+              account_id: r.account_id,
+              webhook_id: r.webhook_id,
+              action: r.action,
+              status: r.status,
+              decided_at: new Date(r.decided_at).toISOString(),
+            }),
+            { msgID: r.id },
+          ),
+        ),
+      );
+      await conn.execute(`update approval_requests set notified_at = now() where id in (${rows.map(() => '?').join(',')})`, rows.map((r) => r.id));
+      countRelayed(rows.length);
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { JetStreamManager, RetentionPolicy, StorageType, StreamConfig, nanos } from 'nats';
+import { APPROVALS_SUBJECT_PREFIX, STREAM_APPROVALS } from './names';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function approvalsStreamConfig(replicas: number): Partial<StreamConfig> {
+  return {
+    name: STREAM_APPROVALS,
+    subjects: [`${APPROVALS_SUBJECT_PREFIX}>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: replicas,
+    // Kept long enough for a config service that is down for days to catch up.
+    max_age: nanos(14 * DAY_MS),
+    duplicate_window: nanos(10 * 60 * 1000),
+  };
+}
+
+/** Creates the stream when missing; both services call it at start-up. */
+export async function ensureApprovalsStream(jsm: JetStreamManager, replicas = 1): Promise<void> {
+  const cfg = approvalsStreamConfig(replicas);
+  try {
+    await jsm.streams.info(STREAM_APPROVALS);
+    return;
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+  }
+  try {
+    await jsm.streams.add(cfg);
+  } catch (err) {
+    // Another process created it meanwhile.
+    if (!/already in use|exists/i.test((err as Error).message)) throw err;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './approval-types';
+export * from './names';
+export * from './decision-message';
+export * from './approvals-stream';
