@@ -88,7 +88,7 @@ export class EventsService {
       const [event] = await conn.execute('select id, type, is_test from events where id = ? and account_id = ?', [id, p.accountId]);
       if (!event) throw new NotFound('The event');
       const hooks = await conn.execute<{ id: string; event_types: string[] }[]>(
-        'select id, event_types from webhooks where account_id = ? and deleted_at is null and status = any(?)',
+        'select id, event_types from webhooks where account_id = ? and deleted_at is null and status in (?)',
         [p.accountId, DELIVERING_STATUSES],
       );
       const done = new Set(
