@@ -6,6 +6,7 @@ import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { InjectNats, NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
+import { DashboardController } from './dashboard/dashboard.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { EventsModule } from './events/events.module';
@@ -13,7 +14,7 @@ import { ApprovalDecisionsModule } from './approvals/approval-decisions.module';
 
 @Module({
   imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule],
-  controllers: [EventTypesController],
+  controllers: [EventTypesController, DashboardController],
 })
 export class ConfigServiceModule implements OnModuleInit {
   constructor(
