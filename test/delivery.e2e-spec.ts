@@ -295,6 +295,46 @@ describe('event delivery (one node)', () => {
     expect(unknown.header.get('Webhooks-Dead-Reason')).toMatch(/does not exist/);
   });
 
+  it('keeps an event Postgres cannot store aside without holding back the events around it', async () => {
+    const hook = await createHook('/around-poison', { event_types: ['identity.documents_required'] });
+    const type = 'identity.documents_required';
+    const js = nc.jetstream();
+    const before = await publish(type);
+    const poison = randomUUID();
+    await js.publish(`events.${type}`, JSON.stringify({ id: poison, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type), object: { note: 'nul\u0000here' } }), { msgID: poison });
+    const after = await publish(type);
+    await consumer.waitFor(() => [before, after].every((id) => at('/around-poison').some((r) => JSON.parse(r.body).id === id)));
+    const jsm = await nc.jetstreamManager();
+    const dead = await eventually(async () => {
+      const m = await jsm.streams.getMessage('EVENTS_DEAD', { last_by_subj: 'events-dead.invalid' }).catch(() => null);
+      return m?.json<{ id: string }>().id === poison ? m : undefined;
+    }, { what: 'poison event kept aside' });
+    expect(dead!.header.get('Webhooks-Dead-Reason')).toMatch(/NUL/);
+    expect((await dev.get(`/v2/events/${poison}`)).status).toBe(404);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('validates event filters: an impossible date is a 400', async () => {
+    for (const q of ['created_at.gt=2024-13-45T99:99:99Z', 'created_at.lt=2024-02-30T00:00:00Z', 'order=sideways', 'is_test=maybe', 'type=identity.exploded']) {
+      const res = await dev.get(`/v2/events?${q}`);
+      expect(res.status).toBe(400);
+    }
+    expect((await dev.get('/v2/events?created_at.gte=2024-02-29T00:00:00Z&order=ASC')).status).toBe(200);
+  });
+
+  it('undelivered_webhooks forgets a deleted webhook; a bare redeliver POST works', async () => {
+    handlers.set('/doomed', () => ({ status: 500 }));
+    const doomed = await createHook('/doomed', { event_types: ['identity.kyc_refresh.expired'] });
+    const eventId = await publish('identity.kyc_refresh.expired');
+    await consumer.waitFor(() => at('/doomed').length >= 1);
+    await eventually(async () => (await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks === 1);
+    const bare = await dev.request('POST', `/v2/events/${eventId}/redeliver`);
+    expect(bare.status).toBe(202);
+    expect(bare.body.webhook_ids).toEqual([doomed.id]);
+    await dev.delete(`/v2/webhooks/${doomed.id}`);
+    expect((await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks).toBe(0);
+  });
+
   it('redelivers an event on request', async () => {
     const hook = await createHook('/redeliver');
     const eventId = await publish();

@@ -108,6 +108,13 @@ describe('webhook admin API', () => {
       expect(rows[0].signing_secret_enc).not.toMatch(/^whsec_/);
     });
 
+    it('never shows a short secret, and counts name length in characters', async () => {
+      const res = await dev.post('/v2/webhooks', hook('🚀'.repeat(60), { api_key: { header: 'X-Api-Key', key: 'abcd' } }));
+      expect(res.status).toBe(201);
+      expect(res.body.api_key.key).toBe('****');
+      expect(res.text).not.toContain('abcd');
+    });
+
     it('accepts group wildcards and de-duplicates event types', async () => {
       const res = await dev.post('/v2/webhooks', hook('wild', { event_types: ['identity.*', 'identity.*', 'orchestration.*'] }));
       expect(res.status).toBe(201);
@@ -233,6 +240,8 @@ describe('webhook admin API', () => {
       ['name of 101 characters', hook('n'.repeat(101)), 'name'],
       ['unknown field', hook('bad', { colour: 'red' }), 'colour'],
       ['unknown nested field', hook('bad', { api_key: { header: 'X', key: 'k', extra: 1 } }), 'api_key.extra'],
+      ['a NUL character in the name', hook('a\u0000b'), 'name'],
+      ['a NUL character in the client id', hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'https://a.example.com', client_id: 'a\u0000', client_secret: 'b' } }), 'oauth.client_id'],
     ];
 
     it.each(cases)('%s', async (_label, body, field) => {
@@ -250,6 +259,18 @@ describe('webhook admin API', () => {
         expect(res.body).toMatchObject({ status: 400, type: expect.any(String), detail: expect.any(String) });
       }
       expect((await dev.get('/v2/webhooks')).body.webhooks).toHaveLength(0);
+    });
+
+    it('a cursor this API did not issue', async () => {
+      const forged = Buffer.from(JSON.stringify({ t: '2020-01-01T00:00:00Z', id: 'not-a-uuid' })).toString('base64url');
+      const res = await dev.get(`/v2/webhooks?page_cursor=${forged}`);
+      expect(res.status).toBe(400);
+      expect(res.body.type).toMatch(/invalid-cursor$/);
+    });
+
+    it('a malformed body without a token is a 401, not a 400', async () => {
+      const res = await api.request('POST', '/v2/webhooks', undefined, { raw: '{"name": ' });
+      expect(res.status).toBe(401);
     });
 
     it('a bad UUID in the path', async () => {

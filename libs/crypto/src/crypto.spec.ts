@@ -39,5 +39,7 @@ describe('tokens', () => {
     expect(hashToken('abc')).toBe(hashToken('abc'));
     expect(hashToken('abc')).not.toBe('abc');
     expect(maskSecret('abcdef1234')).toBe('****1234');
+    expect(maskSecret('abcd')).toBe('****');
+    expect(maskSecret('abcdefg')).toBe('****');
   });
 });

@@ -9,7 +9,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Shows the last four characters only. */
+/** Shows the last four characters only, and none of a secret too short to spare them. */
 export function maskSecret(secret: string): string {
-  return `****${secret.slice(-4)}`;
+  return secret.length >= 8 ? `****${secret.slice(-4)}` : '****';
 }

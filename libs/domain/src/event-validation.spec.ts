@@ -25,6 +25,8 @@ describe('checkEvent', () => {
     ['a wrong object type', JSON.stringify({ ...good(), object_type: 'transfer_status_change' }), 'invalid'],
     ['a bad time', JSON.stringify({ ...good(), time: 'yesterday' }), 'invalid'],
     ['no object', JSON.stringify({ ...good(), object: undefined }), 'invalid'],
+    ['a NUL character', JSON.stringify({ ...good(), object: { note: 'a\u0000b' } }), 'invalid'],
+    ['a time outside years 1-9999', JSON.stringify({ ...good(), time: '-271821-04-20T00:00:00Z' }), 'invalid'],
   ])('refuses %s', (_label, raw, code) => {
     const r = checkEvent(raw);
     expect(r.ok).toBe(false);

@@ -15,6 +15,8 @@ export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; reason: 
 
 /** Checks a published event against the publishing contract; the reason goes to the dead-letter record. */
 export function checkEvent(raw: string, subjectType?: string): EventCheck {
+  // Postgres can store neither a NUL character in JSON text nor a year outside 1-9999.
+  if (/\\u0000/i.test(raw)) return { ok: false, code: 'invalid', reason: 'body contains a NUL character (\\u0000)' };
   let e: any;
   try {
     e = JSON.parse(raw);
@@ -26,7 +28,8 @@ export function checkEvent(raw: string, subjectType?: string): EventCheck {
   if (typeof e.account_id !== 'string' || !UUID.test(e.account_id)) return { ok: false, code: 'invalid', reason: 'account_id must be a UUID' };
   if (typeof e.type !== 'string' || !isKnownEventType(e.type)) return { ok: false, code: 'unknown-type', reason: `type "${e.type}" is not in the catalogue` };
   if (subjectType !== undefined && subjectType !== e.type) return { ok: false, code: 'invalid', reason: `type "${e.type}" does not match the subject` };
-  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time))) return { ok: false, code: 'invalid', reason: 'time must be an RFC 3339 timestamp' };
+  const year = typeof e.time === 'string' ? new Date(e.time).getUTCFullYear() : NaN;
+  if (!(year >= 1 && year <= 9999)) return { ok: false, code: 'invalid', reason: 'time must be an RFC 3339 timestamp' };
   const objectType = e.object_type ?? objectTypeOf(e.type);
   if (objectType !== objectTypeOf(e.type)) return { ok: false, code: 'invalid', reason: `object_type must be "${objectTypeOf(e.type)}" for ${e.type}` };
   if (!e.object || typeof e.object !== 'object' || Array.isArray(e.object)) return { ok: false, code: 'invalid', reason: 'object must be a JSON object' };

@@ -1,6 +1,6 @@
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
-import { BadRequest } from '@app/domain';
+import { BadRequest, Unauthenticated } from '@app/domain';
 import { ProblemFilter, sendProblem, toProblem } from './problem.filter';
 import { StrictValidationPipe } from './validation';
 
@@ -30,6 +30,8 @@ export function configureHttp(app: INestApplication): void {
           ? 'The request body is not valid JSON.'
           : 'The request body could not be read.';
     const code = err.type === 'entity.too.large' ? 'body-too-large' : 'malformed-json';
+    // The body is read before the auth guard runs; a caller without a token learns only that.
+    if (!/^Bearer\s+\S+/i.test(_req.headers.authorization ?? '')) return sendProblem(res, toProblem(new Unauthenticated()));
     sendProblem(res, toProblem(new BadRequest(code, detail), new Logger('Http')));
   });
   app.useGlobalPipes(new StrictValidationPipe());

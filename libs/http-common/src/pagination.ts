@@ -30,13 +30,26 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-export function decodeCursor(raw: string | undefined): Cursor | undefined {
+const CURSOR_IDS = { uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, serial: /^[0-9]{1,18}$/ };
+
+/** A cursor this API issued, or a 400; `idKind` is the type of the sort key's id column. */
+export function decodeCursor(raw: string | undefined, idKind: keyof typeof CURSOR_IDS = 'uuid'): Cursor | undefined {
   if (!raw) return undefined;
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (typeof c?.t === 'string' && typeof c?.id === 'string' && !Number.isNaN(Date.parse(c.t))) return { t: c.t, id: c.id };
+    if (typeof c?.t === 'string' && typeof c?.id === 'string' && isTimestamp(c.t) && CURSOR_IDS[idKind].test(c.id)) return { t: c.t, id: c.id };
   } catch {
     // fall through
   }
   throw new BadRequest('invalid-cursor', 'page_cursor is not a cursor this API issued.');
+}
+
+/** An RFC 3339 timestamp that names a real instant (no 30 February, no hour 25). */
+export function isTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i.exec(value);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  return probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d && h < 24 && mi < 60 && s < 60 && y >= 1;
 }

@@ -26,12 +26,29 @@ export class StrictValidationPipe implements PipeTransform {
 
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
-      if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+      value ??= {}; // no body at all: the DTO's own rules decide whether that is enough
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new BadRequest('invalid-body', 'The request body must be a JSON object.');
       }
     }
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const nul = findNul(value);
+      if (nul !== undefined) throw new ValidationFailed([{ field: nul, message: 'must not contain NUL characters' }]);
+    }
     return this.inner.transform(value, metadata);
   }
+}
+
+/** The path of the first string holding U+0000 (which no text column can store), if any. */
+function findNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : undefined;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findNul(k, path) ?? findNul(v, path ? `${path}.${k}` : k);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /** A path id that is not a UUID is a 400, not a lookup. */

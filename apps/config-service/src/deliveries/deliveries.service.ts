@@ -37,7 +37,7 @@ export class DeliveriesService {
 
   async attempts(p: Principal, webhookId: string, limit: number, cursorRaw?: string): Promise<{ deliveries: AttemptView[]; next_page_cursor: string }> {
     await this.webhook(p, webhookId);
-    const cursor = decodeCursor(cursorRaw);
+    const cursor = decodeCursor(cursorRaw, 'serial');
     const rows = await this.em.getConnection().execute(
       `select a.id::text as id, a.event_id, e.type as event_type, e.is_test, a.attempt, a.success, a.status_code, a.error, a.latency_ms,
               a.response_excerpt as response_body_excerpt, d.status as delivery_status, a.created_at

@@ -1,16 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
-import { PageQueryDto } from '@app/http-common';
+import { IsIn, IsOptional, IsString, IsUUID, ValidateBy } from 'class-validator';
+import { isTimestamp, PageQueryDto } from '@app/http-common';
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const TIME_MESSAGE = 'must be an RFC 3339 timestamp';
+const Rfc3339 = () => ValidateBy({ name: 'isRfc3339', validator: { validate: isTimestamp, defaultMessage: (a) => `${a?.property} must be an RFC 3339 timestamp` } });
 
 export class ListEventsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ name: 'created_at.lt' }) @IsOptional() @Matches(RFC3339, { message: TIME_MESSAGE }) 'created_at.lt'?: string;
-  @ApiPropertyOptional({ name: 'created_at.lte' }) @IsOptional() @Matches(RFC3339, { message: TIME_MESSAGE }) 'created_at.lte'?: string;
-  @ApiPropertyOptional({ name: 'created_at.eq' }) @IsOptional() @Matches(RFC3339, { message: TIME_MESSAGE }) 'created_at.eq'?: string;
-  @ApiPropertyOptional({ name: 'created_at.gte' }) @IsOptional() @Matches(RFC3339, { message: TIME_MESSAGE }) 'created_at.gte'?: string;
-  @ApiPropertyOptional({ name: 'created_at.gt' }) @IsOptional() @Matches(RFC3339, { message: TIME_MESSAGE }) 'created_at.gt'?: string;
+  @ApiPropertyOptional({ name: 'created_at.lt' }) @IsOptional() @Rfc3339() 'created_at.lt'?: string;
+  @ApiPropertyOptional({ name: 'created_at.lte' }) @IsOptional() @Rfc3339() 'created_at.lte'?: string;
+  @ApiPropertyOptional({ name: 'created_at.eq' }) @IsOptional() @Rfc3339() 'created_at.eq'?: string;
+  @ApiPropertyOptional({ name: 'created_at.gte' }) @IsOptional() @Rfc3339() 'created_at.gte'?: string;
+  @ApiPropertyOptional({ name: 'created_at.gt' }) @IsOptional() @Rfc3339() 'created_at.gt'?: string;
 
   @ApiPropertyOptional({ example: 'identity.approved' })
   @IsOptional()

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { DELIVERING_STATUSES, NotFound, Principal, subscribesTo, ValidationFailed, isKnownEventType } from '@app/domain';
+import { DELIVERING_STATUSES, NotFound, Principal, ValidationFailed, isKnownEventType } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { decodeCursor, encodeCursor } from '@app/http-common';
 import { DeliveryPublisher } from '../deliveries/delivery-publisher';
@@ -29,7 +29,8 @@ export interface EventFilter {
 }
 
 const EVENT_COLUMNS = `e.id, e.type, e.object_type, e.object, e.created_at, e.is_test,
-  (select count(*) from deliveries d where d.event_id = e.id and d.status <> 'SUCCEEDED')::int as undelivered_webhooks`;
+  (select count(*) from deliveries d join webhooks w on w.id = d.webhook_id
+    where d.event_id = e.id and d.status <> 'SUCCEEDED' and w.deleted_at is null)::int as undelivered_webhooks`;
 
 function view(row: any): EventView {
   return { ...row, created_at: new Date(row.created_at).toISOString() };
@@ -79,28 +80,27 @@ export class EventsService {
   }
 
   /**
-   * Queues the event again for every subscribed live webhook that has not answered it with a 2xx
-   * (or for one webhook), with a fresh 24-hour retry window.
+   * Queues the event again, with a fresh 24-hour retry window, for every live webhook it was
+   * delivered to that has not answered it with a 2xx (the ones `undelivered_webhooks` counts), or
+   * for one named webhook of the account, whatever its earlier outcome.
    */
   async redeliver(p: Principal, id: string, webhookId?: string): Promise<{ event_id: string; webhook_ids: string[] }> {
     const ids = await this.em.fork().transactional(async (em) => {
       const conn = em.getConnection();
-      const [event] = await conn.execute('select id, type, is_test from events where id = ? and account_id = ?', [id, p.accountId]);
+      const [event] = await conn.execute('select id from events where id = ? and account_id = ?', [id, p.accountId]);
       if (!event) throw new NotFound('The event');
-      const hooks = await conn.execute<{ id: string; event_types: string[] }[]>(
-        'select id, event_types from webhooks where account_id = ? and deleted_at is null and status in (?)',
-        [p.accountId, DELIVERING_STATUSES],
-      );
-      const done = new Set(
-        (await conn.execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status = 'SUCCEEDED'`, [id])).map((r) => r.webhook_id),
-      );
+      const live = await conn.execute<{ id: string }[]>('select id from webhooks where account_id = ? and deleted_at is null and status in (?)', [
+        p.accountId,
+        DELIVERING_STATUSES,
+      ]);
       let targets: string[];
       if (webhookId) {
-        if (!hooks.some((h) => h.id === webhookId)) throw new NotFound('The webhook');
+        if (!live.some((h) => h.id === webhookId)) throw new NotFound('The webhook');
         targets = [webhookId];
       } else {
-        const existing = new Set((await conn.execute<{ webhook_id: string }[]>('select webhook_id from deliveries where event_id = ?', [id])).map((r) => r.webhook_id));
-        targets = hooks.filter((h) => !done.has(h.id) && (existing.has(h.id) || (!event.is_test && subscribesTo(h.event_types, event.type)))).map((h) => h.id);
+        const pending = await conn.execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status <> 'SUCCEEDED'`, [id]);
+        const liveIds = new Set(live.map((h) => h.id));
+        targets = pending.map((r) => r.webhook_id).filter((w) => liveIds.has(w));
       }
       const partitions = await this.publisher.partitions();
       for (const w of targets) {

@@ -57,7 +57,7 @@ export class OAuthDto {
 export class CreateWebhookDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'payments-prod' })
   @IsString()
-  @Length(1, 100)
+  @Matches(/^.{1,100}$/su, { message: 'name must be 1 to 100 characters' })
   @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 
@@ -104,7 +104,7 @@ export class UpdateWebhookDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @OptionalNotNull()
   @IsString()
-  @Length(1, 100)
+  @Matches(/^.{1,100}$/su, { message: 'name must be 1 to 100 characters' })
   @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 

@@ -10,9 +10,19 @@ export interface RawEvent {
   data: string;
 }
 
+export interface Rejection {
+  code: string;
+  reason: string;
+}
+
+/** Postgres refused the values themselves (SQLSTATE class 22: data exception). */
+function isDataError(err: unknown): boolean {
+  return typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('22');
+}
+
 export interface FanoutPlan {
   /** Index-aligned with the input: null when the event is accepted, else why it goes aside. */
-  rejected: ({ code: string; reason: string } | null)[];
+  rejected: (Rejection | null)[];
   tasks: { partition: number; task: DeliveryTask }[];
 }
 
@@ -53,8 +63,31 @@ export class FanoutService {
         });
       }
     }
-    await this.record(accepted.map((a) => a.event), tasks);
-    return { rejected, tasks };
+    const refused = await this.recordIsolating(accepted.map((a) => a.event), tasks);
+    for (const { i, event } of accepted) {
+      const why = refused.get(event.id);
+      if (why) rejected[i] = why;
+    }
+    return { rejected, tasks: tasks.filter((t) => !refused.has(t.task.event_id)) };
+  }
+
+  /**
+   * Records the batch; when Postgres refuses it for its data, records each event alone so one bad
+   * event goes aside instead of holding back the rest. Returns the refused events with reasons.
+   */
+  private async recordIsolating(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
+    try {
+      return await this.record(events, tasks);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: (err as Error).message }]]);
+    }
+    const refused = new Map<string, Rejection>();
+    for (const e of events) {
+      const mine = tasks.filter((t) => t.task.event_id === e.id);
+      for (const [id, why] of await this.recordIsolating([e], mine)) refused.set(id, why);
+    }
+    return refused;
   }
 
   private async loadAccounts(ids: string[]): Promise<void> {
@@ -64,8 +97,9 @@ export class FanoutService {
     for (const r of rows) this.knownAccounts.add(r.id); // accounts are never deleted while events flow
   }
 
-  private async record(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<void> {
-    if (!events.length) return;
+  private async record(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
+    const refused = new Map<string, Rejection>();
+    if (!events.length) return refused;
     await this.db.transaction(async (client) => {
       await client.query(
         `insert into events (id, account_id, type, object_type, object, is_test, created_at)
@@ -74,14 +108,22 @@ export class FanoutService {
          on conflict (id) do nothing`,
         [events.map((e) => e.id), events.map((e) => e.account_id), events.map((e) => e.type), events.map((e) => e.object_type), events.map((e) => JSON.stringify(e.object)), events.map((e) => e.time)],
       );
-      if (tasks.length) {
+      // An id already recorded for another account is not this event: never mix the two.
+      const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [events.map((e) => e.id)]);
+      const ownerOf = new Map(owners.rows.map((r) => [r.id, r.account_id]));
+      for (const e of events) {
+        if (ownerOf.get(e.id) !== e.account_id) refused.set(e.id, { code: 'duplicate-id', reason: `event id ${e.id} is already used by another account` });
+      }
+      const kept = tasks.filter((t) => !refused.has(t.task.event_id));
+      if (kept.length) {
         await client.query(
           `insert into deliveries (event_id, webhook_id, account_id, partition)
            select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[])
            on conflict do nothing`,
-          [tasks.map((t) => t.task.event_id), tasks.map((t) => t.task.webhook_id), tasks.map((t) => t.task.account_id), tasks.map((t) => t.partition)],
+          [kept.map((t) => t.task.event_id), kept.map((t) => t.task.webhook_id), kept.map((t) => t.task.account_id), kept.map((t) => t.partition)],
         );
       }
     });
+    return refused;
   }
 }
