@@ -9,11 +9,12 @@ import { PersistenceModule } from '@app/persistence';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { EventsModule } from './events/events.module';
 import { ApprovalDecisionsModule } from './approvals/approval-decisions.module';
+import { EventsModule } from './events/events.module';
+import { ClusterModule } from './cluster/cluster.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule],
+  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule],
   controllers: [EventTypesController, DashboardController],
 })
 export class ConfigServiceModule implements OnModuleInit {
@@ -31,3 +32,4 @@ export class ConfigServiceModule implements OnModuleInit {
     });
   }
 }
+

@@ -1,13 +1,16 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
-import { agreePartitions, ensureStreams, InjectNats } from '@app/messaging';
+import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv } from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
 import { FanoutConsumer } from './fanout/fanout.consumer';
+import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { NodeIdentity } from './node-identity';
+import { LeasedOwnership } from './ownership/leased-ownership';
+import { Membership } from './ownership/membership';
 import { PartitionOwnership } from './ownership/partition-ownership';
 import { StaticOwnership } from './ownership/static-ownership';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
@@ -31,6 +34,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly scanner: RetryScanner,
     private readonly metrics: DeliveryMetrics,
     private readonly recorder: DeliveryRecorder,
+    private readonly dispatcher: DeliveryDispatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,10 +42,17 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     await ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas);
     const partitions = await agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas);
     await this.watcher.start();
-    this.ownership = new StaticOwnership(partitions);
+    // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
+    const leased = process.env.DELIVERY_OWNERSHIP !== 'static';
+    this.ownership = leased ? await this.leasedOwnership(partitions, env.streamReplicas) : new StaticOwnership(partitions);
+    this.dispatcher.setFence((p) => this.ownership?.mayDeliver(p) ?? false);
     this.ownership.onChange(async ({ gained, lost }) => {
       if (lost.length) await this.consumers.stop(lost);
+      // Tasks a crashed or fenced previous owner had pulled come back after the consumer's ack wait.
+      // (Deleting and re-creating the durable consumer to get them sooner is not an option: on a
+      // work-queue stream the server drops the messages the deleted consumer had not acked.)
       for (const p of gained) await this.consumers.start(p);
+      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
       this.metrics.ownedPartitions.set(this.ownership!.owned().size);
     });
     await this.fanout.start(partitions);
@@ -49,6 +60,14 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     this.scanner.start(() => this.ownership?.owned() ?? new Set());
     this.ready = true;
     this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions, ${this.consumers.active.length} consumed here`);
+  }
+
+  private async leasedOwnership(partitions: number, replicas: number): Promise<LeasedOwnership> {
+    const js = this.nc.jetstream();
+    const [nodesKv, leasesKv] = await Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]);
+    const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
+    await membership.start();
+    return new LeasedOwnership(partitions, leasesKv, membership);
   }
 
   /** Runs before NATS and Postgres connections close, so handed-back work and outcomes get through. */

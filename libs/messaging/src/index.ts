@@ -6,3 +6,4 @@ export * from './streams';
 export * from './event-message';
 export * from './event-publisher';
 export * from './cluster-settings';
+export * from './cluster-kv';

@@ -20,6 +20,8 @@ export class DeliveryDispatcher {
   private readonly lanes = new Map<string, WebhookLane>();
   /** Deliveries held in memory, so the stream and the retry queue never hand one over twice. */
   private readonly held = new Set<string>();
+  /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
+  private mayDeliver: (partition: number) => boolean = () => true;
 
   constructor(
     private readonly index: WebhookIndex,
@@ -33,6 +35,10 @@ export class DeliveryDispatcher {
       const id = c.kind === 'put' ? c.webhook.id : c.id;
       this.lanes.get(id)?.pump();
     });
+  }
+
+  setFence(mayDeliver: (partition: number) => boolean): void {
+    this.mayDeliver = mayDeliver;
   }
 
   get heldCount(): number {
@@ -115,6 +121,10 @@ export class DeliveryDispatcher {
       await this.recorder.state(item, 'FAILED', null, 'webhook was deleted or is not active');
       this.metrics.cancelled.inc();
       item.settle();
+      return false;
+    }
+    if (!this.mayDeliver(item.partition)) {
+      item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
     const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed);

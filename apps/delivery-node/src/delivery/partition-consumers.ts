@@ -66,6 +66,10 @@ export class PartitionConsumers {
   }
 
   private take(partition: number, msg: JsMsg): void {
+    if (!this.running.has(partition)) {
+      msg.nak(); // buffered before stop(): the partition is no longer ours to deliver
+      return;
+    }
     let task: DeliveryTask;
     try {
       task = msg.json<DeliveryTask>();

@@ -11,4 +11,12 @@ export abstract class PartitionOwnership {
   abstract onChange(handler: (change: OwnershipChange) => Promise<void>): void;
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
+
+  /**
+   * Checked right before each send (fencing): may this node deliver the partition at this moment?
+   * Leased ownership also refuses once the lease is too old to be sure nobody else has it.
+   */
+  mayDeliver(partition: number): boolean {
+    return this.owned().has(partition);
+  }
 }

@@ -1,0 +1,18 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireRoles } from '@app/auth';
+import { ClusterStatusService, ClusterView } from './cluster-status.service';
+
+@ApiTags('cluster')
+@ApiBearerAuth()
+@Controller('v2/cluster')
+@RequireRoles('operator')
+export class ClusterController {
+  constructor(private readonly cluster: ClusterStatusService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Delivery cluster: live nodes, partition leases (owner, age) and lag per partition (operator role)' })
+  status(): Promise<ClusterView> {
+    return this.cluster.status();
+  }
+}

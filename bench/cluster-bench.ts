@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'nats';
+import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { spawnDeliveryNode, NodeProcess } from '../scripts/delivery-node-process';
+import { objectTypeOf } from '@app/domain';
+import { ownerOf } from '@app/hashing';
+import { publishEvent } from '@app/messaging';
+import { ApiClient, listen, makeTestPki, startHttpsConsumer, startTestPlatform } from '@app/testing';
+
+/**
+ * Cluster benchmark: 1, 2 and 3 delivery-node processes on this machine, each run delivering
+ * --events events (default 3000) to a local HTTPS consumer, and the deliveries per second of each.
+ * Uses its own nats-server and database (like the tests). Every event goes to exactly one webhook:
+ * --webhooks accounts (default 64) with one webhook each (rate limit 100/s), events spread over them.
+ *
+ *   npm run build && node dist/bench/cluster-bench.js [--events 3000] [--webhooks 64] [--nodes 1,2,3]
+ */
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const EVENTS = Number(arg('events', '3000'));
+const WEBHOOKS = Number(arg('webhooks', '64'));
+const NODE_COUNTS = arg('nodes', '1,2,3').split(',').map(Number);
+const PARTITIONS = 64;
+const TYPE = 'identity.approved';
+
+async function main(): Promise<void> {
+  const pki = makeTestPki();
+  const platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'error' });
+  const consumer = await startHttpsConsumer({ pki });
+  const config = await createConfigServiceApp();
+  const api = new ApiClient(await listen(config));
+  const nc = await connect({ servers: platform.nats.url });
+  const js = nc.jetstream();
+  const nodes: NodeProcess[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(nodes.splice(0).map((n) => n.stop(20_000)));
+  };
+  const results: Array<{ nodes: number; deliveries: number; seconds: number; perSecond: number }> = [];
+  try {
+    // One account and webhook per slot, so each event is one delivery.
+    const accounts: string[] = [];
+    let op!: ApiClient;
+    const kv = await js.views.kv('webhooks');
+    for (let i = 0; i < WEBHOOKS; i++) {
+      const acct = await platform.account(`bench-${i}`);
+      const dev = api.as(await acct.token('bench', ['developer', 'operator']));
+      if (i === 0) op = dev;
+      const res = await dev.post('/v2/webhooks', {
+        name: `bench-${i}`, url: `${consumer.url}/hook/${i}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k' }, event_types: ['identity.*'], rate_limit: 100,
+      });
+      if (res.status !== 201) throw new Error(`webhook: ${res.status} ${res.text}`);
+      accounts.push(acct.accountId);
+      for (let t = 0; (await kv.get(res.body.id))?.operation !== 'PUT'; t++) {
+        if (t > 200) throw new Error('webhook never reached KV');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+
+    for (const n of NODE_COUNTS) {
+      for (let i = 0; i < n; i++) nodes.push(await spawnDeliveryNode(`bench-node-${n}-${i}`, { LOG_LEVEL: 'warn' }));
+      await Promise.all(nodes.map((x) => x.ready()));
+      // Wait until ownership has settled: every node delivers exactly its rendezvous share, so no
+      // handover happens during the measurement.
+      const ids = nodes.map((x) => x.id);
+      const want = (id: string) => JSON.stringify(Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => ownerOf(p, ids) === id));
+      for (const deadline = Date.now() + 60_000; ; ) {
+        const s = (await op.get('/v2/cluster')).body;
+        const ok = s.nodes.length === n && s.nodes.every((x: { node: string; delivering: number[] }) => JSON.stringify([...x.delivering].sort((a, b) => a - b)) === want(x.node));
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`cluster of ${n} did not settle: ${JSON.stringify(s.nodes)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      consumer.requests.length = 0;
+      const started = Date.now();
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < EVENTS; i++) {
+        const id = randomUUID();
+        pending.push(publishEvent(js, { id, account_id: accounts[i % accounts.length], type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { identity_id: `i-${i}` } }));
+        if (pending.length >= 1000) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+      const published = Date.now() - started;
+      const progress = setInterval(() => process.env.BENCH_VERBOSE && console.log(`  +${Date.now() - started} ms: ${consumer.requests.length} received`), 1000);
+      await consumer.waitFor((reqs) => new Set(reqs.map((r) => r.body)).size >= EVENTS, 300_000);
+      clearInterval(progress);
+      const seconds = (Math.max(...consumer.requests.map((r) => r.receivedAt)) - started) / 1000;
+      const result = { nodes: n, deliveries: EVENTS, seconds: Number(seconds.toFixed(2)), perSecond: Math.round(EVENTS / seconds) };
+      results.push(result);
+      console.log(`${n} node(s): ${EVENTS} deliveries in ${result.seconds} s = ${result.perSecond}/s (published in ${published} ms; ${consumer.requests.length - EVENTS} duplicate sends)`);
+      await stopAll();
+    }
+    console.log(JSON.stringify({ events_per_run: EVENTS, webhooks: WEBHOOKS, partitions: PARTITIONS, results }));
+  } finally {
+    await stopAll();
+    await nc.close();
+    await config.close();
+    await consumer.close();
+    await platform.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

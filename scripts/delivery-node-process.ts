@@ -1,0 +1,90 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/**
+ * A delivery node as a real child process (`node dist/apps/delivery-node/src/main.js`), for the
+ * cluster tests and the cluster benchmark. Needs `npm run build` first.
+ */
+export interface NodeProcess {
+  id: string;
+  port: number;
+  proc: ChildProcess;
+  /** Last lines of its output. */
+  output(): string;
+  /** Resolves when /health answers 200 (the node has started its partitions). */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGTERM (graceful leave) and wait for the exit. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  exited: boolean;
+}
+
+// From dist/scripts (compiled) or scripts/ (ts-jest): the compiled node is in <repo>/dist.
+const DIST = /[\\/]dist$/.test(join(__dirname, '..')) ? join(__dirname, '..') : join(__dirname, '..', 'dist');
+export const DELIVERY_NODE_MAIN = join(DIST, 'apps', 'delivery-node', 'src', 'main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function spawnDeliveryNode(id: string, env: Record<string, string | undefined>, opts: { main?: string; echo?: boolean } = {}): Promise<NodeProcess> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--enable-source-maps', opts.main ?? DELIVERY_NODE_MAIN], {
+    env: { ...process.env, ...env, NODE_ID: id, PORT: String(port), NATS_CLIENT_NAME: id },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+    if (opts.echo) process.stdout.write(d.toString().split('\n').filter(Boolean).map((l) => `[${id}] ${l}\n`).join(''));
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exit = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const node: NodeProcess = {
+    id,
+    port,
+    proc,
+    exited: false,
+    output: () => out,
+    async ready(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (node.exited) throw new Error(`delivery node ${id} exited during start-up:\n${out.slice(-3000)}`);
+        const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`delivery node ${id} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop(timeoutMs = 30_000) {
+      if (node.exited) return;
+      proc.kill('SIGCONT');
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await exit;
+      clearTimeout(timer);
+    },
+    async kill() {
+      if (node.exited) return;
+      proc.kill('SIGKILL');
+      await exit;
+    },
+    pause: () => void proc.kill('SIGSTOP'),
+    resume: () => void proc.kill('SIGCONT'),
+  };
+  void exit.then(() => (node.exited = true));
+  return node;
+}
