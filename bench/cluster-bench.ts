@@ -2,11 +2,10 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { spawnDeliveryNode, NodeProcess } from '../scripts/delivery-node-process';
 import { objectTypeOf } from '@app/domain';
 import { ownerOf } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, listen, makeTestPki, startHttpsConsumer, startTestPlatform } from '@app/testing';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform } from '@app/testing';
 
 /**
  * Cluster benchmark: 1, 2 and 3 delivery-node processes on this machine, each run delivering

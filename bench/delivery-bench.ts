@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '../libs/domain/src';
 import { publishEvent } from '../libs/messaging/src';
-import { ApiClient, listen, makeTestPki, spawnApp, startHttpsConsumer, startTestPlatform } from '../libs/testing/src';
+import { ApiClient, listen, makeTestPki, spawnDeliveryNode, startHttpsConsumer, startTestPlatform } from '../libs/testing/src';
 
 /**
  * One delivery node against a local HTTPS consumer: deliveries per second and publish-to-delivery
@@ -64,8 +64,8 @@ async function main(): Promise<void> {
     const raw = await rawCeiling(consumer.url, pki.caPem, expected);
     consumer.requests.length = 0;
 
-    const node = await spawnApp('delivery-node', { NODE_ID: 'bench-1' });
-    await node.waitHealthy();
+    const node = await spawnDeliveryNode('bench-1', {});
+    await node.ready();
     const js = nc.jetstream();
     const type = 'identity.approved';
     const started = Date.now();

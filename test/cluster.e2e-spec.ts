@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { spawnDeliveryNode, NodeProcess } from '../scripts/delivery-node-process';
+import { spawnDeliveryNode, NodeProcess } from '@app/testing';
 import { objectTypeOf } from '@app/domain';
 import { ownerOf, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';

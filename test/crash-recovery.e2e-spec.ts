@@ -5,7 +5,7 @@ import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  AppProcess, ApiClient, eventually, HttpsConsumer, listen, makeTestPki, spawnApp, startHttpsConsumer, startTestPlatform, TestPlatform,
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform,
 } from '@app/testing';
 
 jest.setTimeout(240_000);
@@ -16,7 +16,7 @@ describe('crash recovery of a delivery node', () => {
   let config: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
-  let node: AppProcess | undefined;
+  let node: NodeProcess | undefined;
   let dev: ApiClient;
   let accountId: string;
 
@@ -34,7 +34,7 @@ describe('crash recovery of a delivery node', () => {
   });
 
   afterAll(async () => {
-    node?.kill('SIGKILL');
+    await node?.kill();
     await nc?.close();
     await config?.close();
     await consumer?.close();
@@ -54,8 +54,8 @@ describe('crash recovery of a delivery node', () => {
     const kv = await nc.jetstream().views.kv('webhooks');
     await eventually(async () => (await Promise.all(hooks.map((h) => kv.get(h)))).every((e) => e?.operation === 'PUT'));
 
-    node = await spawnApp('delivery-node', { NODE_ID: 'crash-1' });
-    await node.waitHealthy();
+    node = await spawnDeliveryNode('crash-1', {});
+    await node.ready();
 
     const ids = Array.from({ length: 1000 }, () => randomUUID());
     const type = 'transfer.crypto_deposit.completed';
@@ -63,13 +63,12 @@ describe('crash recovery of a delivery node', () => {
 
     // Kill once deliveries are flowing but far from done.
     await consumer.waitFor((r) => r.length >= 100, 60_000);
-    node.kill('SIGKILL');
-    await node.exited;
+    await node.kill();
     const beforeRestart = consumer.requests.length;
     expect(beforeRestart).toBeLessThan(2000);
 
-    node = await spawnApp('delivery-node', { NODE_ID: 'crash-1' });
-    await node.waitHealthy();
+    node = await spawnDeliveryNode('crash-1', {});
+    await node.ready();
     const received = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id));
     await eventually(() => ['/a', '/b'].every((p) => received(p).size === 1000), { timeoutMs: 180_000, intervalMs: 500, what: 'all 2,000 deliveries' });
     for (const p of ['/a', '/b']) expect([...received(p)].sort()).toEqual([...ids].sort());

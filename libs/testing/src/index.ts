@@ -4,4 +4,4 @@ export * from './http-client';
 export * from './platform';
 export * from './tls';
 export * from './https-consumer';
-export * from './processes';
+export * from './delivery-node-process';

@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './nats-server';
 
 /**
- * A delivery node as a real child process (`node dist/apps/delivery-node/src/main.js`), for the
- * cluster tests and the cluster benchmark. Needs `npm run build` first.
+ * A delivery node as a real child process (`node dist/apps/delivery-node/src/main.js`), for crash,
+ * cluster and benchmark runs. Needs `npm run build` first. The environment is the test platform's
+ * (process.env) plus `env`; APP_NODE_ARGS adds node flags (e.g. --cpu-prof).
  */
 export interface NodeProcess {
   id: string;
@@ -23,25 +24,13 @@ export interface NodeProcess {
   exited: boolean;
 }
 
-// From dist/scripts (compiled) or scripts/ (ts-jest): the compiled node is in <repo>/dist.
-const DIST = /[\\/]dist$/.test(join(__dirname, '..')) ? join(__dirname, '..') : join(__dirname, '..', 'dist');
-export const DELIVERY_NODE_MAIN = join(DIST, 'apps', 'delivery-node', 'src', 'main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** Tests and benchmarks run from the repository root, where `npm run build` writes dist/. */
+export const DELIVERY_NODE_MAIN = join(process.cwd(), 'dist', 'apps', 'delivery-node', 'src', 'main.js');
 
 export async function spawnDeliveryNode(id: string, env: Record<string, string | undefined>, opts: { main?: string; echo?: boolean } = {}): Promise<NodeProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--enable-source-maps', opts.main ?? DELIVERY_NODE_MAIN], {
+  const nodeArgs = (process.env.APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, opts.main ?? DELIVERY_NODE_MAIN], {
     env: { ...process.env, ...env, NODE_ID: id, PORT: String(port), NATS_CLIENT_NAME: id },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
