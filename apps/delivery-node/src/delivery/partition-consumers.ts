@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, STREAM_DELIVERIES } from '@app/messaging';
 import { DeliveryDispatcher } from './delivery-dispatcher';
@@ -15,15 +15,24 @@ const ACK_WAIT_MS = 30_000;
  * partition's ack window.
  */
 @Injectable()
-export class PartitionConsumers {
+export class PartitionConsumers implements OnApplicationShutdown {
   private readonly logger = new Logger(PartitionConsumers.name);
   private readonly running = new Map<number, ConsumerMessages>();
+  /** Tasks taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
+  private readonly unacked = new Set<JsMsg>();
+  private readonly keepAlive = setInterval(() => {
+    for (const msg of this.unacked) msg.working();
+  }, ACK_WAIT_MS / 3).unref();
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly recorder: DeliveryRecorder,
   ) {}
+
+  onApplicationShutdown(): void {
+    clearInterval(this.keepAlive);
+  }
 
   get active(): number[] {
     return [...this.running.keys()].sort((a, b) => a - b);
@@ -82,14 +91,21 @@ export class PartitionConsumers {
       task,
       partition,
       attemptsBefore: 0,
-      settle: () => msg.ack(),
-      release: () => msg.nak(),
+      settle: () => {
+        this.unacked.delete(msg);
+        msg.ack();
+      },
+      release: () => {
+        this.unacked.delete(msg);
+        msg.nak();
+      },
     };
+    this.unacked.add(msg);
     const admission = this.dispatcher.admit(item);
-    if (admission === 'duplicate') msg.ack();
+    if (admission === 'duplicate') item.settle();
     else if (admission === 'full') {
       // Park it in the due-time queue; the retry scanner brings it back when the lane has room.
-      void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(task.webhook_id)).then(() => msg.ack());
+      void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(task.webhook_id)).then(() => item.settle());
     }
   }
 }
