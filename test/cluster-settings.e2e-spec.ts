@@ -1,0 +1,40 @@
+import { connect, NatsConnection } from 'nats';
+import { agreePartitions, PartitionMismatchError } from '@app/messaging';
+import { startNatsServer, TestNatsServer } from '@app/testing';
+
+/** The partition count is fixed per cluster: the first process records it, a different one is refused. */
+describe('cluster partition count', () => {
+  let nats: TestNatsServer;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.dispose();
+  });
+
+  it('records the first setting, agrees with it and refuses another', async () => {
+    const js = nc.jetstream();
+    expect(await agreePartitions(js, 16)).toBe(16);
+    expect(await agreePartitions(js, undefined)).toBe(16);
+    expect(await agreePartitions(js, 16)).toBe(16);
+    await expect(agreePartitions(js, 32)).rejects.toBeInstanceOf(PartitionMismatchError);
+  });
+
+  it('two processes racing to set it end up with one value', async () => {
+    const other = await startNatsServer();
+    const c = await connect({ servers: other.url });
+    try {
+      const results = await Promise.allSettled([8, 8, 8].map((p) => agreePartitions(c.jetstream(), p)));
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.message))).toEqual([8, 8, 8]);
+      expect(await agreePartitions(c.jetstream(), undefined)).toBe(8);
+    } finally {
+      await c.close();
+      await other.dispose();
+    }
+  });
+});
