@@ -7,3 +7,4 @@ export * from './event-message';
 export * from './event-publisher';
 export * from './cluster-settings';
 export * from './cluster-kv';
+export * from './kicked-loop';

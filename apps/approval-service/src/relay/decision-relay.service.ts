@@ -3,7 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { NatsConnection } from 'nats';
 import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensureApprovalsStream } from '@app/approvals-contract';
 import { loadEnv } from '@app/config';
-import { InjectNats } from '@app/messaging';
+import { InjectNats, KickedLoop } from '@app/messaging';
 import { countRelayed } from './relay-metrics';
 
 const BATCH = 100;
@@ -28,10 +28,7 @@ interface DecidedRow {
 export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DecisionRelay.name);
   private ready = false;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`));
 
   constructor(
     private readonly em: EntityManager,
@@ -40,37 +37,21 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.ensureStream().catch((err) => this.logger.warn(`APPROVALS stream not ready yet, will retry: ${err.message}`));
-    this.timer = setInterval(() => this.kick(), POLL_MS);
-    this.kick();
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Requests a relay pass; passes never overlap. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
   private async drain(): Promise<void> {
     if (!this.ready) await this.ensureStream();
-    while (!this.stopped && (await this.relayBatch()) === BATCH);
+    while ((await this.relayBatch()) === BATCH);
   }
 
   private async ensureStream(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { KV, NatsConnection } from 'nats';
-import { InjectNats, openWebhooksKv } from '@app/messaging';
+import { InjectNats, KickedLoop, openWebhooksKv } from '@app/messaging';
 import { loadEnv } from '@app/config';
 
 /** One relay at a time across all config-service instances, so per-key order is kept. */
@@ -24,10 +24,7 @@ interface OutboxRow {
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private kv?: KV;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
+  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`));
 
   constructor(
     private readonly em: EntityManager,
@@ -36,33 +33,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     this.kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
-    this.timer = setInterval(() => this.kick(), POLL_MS);
-    this.kick();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Requests a relay pass; passes never overlap. */
   kick(): void {
-    if (this.stopped || !this.kv) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
   /** Relays until the outbox is empty; returns how many entries were published. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { KickedLoop } from '@app/messaging';
 import { Database } from '../database';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
@@ -30,8 +31,7 @@ interface DueRow {
 @Injectable()
 export class RetryScanner {
   private readonly logger = new Logger(RetryScanner.name);
-  private timer?: NodeJS.Timeout;
-  private scanning?: Promise<void>;
+  private readonly loop = new KickedLoop(() => this.scan(), SCAN_EVERY_MS, (err) => this.logger.warn(`retry scan failed: ${err.message}`));
   private partitions: () => ReadonlySet<number> = () => new Set();
 
   constructor(
@@ -43,19 +43,11 @@ export class RetryScanner {
 
   start(owned: () => ReadonlySet<number>): void {
     this.partitions = owned;
-    this.timer = setInterval(() => this.kick(), SCAN_EVERY_MS);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.scanning;
-  }
-
-  kick(): void {
-    if (this.scanning) return;
-    this.scanning = this.scan()
-      .catch((err) => this.logger.warn(`retry scan failed: ${err.message}`))
-      .finally(() => (this.scanning = undefined));
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async scan(): Promise<void> {
