@@ -1,9 +1,7 @@
-import { Module, OnModuleInit } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
-import type { NatsConnection } from 'nats';
+import { Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
-import { ObservabilityModule, Readiness } from '@app/http-common';
-import { InjectNats, NatsModule } from '@app/messaging';
+import { ObservabilityModule } from '@app/http-common';
+import { NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
 import { PoliciesModule } from './policies/policies.module';
 import { ApprovalsModule } from './requests/approvals.module';
@@ -11,18 +9,4 @@ import { ApprovalsModule } from './requests/approvals.module';
 @Module({
   imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, PoliciesModule, ApprovalsModule],
 })
-export class ApprovalServiceModule implements OnModuleInit {
-  constructor(
-    private readonly readiness: Readiness,
-    private readonly em: EntityManager,
-    @InjectNats() private readonly nc: NatsConnection,
-  ) {}
-
-  onModuleInit(): void {
-    this.readiness.register('database', () => this.em.getConnection().execute('select 1'));
-    this.readiness.register('nats', () => {
-      if (this.nc.isClosed()) throw new Error('closed');
-      return this.nc.flush();
-    });
-  }
-}
+export class ApprovalServiceModule {}

@@ -1,8 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from 'nats';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
-import { InjectNats, NatsModule } from '@app/messaging';
+import { NatsModule } from '@app/messaging';
 import { Database } from './database';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryNodeService } from './delivery-node.service';
@@ -39,13 +38,11 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 export class DeliveryNodeModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
-    @InjectNats() private readonly nc: NatsConnection,
     private readonly db: Database,
     private readonly node: DeliveryNodeService,
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register('nats', () => this.nc.flush());
     this.readiness.register('database', () => this.db.query('select 1'));
     this.readiness.register('delivery', () => {
       if (!this.node.ready) throw new Error('starting');

@@ -1,21 +1,32 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
+import { Readiness } from '@app/http-common';
 import { connectNats } from './nats-connection';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const InjectNats = () => Inject(NATS_CONNECTION);
 
 @Injectable()
-class NatsCloser implements OnApplicationShutdown {
-  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+class NatsCloser implements OnApplicationShutdown, OnModuleInit {
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    @Optional() private readonly readiness?: Readiness,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness?.register('nats', () => {
+      if (this.nc.isClosed()) throw new Error('closed');
+      return this.nc.flush();
+    });
+  }
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 }
 
-/** One NATS connection per app process, drained on shutdown. */
+/** One NATS connection per app process, part of /health, drained on shutdown. */
 @Global()
 @Module({
   providers: [
