@@ -8,6 +8,9 @@ import { loadEnv } from '@app/config';
 const RELAY_LOCK = 727_001;
 const BATCH = 200;
 const POLL_MS = 1000;
+/** Published entries are kept a day for inspection, then pruned (at most once a minute). */
+const KEEP_PUBLISHED = '1 day';
+const PRUNE_EVERY_MS = 60_000;
 
 interface OutboxRow {
   id: string;
@@ -51,9 +54,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     for (;;) {
       const n = await this.relayBatch();
       total += n;
-      if (n < BATCH) return total;
+      if (n < BATCH) break;
     }
+    if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await this.em.getConnection().execute(`delete from webhook_outbox where published_at < now() - interval '${KEEP_PUBLISHED}'`);
+    }
+    return total;
   }
+
+  private prunedAt = 0;
 
   private relayBatch(): Promise<number> {
     return this.em.fork().transactional(async (em) => {
