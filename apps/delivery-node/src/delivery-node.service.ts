@@ -51,9 +51,16 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       // Tasks a crashed or fenced previous owner had pulled come back after the consumer's ack wait.
       // (Deleting and re-creating the durable consumer to get them sooner is not an option: on a
       // work-queue stream the server drops the messages the deleted consumer had not acked.)
-      for (const p of gained) await this.consumers.start(p);
-      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
-      this.metrics.ownedPartitions.set(this.ownership!.owned().size);
+      const failed: number[] = [];
+      for (const p of gained) {
+        await this.consumers.start(p).catch((err) => {
+          this.logger.warn(`could not start partition ${p}, will retry: ${err.message}`);
+          failed.push(p);
+        });
+      }
+      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size - failed.length}`);
+      this.metrics.ownedPartitions.set(this.ownership!.owned().size - failed.length);
+      return failed;
     });
     await this.fanout.start(partitions);
     await this.ownership.start();

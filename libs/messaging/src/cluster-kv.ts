@@ -25,9 +25,11 @@ export const CLUSTER_TIMING: Readonly<ClusterTiming> = {
   renewMs: 2500,
   /**
    * A holder stops delivering a partition once its last successful renewal is older than
-   * leaseTtlMs - fenceMarginMs, so it has stopped well before anyone else can take the lease.
+   * leaseTtlMs - fenceMarginMs, so it has stopped well before anyone else can take the lease. The
+   * margin covers what can pass between the last fence check and the request going out (the
+   * delivery connect timeout is 3 s).
    */
-  fenceMarginMs: 3000,
+  fenceMarginMs: 5000,
   /** A partition whose lease someone else still holds is tried again this often (and on release). */
   retryMs: 1000,
   /**

@@ -15,7 +15,9 @@ export async function createAccount(em: EntityManager, name: string): Promise<{ 
 export async function createToken(em: EntityManager, accountId: string, user: string, roles: string[]): Promise<{ token: string }> {
   const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (!roles.length || bad.length) throw new Error(`--roles must be a comma-separated list of ${ROLES.join(', ')}`);
-  if (!user.trim()) throw new Error('--user is required');
+  // One spelling per person: "Alice" and "alice " are the same user (four-eyes compares names).
+  user = user.trim().toLowerCase();
+  if (!user) throw new Error('--user is required');
   if (!(await em.findOne(Account, { id: accountId }))) throw new Error(`account ${accountId} does not exist`);
   const token = generateApiToken();
   await em.persistAndFlush(em.create(ApiToken, { accountId, userName: user, roles: roles as Role[], tokenHash: hashToken(token) } as ApiToken));

@@ -127,7 +127,11 @@ export class DeliveryDispatcher {
       item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
-    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed);
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.mayDeliver(item.partition));
+    if (outcome === 'fenced') {
+      item.release();
+      return false;
+    }
     if (outcome.authExpired) {
       // The endpoint refused the token: one more send with a fresh one, paced like any other.
       await this.recorder.attempt(item, outcome, 'PENDING', null);

@@ -21,6 +21,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       allowPrivateNetworks: env.allowPrivateNetworks,
       ca: env.caFile ? readFileSync(env.caFile) : undefined,
       timeoutMs: 10_000,
+      connectTimeoutMs: 3_000, // inside the cluster's fence margin (see CLUSTER_TIMING)
       connectionsPerOrigin: 64,
     });
     this.tokens = new OAuthTokenProvider(this.sender);
@@ -30,7 +31,12 @@ export class DeliveryExecutor implements OnApplicationShutdown {
    * One attempt. For OAuth webhooks a 401 from the endpoint invalidates the cached token and the
    * request is made once more with a fresh one (`refetched` tells the caller it used a second send).
    */
-  async attempt(webhook: WebhookSnapshot, task: DeliveryTask, allowAuthRetry: boolean): Promise<AttemptOutcome & { authExpired?: boolean }> {
+  async attempt(
+    webhook: WebhookSnapshot,
+    task: DeliveryTask,
+    allowAuthRetry: boolean,
+    mayStillSend: () => boolean = () => true,
+  ): Promise<(AttemptOutcome & { authExpired?: boolean }) | 'fenced'> {
     const body = thinBody(task);
     const secrets = this.decrypted(webhook);
     const headers = signedHeaders(task, body, secrets.signing);
@@ -46,6 +52,8 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       }
       headers.authorization = `Bearer ${token}`;
     }
+    // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
+    if (!mayStillSend()) return 'fenced';
     const res = await this.sender.send({ url: webhook.url, headers, body });
     const outcome: AttemptOutcome = {
       success: res.ok,

@@ -18,6 +18,8 @@ const ACK_WAIT_MS = 30_000;
 export class PartitionConsumers implements OnApplicationShutdown {
   private readonly logger = new Logger(PartitionConsumers.name);
   private readonly running = new Map<number, ConsumerMessages>();
+  /** Partitions stopped on purpose: a consumer that ends by itself is restarted only if not here. */
+  private readonly stopped = new Set<number>();
   /** Tasks taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
   private readonly unacked = new Set<JsMsg>();
   private readonly keepAlive = setInterval(() => {
@@ -39,6 +41,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 
   async start(partition: number): Promise<void> {
+    this.stopped.delete(partition);
     if (this.running.has(partition)) return;
     const jsm = await this.nc.jetstreamManager();
     const name = deliveryConsumer(partition);
@@ -56,18 +59,36 @@ export class PartitionConsumers implements OnApplicationShutdown {
         if (!/already in use|exists/i.test(err.message)) throw err;
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
+    if (this.stopped.has(partition) || this.running.has(partition)) return; // stopped (or started) meanwhile
     const messages = await consumer.consume({ max_messages: 200, expires: 5000 });
     this.running.set(partition, messages);
     void (async () => {
       for await (const msg of messages) this.take(partition, msg);
-    })().catch((err) => this.logger.warn(`partition ${partition} consumer stopped: ${err.message}`));
+    })()
+      .catch((err) => this.logger.warn(`partition ${partition} consumer stopped: ${err.message}`))
+      .finally(() => {
+        // Ended by itself while we still own the partition: start pulling again.
+        if (this.running.get(partition) !== messages) return;
+        this.running.delete(partition);
+        setTimeout(() => void this.restart(partition), 1000).unref();
+      });
+  }
+
+  private async restart(partition: number): Promise<void> {
+    if (this.stopped.has(partition) || this.running.has(partition)) return;
+    await this.start(partition).catch((err) => {
+      this.logger.warn(`partition ${partition} consumer restart failed, retrying: ${err.message}`);
+      setTimeout(() => void this.restart(partition), 1000).unref();
+    });
   }
 
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
   async stop(partitions: number[]): Promise<void> {
     for (const p of partitions) {
-      this.running.get(p)?.stop();
+      this.stopped.add(p);
+      const messages = this.running.get(p);
       this.running.delete(p);
+      messages?.stop();
     }
     const set = new Set(partitions);
     for (const item of this.dispatcher.releasePartitions(set)) item.release();

@@ -179,6 +179,32 @@ describe('LeasedOwnership', () => {
     expect(kv.holder('1')).toBe('z');
   });
 
+  it('a partition whose start failed keeps its lease and is started again, not left held but idle', async () => {
+    const kv = new FakeKv();
+    const membership = new FakeMembership('a', ['a']);
+    const ownership = new LeasedOwnership(P, kv as unknown as KV, membership as unknown as Membership, timing);
+    running.push(ownership);
+    let failOnce = true;
+    const started = new Set<number>();
+    ownership.onChange(async ({ gained, lost }) => {
+      for (const p of lost) started.delete(p);
+      const failed: number[] = [];
+      for (const p of gained) {
+        if (p === 1 && failOnce) {
+          failOnce = false;
+          failed.push(p);
+        } else started.add(p);
+      }
+      return failed;
+    });
+    await ownership.start();
+    expect(ownership.owned().has(1)).toBe(false);
+    expect(ownership.mayDeliver(1)).toBe(false);
+    expect(kv.holder('1')).toBe('a');
+    await until(() => started.has(1) && ownership.owned().has(1));
+    expect([...started].sort((x, y) => x - y)).toEqual(range(P));
+  });
+
   it('graceful stop hands every partition back and deletes its leases', async () => {
     const kv = new FakeKv();
     const a = node(kv, 'a', ['a']);

@@ -4,7 +4,7 @@ import { KvWatchInclude, type KV, type KvEntry, type QueuedIterator } from 'nats
 import { ownerOf } from '@app/hashing';
 import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease } from '@app/messaging';
 import type { Membership } from './membership';
-import { OwnershipChange, PartitionOwnership } from './partition-ownership';
+import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
 interface Lease {
   revision: number;
@@ -32,11 +32,12 @@ export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
   private readonly leases = new Map<number, Lease>();
   private readonly active = new Set<number>();
-  private handler: (c: OwnershipChange) => Promise<void> = async () => undefined;
+  private handler: OwnershipHandler = async () => undefined;
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
   private stopping = false;
   private timers: NodeJS.Timeout[] = [];
+  private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
   private watcher?: QueuedIterator<KvEntry>;
 
@@ -68,7 +69,7 @@ export class LeasedOwnership extends PartitionOwnership {
     return [...this.leases.keys()].sort((a, b) => a - b);
   }
 
-  onChange(handler: (c: OwnershipChange) => Promise<void>): void {
+  onChange(handler: OwnershipHandler): void {
     this.handler = handler;
   }
 
@@ -79,7 +80,7 @@ export class LeasedOwnership extends PartitionOwnership {
       // A released lease: try to take it at once instead of waiting for the next retry.
       for await (const e of this.watcher!) if (e.operation !== 'PUT' && !this.leases.has(Number(e.key))) this.kick();
     })().catch((err) => this.logger.warn(`lease watch ended: ${(err as Error).message}`));
-    this.timers.push(setInterval(() => this.renewAll(), this.timing.renewMs));
+    this.renewTimer = setInterval(() => this.renewAll(), this.timing.renewMs);
     this.timers.push(setInterval(() => this.kick(), this.timing.retryMs));
     // Fencing: notice a lease that went stale (e.g. after the process was paused) within 250 ms.
     this.timers.push(setInterval(() => this.checkFences(), 250));
@@ -97,7 +98,8 @@ export class LeasedOwnership extends PartitionOwnership {
     this.queued = false;
     await this.chain;
     const all = [...this.leases.keys()];
-    await this.lose(all, 'shutdown');
+    await this.lose(all, 'shutdown'); // leases keep being renewed until they are handed back
+    clearInterval(this.renewTimer);
     this.membership.stop();
   }
 
@@ -145,7 +147,9 @@ export class LeasedOwnership extends PartitionOwnership {
     const gained = [...this.leases].filter(([p, l]) => !this.active.has(p) && l.activeFrom <= t && !l.gone).map(([p]) => p);
     if (gained.length) {
       for (const p of gained) this.active.add(p);
-      await this.handler({ gained: gained.sort((a, b) => a - b), lost: [] });
+      const failed = (await this.handler({ gained: gained.sort((a, b) => a - b), lost: [] })) ?? [];
+      // Keep the lease but not the partition: the next reconcile (within retryMs) starts it again.
+      for (const p of failed) this.active.delete(p);
       void this.membership.beat();
     }
     const waiting = [...this.leases].filter(([p]) => !this.active.has(p)).map(([, l]) => l.activeFrom - monotonic());

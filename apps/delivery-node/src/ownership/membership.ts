@@ -44,7 +44,12 @@ export class Membership {
     await this.beat();
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
-    this.watcher = await this.kv.watch({ initializedFn: () => initialized() });
+    this.watcher = await this.kv.watch({
+      initializedFn: () => {
+        this.snapshotDone = true;
+        initialized();
+      },
+    });
     void (async () => {
       for await (const e of this.watcher!) this.seen(e);
     })().catch((err) => this.logger.warn(`membership watch ended: ${(err as Error).message}`));
@@ -75,10 +80,13 @@ export class Membership {
     await this.kv.put(this.self, JSON.stringify(hb)).catch((err) => this.logger.warn(`heartbeat failed: ${err.message}`));
   }
 
+  private snapshotDone = false;
+
   private seen(e: KvEntry): void {
     if (e.operation === 'PUT') {
-      // An old entry from the initial snapshot counts from when it was written.
-      this.lastSeen.set(e.key, Math.min(Date.now(), e.created.getTime()));
+      // A live heartbeat counts from when it arrived (our clock, not the server's); an old entry
+      // from the initial snapshot counts from when it was written.
+      this.lastSeen.set(e.key, this.snapshotDone ? Date.now() : Math.min(Date.now(), e.created.getTime()));
     } else {
       this.lastSeen.delete(e.key);
     }

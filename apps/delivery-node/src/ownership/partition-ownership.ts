@@ -4,11 +4,16 @@ export interface OwnershipChange {
   lost: number[];
 }
 
+/**
+ * Applies a change: stops the lost partitions (before their leases may be released) and starts the
+ * gained ones; returns the gained partitions it could not start, which stay unowned for a retry.
+ */
+export type OwnershipHandler = (change: OwnershipChange) => Promise<number[] | void>;
+
 export abstract class PartitionOwnership {
   abstract readonly partitions: number;
   abstract owned(): ReadonlySet<number>;
-  /** The handler must finish (stop pulling, hand back work) before a lost lease is released. */
-  abstract onChange(handler: (change: OwnershipChange) => Promise<void>): void;
+  abstract onChange(handler: OwnershipHandler): void;
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
 

@@ -1,9 +1,9 @@
-import { OwnershipChange, PartitionOwnership } from './partition-ownership';
+import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
 /** Every partition, for a node that runs alone. */
 export class StaticOwnership extends PartitionOwnership {
   private readonly all: Set<number>;
-  private handler?: (c: OwnershipChange) => Promise<void>;
+  private handler?: OwnershipHandler;
 
   constructor(readonly partitions: number) {
     super();
@@ -14,7 +14,7 @@ export class StaticOwnership extends PartitionOwnership {
     return this.all;
   }
 
-  onChange(handler: (c: OwnershipChange) => Promise<void>): void {
+  onChange(handler: OwnershipHandler): void {
     this.handler = handler;
   }
 
