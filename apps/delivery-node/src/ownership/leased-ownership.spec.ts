@@ -31,9 +31,16 @@ class FakeKv {
     if (this.entries.get(key)?.operation === 'PUT') throw new Error('wrong last sequence: ' + this.entries.get(key)!.revision);
     return this.write(key, value, 'PUT');
   }
+  /** The next update of this key is applied but its answer is lost (a timeout on a reconnect). */
+  lostAnswer?: string;
   async update(key: string, value: string, revision: number) {
     if (this.entries.get(key)?.revision !== revision) throw new Error('wrong last sequence');
-    return this.write(key, value, 'PUT');
+    const rev = this.write(key, value, 'PUT');
+    if (this.lostAnswer === key) {
+      this.lostAnswer = undefined;
+      throw new Error('TIMEOUT');
+    }
+    return rev;
   }
   async delete(key: string, opts?: { previousSeq?: number }) {
     if (opts?.previousSeq !== undefined && this.entries.get(key)?.revision !== opts.previousSeq) throw new Error('wrong last sequence');
@@ -203,6 +210,20 @@ describe('LeasedOwnership', () => {
     expect(kv.holder('1')).toBe('a');
     await until(() => started.has(1) && ownership.owned().has(1));
     expect([...started].sort((x, y) => x - y)).toEqual(range(P));
+  });
+
+  it('a renewal whose answer was lost but which landed keeps the lease', async () => {
+    const kv = new FakeKv();
+    const a = node(kv, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    kv.lostAnswer = '7';
+    await until(() => kv.lostAnswer === undefined); // the renewal landed, its answer did not
+    const revision = () => kv.entries.get('7')!.revision;
+    const landed = revision();
+    await until(() => revision() > landed); // a later renewal adopted the revision and went through
+    expect(a.ownership.owned().has(7)).toBe(true);
+    expect(a.changes.some((c) => c.lost.includes(7))).toBe(false);
   });
 
   it('graceful stop hands every partition back and deletes its leases', async () => {

@@ -189,8 +189,10 @@ export class LeasedOwnership extends PartitionOwnership {
       if (previous?.operation === 'PUT') {
         // Held. Only a lease left by this node's previous process (restarted after a crash) is taken
         // over at once (CAS on its revision); anyone else's is waited for until released or expired.
+        // Our own incarnation's lease that we lost track of (a renewal that timed out but landed) is
+        // taken back the same way.
         const holder = previous.json<PartitionLease>();
-        if (holder.node !== this.self || !holder.incarnation || holder.incarnation === INCARNATION) return;
+        if (holder.node !== this.self || !holder.incarnation) return;
         revision = await this.kv.update(leaseKey(p), JSON.stringify(value), previous.revision);
       } else {
         revision = await this.kv.create(leaseKey(p), JSON.stringify(value));
@@ -211,7 +213,7 @@ export class LeasedOwnership extends PartitionOwnership {
     }
   }
 
-  private async renew(p: number, lease: Lease): Promise<void> {
+  private async renew(p: number, lease: Lease, adopt = true): Promise<void> {
     const sentAt = monotonic();
     const value: PartitionLease = { node: this.self, incarnation: INCARNATION, acquired_at: lease.acquiredAt };
     try {
@@ -220,7 +222,14 @@ export class LeasedOwnership extends PartitionOwnership {
     } catch (err) {
       const msg = (err as Error).message;
       if (/wrong last sequence/i.test(msg)) {
-        // Expired and maybe taken by someone else: it is not ours any more.
+        // Either an earlier renewal that timed out did land (the key still holds our incarnation:
+        // adopt its revision), or the lease expired and may be someone else's: not ours any more.
+        const current = await this.kv.get(leaseKey(p)).catch(() => null);
+        const holder = current?.operation === 'PUT' ? current.json<PartitionLease>() : undefined;
+        if (current && holder?.node === this.self && holder.incarnation === INCARNATION && adopt) {
+          lease.revision = current.revision;
+          return this.renew(p, lease, false); // renew now, on the adopted revision
+        }
         this.logger.warn(`lease ${p} lost: ${msg}`);
         lease.gone = true;
         this.kick();

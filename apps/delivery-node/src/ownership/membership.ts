@@ -44,19 +44,43 @@ export class Membership {
     await this.beat();
     let initialized!: () => void;
     const ready = new Promise<void>((r) => (initialized = r));
+    await this.watch(initialized);
+    await ready;
+    this.recompute();
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
+    this.sweepTimer = setInterval(() => this.recompute(), 250);
+  }
+
+  /**
+   * Watches the bucket; if the watch ever ends (e.g. its consumer could not be recreated after a
+   * NATS outage) it is started again, so this node never mistakes silence for being alone for long.
+   */
+  private async watch(initialized: () => void = () => undefined): Promise<void> {
+    this.snapshotDone = false;
     this.watcher = await this.kv.watch({
       initializedFn: () => {
         this.snapshotDone = true;
         initialized();
       },
     });
+    const watcher = this.watcher;
     void (async () => {
-      for await (const e of this.watcher!) this.seen(e);
-    })().catch((err) => this.logger.warn(`membership watch ended: ${(err as Error).message}`));
-    await ready;
-    this.recompute();
-    this.heartbeatTimer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
-    this.sweepTimer = setInterval(() => this.recompute(), 250);
+      for await (const e of watcher) this.seen(e);
+    })()
+      .catch((err) => this.logger.warn(`membership watch ended: ${(err as Error).message}`))
+      .finally(() => {
+        if (this.watcher === watcher && !this.left) this.rewatch();
+      });
+  }
+
+  private rewatch(): void {
+    setTimeout(() => {
+      if (this.left) return;
+      this.watch().catch((err) => {
+        this.logger.warn(`membership watch restart failed, retrying: ${err.message}`);
+        this.rewatch();
+      });
+    }, 1000).unref();
   }
 
   /** Graceful leave: stop heartbeating and delete the key so the others rebalance at once. */
@@ -68,9 +92,12 @@ export class Membership {
   }
 
   stop(): void {
+    this.left = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.sweepTimer);
-    this.watcher?.stop();
+    const w = this.watcher;
+    this.watcher = undefined;
+    w?.stop();
   }
 
   /** Puts this node's heartbeat now (also used to publish a changed partition list promptly). */
