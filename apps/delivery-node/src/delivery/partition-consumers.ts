@@ -121,10 +121,12 @@ export class PartitionConsumers implements OnApplicationShutdown {
         msg.nak();
       },
     };
-    this.unacked.add(msg);
     const admission = this.dispatcher.admit(item);
-    if (admission === 'duplicate') item.settle();
+    if (admission === 'queued') this.unacked.add(msg);
+    // A copy of a task this node already holds is left alone: the held one's ack or hand-back
+    // settles it, and acking the copy could swallow a later hand-back.
     else if (admission === 'full') {
+      this.unacked.add(msg);
       // Park it in the due-time queue; the retry scanner brings it back when the lane has room.
       void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(task.webhook_id)).then(() => item.settle());
     }
