@@ -7,7 +7,7 @@ import { objectTypeOf } from '@app/domain';
 import { ownerOf, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform,
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
 } from '@app/testing';
 
 /**
@@ -123,8 +123,7 @@ describe('delivery cluster (real node processes)', () => {
       ...extra,
     });
     expect(res.status).toBe(201);
-    const kv = await nc.jetstream().views.kv('webhooks');
-    await eventually(async () => (await kv.get(res.body.id))?.operation === 'PUT', { what: 'webhook in KV' });
+    await waitForWebhooksInKv(nc, [res.body.id]);
     return { id: res.body.id, partition: partitionOf(res.body.id, P) };
   }
 

@@ -5,7 +5,7 @@ import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform,
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
 } from '@app/testing';
 
 jest.setTimeout(240_000);
@@ -51,8 +51,7 @@ describe('crash recovery of a delivery node', () => {
       expect(res.status).toBe(201);
       hooks.push(res.body.id);
     }
-    const kv = await nc.jetstream().views.kv('webhooks');
-    await eventually(async () => (await Promise.all(hooks.map((h) => kv.get(h)))).every((e) => e?.operation === 'PUT'));
+    await waitForWebhooksInKv(nc, hooks);
 
     node = await spawnDeliveryNode('crash-1', {});
     await node.ready();

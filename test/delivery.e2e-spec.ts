@@ -7,7 +7,7 @@ import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform,
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
 } from '@app/testing';
 
 jest.setTimeout(180_000);
@@ -59,8 +59,7 @@ describe('event delivery (one node)', () => {
     });
     expect(res.status).toBe(201);
     // Wait until the delivery node's index has it (the outbox relays asynchronously).
-    const kv = await nc.jetstream().views.kv('webhooks');
-    await eventually(async () => (await kv.get(res.body.id))?.operation === 'PUT', { what: 'webhook in KV' });
+    await waitForWebhooksInKv(nc, [res.body.id]);
     return res.body as { id: string; signing_secret: string };
   }
 

@@ -39,7 +39,3 @@ export function subscriptionMatches(entry: string, type: string): boolean {
 export function subscribesTo(entries: readonly string[], type: string): boolean {
   return entries.some((e) => subscriptionMatches(e, type));
 }
-
-export function allEventTypes(): string[] {
-  return [...objectTypeByType.keys()];
-}

@@ -5,3 +5,4 @@ export * from './platform';
 export * from './tls';
 export * from './https-consumer';
 export * from './delivery-node-process';
+export * from './webhooks-kv';

@@ -32,7 +32,6 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
   };
   Object.assign(process.env, env);
   const orm = await MikroORM.init(ormConfig(db.url, { poolMax: 4 }));
-  const apps: INestApplication[] = [];
   return {
     db,
     nats,
@@ -43,7 +42,6 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
       return { accountId: account_id, token: async (user, roles) => (await createToken(orm.em.fork(), account_id, user, roles)).token };
     },
     async close() {
-      await Promise.allSettled(apps.map((a) => a.close()));
       await orm.close(true);
       await nats.dispose();
       await db.drop();

@@ -86,7 +86,7 @@ export class WebhookStore {
     await em.flush();
   }
 
-  /** Secret-free form of a spec, e.g. for an approval request's `changes`. */
+  /** The columns of a spec, with its secrets encrypted. */
   columns(spec: WebhookSpec): Partial<Webhook> {
     return {
       name: spec.name,

@@ -41,10 +41,6 @@ export class DeliveryDispatcher {
     this.mayDeliver = mayDeliver;
   }
 
-  get heldCount(): number {
-    return this.held.size;
-  }
-
   /** When to offer a delivery again whose lane was full: about when the lane will have drained. */
   retryWhenFull(webhookId: string): Date {
     const lane = this.lanes.get(webhookId);

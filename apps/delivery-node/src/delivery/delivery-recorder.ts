@@ -55,10 +55,6 @@ export class DeliveryRecorder implements OnApplicationShutdown {
     return new Promise((done) => this.push({ kind: 'state', item, status, next, error, done }));
   }
 
-  get pending(): number {
-    return this.ops.length;
-  }
-
   private push(op: Op): void {
     this.ops.push(op);
     if (this.ops.length >= MAX_BATCH) this.flushSoon(0);
