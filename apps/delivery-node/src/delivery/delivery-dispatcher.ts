@@ -7,7 +7,8 @@ import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
 import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
 
-export type Admission = 'queued' | 'duplicate' | 'full';
+/** queued: in its lane; parked: the lane was full, so it went to the due-time queue (settled once durable); duplicate: already held. */
+export type Admission = 'queued' | 'parked' | 'duplicate';
 
 /**
  * Holds one lane per webhook so a slow, failing or rate-limited webhook delays only itself, makes
@@ -41,18 +42,19 @@ export class DeliveryDispatcher {
     this.mayDeliver = mayDeliver;
   }
 
-  /** When to offer a delivery again whose lane was full: about when the lane will have drained. */
-  retryWhenFull(webhookId: string): Date {
-    const lane = this.lanes.get(webhookId);
-    const ms = lane ? (lane.queue.length / lane.limiter.rate) * 1000 : 1000;
-    return new Date(Date.now() + Math.max(1000, ms) * (0.8 + Math.random() * 0.4));
-  }
-
+  /**
+   * Takes a delivery into its webhook's lane. A full lane parks it in the due-time queue instead, to
+   * be offered again about when the lane will have drained, so no source waits on a busy webhook.
+   */
   admit(item: DeliveryItem): Admission {
     const key = itemKey(item.task);
     if (this.held.has(key)) return 'duplicate';
     const lane = this.lane(item.task.webhook_id);
-    if (lane.queue.length >= lane.capacity) return 'full';
+    if (lane.queue.length >= lane.capacity) {
+      const ms = Math.max(1000, (lane.queue.length / lane.limiter.rate) * 1000) * (0.8 + Math.random() * 0.4);
+      void this.recorder.state(item, 'PENDING', new Date(Date.now() + ms)).then(() => item.settle());
+      return 'parked';
+    }
     this.held.add(key);
     lane.queue.push(item);
     lane.pump();

@@ -3,7 +3,6 @@ import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nano
 import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, STREAM_DELIVERIES } from '@app/messaging';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
-import { DeliveryRecorder } from './delivery-recorder';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
 const ACK_WAIT_MS = 30_000;
@@ -29,7 +28,6 @@ export class PartitionConsumers implements OnApplicationShutdown {
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly dispatcher: DeliveryDispatcher,
-    private readonly recorder: DeliveryRecorder,
   ) {}
 
   onApplicationShutdown(): void {
@@ -121,14 +119,8 @@ export class PartitionConsumers implements OnApplicationShutdown {
         msg.nak();
       },
     };
-    const admission = this.dispatcher.admit(item);
-    if (admission === 'queued') this.unacked.add(msg);
     // A copy of a task this node already holds is left alone: the held one's ack or hand-back
     // settles it, and acking the copy could swallow a later hand-back.
-    else if (admission === 'full') {
-      this.unacked.add(msg);
-      // Park it in the due-time queue; the retry scanner brings it back when the lane has room.
-      void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(task.webhook_id)).then(() => item.settle());
-    }
+    if (this.dispatcher.admit(item) !== 'duplicate') this.unacked.add(msg);
   }
 }

@@ -77,8 +77,7 @@ export class RetryScanner {
         continue;
       }
       this.metrics.retriesClaimed.inc();
-      const admission = this.dispatcher.admit(item);
-      if (admission === 'full') void this.recorder.state(item, 'PENDING', this.dispatcher.retryWhenFull(row.webhook_id));
+      this.dispatcher.admit(item);
     }
   }
 }
