@@ -3,3 +3,4 @@ export * from './errors';
 export * from './webhook';
 export * from './roles';
 export * from './event-validation';
+export * from './storable-text';
