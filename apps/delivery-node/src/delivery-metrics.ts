@@ -18,6 +18,10 @@ export class DeliveryMetrics {
   readonly tasks = metric('webhook_delivery_tasks_published_total', () => new Counter({ name: 'webhook_delivery_tasks_published_total', help: 'Delivery tasks published by fan-out' }));
   readonly deadLetters = metric('webhook_events_dead_lettered_total', () => new Counter({ name: 'webhook_events_dead_lettered_total', help: 'Events kept aside on events-dead.>', labelNames: ['reason'] }));
   readonly retriesClaimed = metric('webhook_retries_claimed_total', () => new Counter({ name: 'webhook_retries_claimed_total', help: 'Due deliveries taken from the retry queue' }));
+  readonly parked = metric('webhook_deliveries_parked_total', () => new Counter({ name: 'webhook_deliveries_parked_total', help: 'Deliveries sent to the due-time queue because their webhook or account held enough in memory' }));
+  readonly waitedForIndex = metric('webhook_deliveries_waited_for_index_total', () => new Counter({ name: 'webhook_deliveries_waited_for_index_total', help: 'Deliveries deferred because this node did not know their webhook yet' }));
+  readonly reconciled = metric('webhook_deliveries_reconciled_total', () => new Counter({ name: 'webhook_deliveries_reconciled_total', help: 'Deliveries re-driven because nothing held them (task lost)' }));
+  readonly dueBacklog = metric('webhook_due_backlog', () => new Gauge({ name: 'webhook_due_backlog', help: 'Deliveries waiting in the due-time queue of the partitions this node owns' }));
   readonly ownedPartitions = metric('webhook_owned_partitions', () => new Gauge({ name: 'webhook_owned_partitions', help: 'Partitions this node delivers' }));
 
   observe(outcome: AttemptOutcome): void {

@@ -10,6 +10,7 @@ import { DeliveryExecutor } from './delivery/delivery-executor';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
+import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { FanoutService } from './fanout/fanout.service';
 import { NodeIdentity } from './node-identity';
@@ -31,6 +32,7 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     DeliveryDispatcher,
     PartitionConsumers,
     RetryScanner,
+    DeliveryReconciler,
     DeliveryNodeService,
   ],
   exports: [DeliveryNodeService, DeliveryExecutor, NodeIdentity],

@@ -6,6 +6,7 @@ import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
+import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { NodeIdentity } from './node-identity';
@@ -32,6 +33,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly fanout: FanoutConsumer,
     private readonly consumers: PartitionConsumers,
     private readonly scanner: RetryScanner,
+    private readonly reconciler: DeliveryReconciler,
     private readonly metrics: DeliveryMetrics,
     private readonly recorder: DeliveryRecorder,
     private readonly dispatcher: DeliveryDispatcher,
@@ -51,20 +53,16 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       // Tasks a crashed or fenced previous owner had pulled come back after the consumer's ack wait.
       // (Deleting and re-creating the durable consumer to get them sooner is not an option: on a
       // work-queue stream the server drops the messages the deleted consumer had not acked.)
-      const failed: number[] = [];
-      for (const p of gained) {
-        await this.consumers.start(p).catch((err) => {
-          this.logger.warn(`could not start partition ${p}, will retry: ${err.message}`);
-          failed.push(p);
-        });
-      }
-      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size - failed.length}`);
-      this.metrics.ownedPartitions.set(this.ownership!.owned().size - failed.length);
-      return failed;
+      // Each partition consumer retries and restarts by itself; readiness shows it until it runs.
+      for (const p of gained) void this.consumers.start(p);
+      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
+      this.metrics.ownedPartitions.set(this.ownership!.owned().size);
+      return [];
     });
     await this.fanout.start(partitions);
     await this.ownership.start();
     this.scanner.start(() => this.ownership?.owned() ?? new Set());
+    this.reconciler.start(() => this.ownership?.owned() ?? new Set());
     this.ready = true;
     this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions, ${this.consumers.active.length} consumed here`);
   }
@@ -82,6 +80,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     this.ready = false;
     await this.fanout.stop();
     await this.scanner.stop();
+    await this.reconciler.stop();
     await this.ownership?.stop();
     await this.recorder.flushAll();
   }

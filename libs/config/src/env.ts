@@ -17,6 +17,8 @@ export interface PlatformEnv {
   partitions: number | undefined;
   streamReplicas: number;
   logLevel: string;
+  /** A delivery row unscheduled this long, that no task in NATS and no node holds, is re-driven. */
+  reconcileAfterMs: number;
 }
 
 export class EnvError extends Error {}
@@ -60,5 +62,6 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
     partitions: env.DELIVERY_PARTITIONS ? int(env, 'DELIVERY_PARTITIONS', 64, 1, 1024) : undefined,
     streamReplicas: int(env, 'NATS_REPLICAS', 1, 1, 5),
     logLevel: env.LOG_LEVEL || 'log',
+    reconcileAfterMs: int(env, 'DELIVERY_RECONCILE_AFTER_MS', 120_000, 1000, 24 * 3600 * 1000),
   };
 }

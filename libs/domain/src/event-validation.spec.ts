@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { checkEvent } from './event-validation';
 
 const good = () => ({
@@ -26,11 +27,30 @@ describe('checkEvent', () => {
     ['a bad time', JSON.stringify({ ...good(), time: 'yesterday' }), 'invalid'],
     ['no object', JSON.stringify({ ...good(), object: undefined }), 'invalid'],
     ['a NUL character', JSON.stringify({ ...good(), object: { note: 'a\u0000b' } }), 'invalid'],
+    ['a lone surrogate in a value', JSON.stringify({ ...good(), object: { note: 'a\uD800b' } }), 'invalid'],
+    ['a lone surrogate in a key', `{"id":"${randomUUID()}","object":{"\\udc00":1}}`, 'invalid'],
+    ['thousands of levels of nesting', JSON.stringify({ ...good(), object: { n: '[['.repeat(2500) + ']]'.repeat(2500) } }).replace(/"\[\[.*\]\]"/, '[['.repeat(2500) + ']]'.repeat(2500)), 'too-deep'],
+    ['a body over the size cap', JSON.stringify({ ...good(), object: { pad: 'x'.repeat(300 * 1024) } }), 'too-large'],
     ['a time outside years 1-9999', JSON.stringify({ ...good(), time: '-271821-04-20T00:00:00Z' }), 'invalid'],
   ])('refuses %s', (_label, raw, code) => {
     const r = checkEvent(raw);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.code).toBe(code);
+  });
+
+  it('counts brackets inside strings as text, not depth', () => {
+    expect(checkEvent(JSON.stringify({ ...good(), object: { note: '[{'.repeat(5000) } })).ok).toBe(true);
+  });
+
+  it('never throws and never accepts what Postgres cannot store, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ depthSize: 'large' }), fc.jsonValue().map((v) => JSON.stringify({ ...good(), object: { v } }))), (raw) => {
+        const r = checkEvent(raw);
+        if (r.ok) expect(JSON.stringify(r.event.object)).not.toMatch(/\\u0000|\\ud[89a-f]/i);
+        else expect(r.reason.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
   });
 
   it('refuses a type that does not match the subject', () => {

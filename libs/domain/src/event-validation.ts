@@ -1,4 +1,9 @@
 import { isKnownEventType, objectTypeOf } from './event-catalogue';
+import { jsonDepth } from './json-depth';
+
+/** Events carry ids and a summary object: anything bigger or deeper is a publisher's mistake. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+export const MAX_EVENT_DEPTH = 32;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,8 +20,8 @@ export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; reason: 
 
 /** Checks a published event against the publishing contract; the reason goes to the dead-letter record. */
 export function checkEvent(raw: string, subjectType?: string): EventCheck {
-  // Postgres can store neither a NUL character in JSON text nor a year outside 1-9999.
-  if (/\\u0000/i.test(raw)) return { ok: false, code: 'invalid', reason: 'body contains a NUL character (\\u0000)' };
+  if (Buffer.byteLength(raw) > MAX_EVENT_BYTES) return { ok: false, code: 'too-large', reason: `body is larger than ${MAX_EVENT_BYTES} bytes` };
+  if (jsonDepth(raw, MAX_EVENT_DEPTH) > MAX_EVENT_DEPTH) return { ok: false, code: 'too-deep', reason: `body is nested deeper than ${MAX_EVENT_DEPTH} levels` };
   let e: any;
   try {
     e = JSON.parse(raw);
@@ -24,6 +29,11 @@ export function checkEvent(raw: string, subjectType?: string): EventCheck {
     return { ok: false, code: 'malformed', reason: 'body is not valid JSON' };
   }
   if (!e || typeof e !== 'object' || Array.isArray(e)) return { ok: false, code: 'malformed', reason: 'body is not a JSON object' };
+  // Postgres stores neither a NUL character nor a lone UTF-16 surrogate in jsonb; JSON.stringify
+  // writes both as \u escapes (and a valid surrogate pair as the character itself).
+  const canonical = JSON.stringify(e);
+  if (/\\u0000/.test(canonical)) return { ok: false, code: 'invalid', reason: 'body contains a NUL character (\\u0000)' };
+  if (/\\ud[89a-f][0-9a-f]{2}/i.test(canonical)) return { ok: false, code: 'invalid', reason: 'body contains a lone UTF-16 surrogate' };
   if (typeof e.id !== 'string' || !UUID.test(e.id)) return { ok: false, code: 'invalid', reason: 'id must be a UUID' };
   if (typeof e.account_id !== 'string' || !UUID.test(e.account_id)) return { ok: false, code: 'invalid', reason: 'account_id must be a UUID' };
   if (typeof e.type !== 'string' || !isKnownEventType(e.type)) return { ok: false, code: 'unknown-type', reason: `type "${e.type}" is not in the catalogue` };

@@ -8,3 +8,4 @@ export * from './event-publisher';
 export * from './cluster-settings';
 export * from './cluster-kv';
 export * from './kicked-loop';
+export * from './supervised-loop';

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
 import { Readiness } from '@app/http-common';
 import { connectNats } from './nats-connection';
+import { loopsDown } from './supervised-loop';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const InjectNats = () => Inject(NATS_CONNECTION);
@@ -18,6 +19,10 @@ class NatsCloser implements OnApplicationShutdown, OnModuleInit {
     this.readiness?.register('nats', () => {
       if (this.nc.isClosed()) throw new Error('closed');
       return this.nc.flush();
+    });
+    this.readiness?.register('loops', () => {
+      const down = loopsDown();
+      if (down.length) throw new Error(`down: ${down.join(', ')}`);
     });
   }
 

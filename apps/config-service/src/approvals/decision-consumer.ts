@@ -1,12 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, nanos, NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, JsMsg, nanos, NatsConnection } from 'nats';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, decodeDecision, ensureApprovalsStream, STREAM_APPROVALS } from '@app/approvals-contract';
 import { loadEnv } from '@app/config';
-import { InjectNats } from '@app/messaging';
+import { InjectNats, LoopSession, SupervisedLoop } from '@app/messaging';
 import { DecisionApplier } from './decision-applier';
 import { countApplied } from './decision-metrics';
 
-const RESTART_MS = 1000;
 const MAX_RETRY_DELAY_MS = 30_000;
 
 /**
@@ -17,43 +16,30 @@ const MAX_RETRY_DELAY_MS = 30_000;
 @Injectable()
 export class DecisionConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DecisionConsumer.name);
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
-  private stopped = false;
-  private wake?: () => void;
+  private readonly loop = new SupervisedLoop('approval-decisions', (s) => this.consume(s));
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly applier: DecisionApplier,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    // Set up before serving, so a fresh deployment is consuming when it reports ready; a failure is retried by the loop.
-    await this.ensureConsumer().catch((err) => this.logger.warn(`approval decisions consumer not ready yet: ${err.message}`));
-    this.loop = this.run();
+  onApplicationBootstrap(): void {
+    // Not awaited: the loop retries until NATS answers; readiness shows it down until then.
+    void this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    this.messages?.stop();
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.ensureConsumer();
-        const consumer = await this.nc.jetstream().consumers.get(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
-        if (this.stopped) return;
-        this.messages = await consumer.consume({ max_messages: 32 });
-        if (this.stopped) this.messages.stop();
-        for await (const msg of this.messages) await this.handle(msg);
-      } catch (err) {
-        if (!this.stopped) this.logger.warn(`approval decisions consumer failed, restarting: ${(err as Error).message}`);
-      }
-      if (!this.stopped) await new Promise<void>((resolve) => ((this.wake = resolve), setTimeout(resolve, RESTART_MS).unref()));
-    }
+  private async consume(session: LoopSession): Promise<void> {
+    await this.ensureConsumer();
+    const consumer = await this.nc.jetstream().consumers.get(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
+    if (session.stopping) return;
+    const messages = await consumer.consume({ max_messages: 32 });
+    session.onStop(() => messages.stop());
+    session.ready();
+    for await (const msg of messages) await this.handle(msg);
   }
 
   private async handle(msg: JsMsg): Promise<void> {

@@ -1,11 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { nextAttemptAt, SlidingWindowLimiter } from '@app/delivery';
+import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
 import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
+
+/**
+ * Deliveries one account may hold in a node's memory (queued or in flight), across its webhooks:
+ * a quarter of one partition's in-flight budget, so one tenant's backlog cannot fill a partition.
+ */
+export const ACCOUNT_HELD_MAX = 500;
+/** How soon a delivery for a webhook this node does not know yet is offered again. */
+const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
 
 /** queued: in its lane; parked: the lane was full, so it went to the due-time queue (settled once durable); duplicate: already held. */
 export type Admission = 'queued' | 'parked' | 'duplicate';
@@ -21,6 +30,7 @@ export class DeliveryDispatcher {
   private readonly lanes = new Map<string, WebhookLane>();
   /** Deliveries held in memory, so the stream and the retry queue never hand one over twice. */
   private readonly held = new Set<string>();
+  private readonly heldByAccount = new Map<string, number>();
   /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
   private mayDeliver: (partition: number) => boolean = () => true;
 
@@ -29,6 +39,7 @@ export class DeliveryDispatcher {
     private readonly executor: DeliveryExecutor,
     private readonly recorder: DeliveryRecorder,
     private readonly metrics: DeliveryMetrics,
+    private readonly db: Database,
   ) {
     index.onChange((c) => {
       if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
@@ -50,22 +61,54 @@ export class DeliveryDispatcher {
     const key = itemKey(item.task);
     if (this.held.has(key)) return 'duplicate';
     const lane = this.lane(item.task.webhook_id);
-    if (lane.queue.length >= lane.capacity) {
-      const ms = Math.max(1000, (lane.queue.length / lane.limiter.rate) * 1000) * (0.8 + Math.random() * 0.4);
-      void this.recorder.state(item, 'PENDING', new Date(Date.now() + ms)).then(() => item.settle());
+    const backlog = lane.queue.length + lane.inFlight;
+    if (backlog >= lane.capacity || (this.heldByAccount.get(item.task.account_id) ?? 0) >= ACCOUNT_HELD_MAX) {
+      this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
       return 'parked';
     }
-    this.held.add(key);
+    this.hold(item);
     lane.queue.push(item);
     lane.pump();
     return 'queued';
+  }
+
+  /** Webhooks whose lane takes no more work now: the retry scanner leaves their due rows be. */
+  fullWebhooks(): string[] {
+    const out: string[] = [];
+    for (const lane of this.lanes.values()) if (lane.queue.length + lane.inFlight >= lane.capacity) out.push(lane.webhookId);
+    return out;
+  }
+
+  /** Sends a delivery to the due-time queue, to be offered again in about `ms` (jittered). */
+  private park(item: DeliveryItem, ms: number): void {
+    this.metrics.parked.inc();
+    void this.recorder.state(item, 'PENDING', new Date(Date.now() + ms * (0.8 + Math.random() * 0.4))).then(() => item.settle());
+  }
+
+  private hold(item: DeliveryItem): void {
+    this.held.add(itemKey(item.task));
+    const a = item.task.account_id;
+    this.heldByAccount.set(a, (this.heldByAccount.get(a) ?? 0) + 1);
+  }
+
+  private unhold(item: DeliveryItem): void {
+    if (!this.held.delete(itemKey(item.task))) return;
+    const a = item.task.account_id;
+    const n = (this.heldByAccount.get(a) ?? 1) - 1;
+    if (n > 0) this.heldByAccount.set(a, n);
+    else this.heldByAccount.delete(a);
+  }
+
+  /** Is this delivery held in memory here (queued or in flight)? */
+  holds(task: Pick<DeliveryItem['task'], 'event_id' | 'webhook_id'>): boolean {
+    return this.held.has(itemKey(task));
   }
 
   /** Takes back the not-yet-started items of some partitions; the caller hands them back. */
   releasePartitions(partitions: Set<number>): DeliveryItem[] {
     const out: DeliveryItem[] = [];
     for (const lane of this.lanes.values()) out.push(...lane.drainQueued((i) => partitions.has(i.partition)));
-    for (const item of out) this.held.delete(itemKey(item.task));
+    for (const item of out) this.unhold(item);
     return out;
   }
 
@@ -104,7 +147,7 @@ export class DeliveryDispatcher {
       item.release();
     } finally {
       this.inflight.delete(key);
-      if (!requeued) this.held.delete(key);
+      if (!requeued) this.unhold(item);
       if (lane.idle && !this.index.get(lane.webhookId)) {
         lane.stop();
         this.lanes.delete(lane.webhookId);
@@ -112,8 +155,25 @@ export class DeliveryDispatcher {
     }
   }
 
+  /** Does the database know this webhook as live (or can it not say now)? Then the index will catch up. */
+  private async mayStillBecomeKnown(webhookId: string): Promise<boolean> {
+    try {
+      const rows = await this.db.query('select 1 from webhooks where id = $1 and deleted_at is null', [webhookId]);
+      return rows.length > 0;
+    } catch {
+      return true; // database unreachable: waiting loses nothing, failing would
+    }
+  }
+
   /** Makes one attempt and records it; true when the item went back to the front of its lane. */
   private async deliver(lane: WebhookLane, item: DeliveryItem): Promise<boolean> {
+    if (!this.index.get(item.task.webhook_id) && (await this.mayStillBecomeKnown(item.task.webhook_id))) {
+      // Created (or changed) moments ago: the index has not seen it yet. Wait for it, never fail for it.
+      this.metrics.waitedForIndex.inc();
+      await this.recorder.state(item, 'PENDING', new Date(Date.now() + UNKNOWN_WEBHOOK_WAIT_MS));
+      item.settle();
+      return false;
+    }
     const webhook = this.index.deliverable(item.task.webhook_id);
     if (!webhook || webhook.account_id !== item.task.account_id) {
       await this.recorder.state(item, 'FAILED', null, 'webhook was deleted or is not active');

@@ -1,4 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { storableText } from '@app/domain';
+import { isTransientDatabaseError } from '@app/persistence';
 import { Database } from '../database';
 import type { AttemptOutcome, DeliveryItem } from './delivery-item';
 import { NodeIdentity } from '../node-identity';
@@ -7,6 +10,8 @@ type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
 interface AttemptOp {
   kind: 'attempt';
+  /** Written with the attempt: a batch written again after a lost commit answer adds nothing. */
+  key: string;
   item: DeliveryItem;
   outcome: AttemptOutcome;
   at: Date;
@@ -27,6 +32,19 @@ type Op = AttemptOp | StateOp;
 const FLUSH_EVERY_MS = 25;
 const MAX_BATCH = 1000;
 const EXCERPT_CHARS = 1024;
+const ERROR_CHARS = 1000;
+const RETRY_MS = 1000;
+
+/** A number from outside made fit for an int4 column. */
+function clampInt(n: number): number {
+  return Number.isFinite(n) ? Math.max(-2147483648, Math.min(2147483647, Math.round(n))) : 0;
+}
+
+/** The op with every text that came from outside replaced by why it could not be stored. */
+function withoutOutsideText(op: Op, cause: Error): Op {
+  const why = storableText(`outcome could not be recorded as received: ${cause.message}`, ERROR_CHARS);
+  return op.kind === 'attempt' ? { ...op, outcome: { ...op.outcome, error: why, responseExcerpt: undefined } } : { ...op, error: why };
+}
 
 /**
  * Writes attempts and delivery state to Postgres in batches (one statement per kind per batch, never
@@ -47,7 +65,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
 
   /** One send and its consequence: SUCCEEDED, PENDING with a next attempt time, or FAILED. */
   attempt(item: DeliveryItem, outcome: AttemptOutcome, status: DeliveryStatus, next: Date | null): Promise<void> {
-    return new Promise((done) => this.push({ kind: 'attempt', item, outcome, at: new Date(), status, next, done }));
+    return new Promise((done) => this.push({ kind: 'attempt', key: randomUUID(), item, outcome, at: new Date(), status, next, done }));
   }
 
   /** A state change without a send: deferred to the due-time queue, or failed for good. */
@@ -77,16 +95,37 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private async flush(): Promise<void> {
     const batch = this.ops.splice(0, MAX_BATCH);
     if (!batch.length) return;
-    for (;;) {
+    await this.writeIsolating(batch);
+    for (const op of batch) op.done();
+  }
+
+  /**
+   * Writes a batch. While the database is unreachable the same batch is tried again (nothing moves
+   * on until outcomes are durable). Any other failure splits the batch in halves, down to the one
+   * row that cannot be stored, which is written once more with its outside texts replaced, so one
+   * consumer's bytes can never hold back anybody else's outcomes.
+   */
+  private async writeIsolating(batch: Op[], stripped = false): Promise<void> {
+    for (let tries = 1; ; tries++) {
       try {
-        await this.write(batch);
-        break;
+        return await this.write(batch);
       } catch (err) {
-        this.logger.warn(`recording ${batch.length} deliveries failed, retrying: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 1000));
+        if (!isTransientDatabaseError(err)) {
+          if (batch.length > 1) {
+            const half = Math.ceil(batch.length / 2);
+            await this.writeIsolating(batch.slice(0, half), stripped);
+            return this.writeIsolating(batch.slice(half), stripped);
+          }
+          const op = batch[0];
+          if (!stripped) return this.writeIsolating([withoutOutsideText(op, err as Error)], true);
+          // Cannot happen with the texts replaced; logged, and the delivery row is left to the reconciler.
+          this.logger.error(`delivery ${op.item.task.event_id}:${op.item.task.webhook_id} could not be recorded: ${(err as Error).message}`);
+          return;
+        }
+        if (tries === 1 || tries % 30 === 0) this.logger.warn(`recording ${batch.length} deliveries failed, retrying: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
-    for (const op of batch) op.done();
   }
 
   private async write(batch: Op[]): Promise<void> {
@@ -94,24 +133,30 @@ export class DeliveryRecorder implements OnApplicationShutdown {
     const states = batch.filter((o): o is StateOp => o.kind === 'state');
     await this.db.transaction(async (client) => {
       if (attempts.length) {
-        await client.query(
-          `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at)
-           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::timestamptz[])`,
+        const inserted = await client.query<{ attempt_key: string }>(
+          `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
+           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::timestamptz[], $12::uuid[])
+           on conflict (attempt_key) do nothing
+           returning attempt_key`,
           [
             attempts.map((o) => o.item.task.event_id),
             attempts.map((o) => o.item.task.webhook_id),
             attempts.map((o) => o.item.task.account_id),
             attempts.map((o) => o.item.attemptsBefore + 1),
             attempts.map((o) => o.outcome.success),
-            attempts.map((o) => o.outcome.statusCode ?? null),
-            attempts.map((o) => o.outcome.error ?? null),
-            attempts.map((o) => Math.round(o.outcome.latencyMs)),
-            attempts.map((o) => o.outcome.responseExcerpt?.slice(0, EXCERPT_CHARS) ?? null),
+            attempts.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
+            attempts.map((o) => (o.outcome.error === undefined ? null : storableText(o.outcome.error, ERROR_CHARS))),
+            attempts.map((o) => clampInt(o.outcome.latencyMs)),
+            attempts.map((o) => (o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS))),
             attempts.map(() => this.node.id),
             attempts.map((o) => o.at),
+            attempts.map((o) => o.key),
           ],
         );
-        // A row that already succeeded (a duplicate send) stays SUCCEEDED.
+        // Only attempts recorded just now move their delivery on; a row that already succeeded (a
+        // duplicate send) stays SUCCEEDED.
+        const keys = new Set(inserted.rows.map((r) => r.attempt_key));
+        const fresh = attempts.filter((o) => keys.has(o.key));
         await client.query(
           `update deliveries d set
              status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
@@ -125,13 +170,13 @@ export class DeliveryRecorder implements OnApplicationShutdown {
            from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[]) as v(event_id, webhook_id, status, at, next, code, err)
            where d.event_id = v.event_id and d.webhook_id = v.webhook_id`,
           [
-            attempts.map((o) => o.item.task.event_id),
-            attempts.map((o) => o.item.task.webhook_id),
-            attempts.map((o) => o.status),
-            attempts.map((o) => o.at),
-            attempts.map((o) => o.next),
-            attempts.map((o) => o.outcome.statusCode ?? null),
-            attempts.map((o) => (o.outcome.success ? null : (o.outcome.error ?? `HTTP ${o.outcome.statusCode}`))),
+            fresh.map((o) => o.item.task.event_id),
+            fresh.map((o) => o.item.task.webhook_id),
+            fresh.map((o) => o.status),
+            fresh.map((o) => o.at),
+            fresh.map((o) => o.next),
+            fresh.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
+            fresh.map((o) => (o.outcome.success ? null : storableText(o.outcome.error ?? `HTTP ${o.outcome.statusCode}`, ERROR_CHARS))),
           ],
         );
       }
@@ -146,7 +191,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
             states.map((o) => o.item.task.webhook_id),
             states.map((o) => o.status),
             states.map((o) => o.next),
-            states.map((o) => o.error),
+            states.map((o) => (o.error === null ? null : storableText(o.error, ERROR_CHARS))),
           ],
         );
       }

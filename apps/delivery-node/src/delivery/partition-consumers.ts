@@ -1,11 +1,17 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, STREAM_DELIVERIES } from '@app/messaging';
+import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
 const ACK_WAIT_MS = 30_000;
+/**
+ * Tasks of one partition held unacked at most (the consumer's max_ack_pending). One webhook holds
+ * at most a lane's capacity and one account at most ACCOUNT_HELD_MAX of them (see the dispatcher),
+ * well below this, so a slow tenant leaves room for everybody else on the partition.
+ */
+export const PARTITION_IN_FLIGHT = 2000;
 
 /**
  * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls tasks
@@ -15,15 +21,13 @@ const ACK_WAIT_MS = 30_000;
  */
 @Injectable()
 export class PartitionConsumers implements OnApplicationShutdown {
-  private readonly logger = new Logger(PartitionConsumers.name);
-  private readonly running = new Map<number, ConsumerMessages>();
-  /** Partitions stopped on purpose: a consumer that ends by itself is restarted only if not here. */
-  private readonly stopped = new Set<number>();
+  private readonly running = new Map<number, SupervisedLoop>();
   /** Tasks taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
   private readonly unacked = new Set<JsMsg>();
   private readonly keepAlive = setInterval(() => {
     for (const msg of this.unacked) msg.working();
   }, ACK_WAIT_MS / 3).unref();
+  private readonly logger = new Logger(PartitionConsumers.name);
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -38,9 +42,17 @@ export class PartitionConsumers implements OnApplicationShutdown {
     return [...this.running.keys()].sort((a, b) => a - b);
   }
 
-  async start(partition: number): Promise<void> {
-    this.stopped.delete(partition);
-    if (this.running.has(partition)) return;
+  /** Starts pulling a partition; resolves once its consumer runs. It is restarted whenever it ends, until stop(). */
+  start(partition: number): Promise<void> {
+    let loop = this.running.get(partition);
+    if (!loop) {
+      loop = new SupervisedLoop(`partition-${partition}`, (s) => this.consume(partition, s));
+      this.running.set(partition, loop);
+    }
+    return loop.start();
+  }
+
+  private async consume(partition: number, session: LoopSession): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     const name = deliveryConsumer(partition);
     await jsm.consumers
@@ -50,44 +62,32 @@ export class PartitionConsumers implements OnApplicationShutdown {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: nanos(ACK_WAIT_MS),
-        max_ack_pending: 1000,
+        max_ack_pending: PARTITION_IN_FLIGHT,
         max_deliver: -1,
       })
-      .catch((err) => {
+      .catch(async (err) => {
         if (!/already in use|exists/i.test(err.message)) throw err;
+        // A consumer made by an earlier version keeps its budget until told otherwise.
+        const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
+        if (info.config.max_ack_pending !== PARTITION_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: PARTITION_IN_FLIGHT });
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
-    if (this.stopped.has(partition) || this.running.has(partition)) return; // stopped (or started) meanwhile
+    if (session.stopping) return;
     const messages = await consumer.consume({ max_messages: 200, expires: 5000 });
-    this.running.set(partition, messages);
-    void (async () => {
-      for await (const msg of messages) this.take(partition, msg);
-    })()
-      .catch((err) => this.logger.warn(`partition ${partition} consumer stopped: ${err.message}`))
-      .finally(() => {
-        // Ended by itself while we still own the partition: start pulling again.
-        if (this.running.get(partition) !== messages) return;
-        this.running.delete(partition);
-        setTimeout(() => void this.restart(partition), 1000).unref();
-      });
-  }
-
-  private async restart(partition: number): Promise<void> {
-    if (this.stopped.has(partition) || this.running.has(partition)) return;
-    await this.start(partition).catch((err) => {
-      this.logger.warn(`partition ${partition} consumer restart failed, retrying: ${err.message}`);
-      setTimeout(() => void this.restart(partition), 1000).unref();
-    });
+    session.onStop(() => messages.stop());
+    session.ready();
+    for await (const msg of messages) this.take(partition, msg);
   }
 
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
   async stop(partitions: number[]): Promise<void> {
-    for (const p of partitions) {
-      this.stopped.add(p);
-      const messages = this.running.get(p);
-      this.running.delete(p);
-      messages?.stop();
-    }
+    await Promise.all(
+      partitions.map((p) => {
+        const loop = this.running.get(p);
+        this.running.delete(p);
+        return loop?.stop();
+      }),
+    );
     const set = new Set(partitions);
     for (const item of this.dispatcher.releasePartitions(set)) item.release();
     await this.dispatcher.inFlightSettled(set);
@@ -98,11 +98,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
       msg.nak(); // buffered before stop(): the partition is no longer ours to deliver
       return;
     }
-    let task: DeliveryTask;
-    try {
-      task = msg.json<DeliveryTask>();
-    } catch {
-      this.logger.error(`unreadable delivery task on ${msg.subject}; dropped`);
+    const task = readTask(msg);
+    if (!task) {
+      this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
       msg.term();
       return;
     }
@@ -123,4 +121,21 @@ export class PartitionConsumers implements OnApplicationShutdown {
     // settles it, and acking the copy could swallow a later hand-back.
     if (this.dispatcher.admit(item) !== 'duplicate') this.unacked.add(msg);
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A task as fan-out or the config service wrote it, or undefined for anything else on the subject. */
+function readTask(msg: JsMsg): DeliveryTask | undefined {
+  let t: Partial<DeliveryTask>;
+  try {
+    t = msg.json<Partial<DeliveryTask>>();
+  } catch {
+    return undefined;
+  }
+  const ok =
+    t && typeof t === 'object' && typeof t.event_id === 'string' && UUID.test(t.event_id) && typeof t.webhook_id === 'string' && UUID.test(t.webhook_id) &&
+    typeof t.account_id === 'string' && UUID.test(t.account_id) && typeof t.type === 'string' && typeof t.time === 'string' && !Number.isNaN(Date.parse(t.time)) &&
+    typeof t.is_test === 'boolean';
+  return ok ? (t as DeliveryTask) : undefined;
 }

@@ -7,9 +7,12 @@ import { DeliveryItem } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
 
 const SCAN_EVERY_MS = 500;
-const CLAIM_BATCH = 500;
+const CLAIM_BATCH = 1000;
+/** Due rows claimed per webhook per scan: the longest-waiting webhooks are served first, each a share. */
+const CLAIM_PER_WEBHOOK = 50;
 /** A claimed row is invisible to other scans this long; a crashed node's claims expire with it. */
 const CLAIM_LEASE_SECONDS = 45;
+const BACKLOG_EVERY_MS = 10_000;
 
 interface DueRow {
   event_id: string;
@@ -26,13 +29,17 @@ interface DueRow {
 /**
  * The slow path: deliveries waiting for a retry (or parked because their lane was full) live in
  * Postgres with a due time. The owner of each partition claims due rows and feeds them to the
- * dispatcher. Survives any crash: an unfinished claim simply becomes due again.
+ * dispatcher, fairly: a share per webhook, longest-waiting webhooks first, and none for a webhook
+ * whose lane is full, so one webhook's backlog of any size never starves another's retries.
+ * Survives any crash: an unfinished claim simply becomes due again.
  */
 @Injectable()
 export class RetryScanner {
   private readonly logger = new Logger(RetryScanner.name);
-  private readonly loop = new KickedLoop(() => this.scan(), SCAN_EVERY_MS, (err) => this.logger.warn(`retry scan failed: ${err.message}`));
+  private readonly loop = new KickedLoop(() => this.scan(), SCAN_EVERY_MS, (err) => this.logFailure(err));
   private partitions: () => ReadonlySet<number> = () => new Set();
+  private lastBacklogAt = 0;
+  private failures = 0;
 
   constructor(
     private readonly db: Database,
@@ -50,18 +57,38 @@ export class RetryScanner {
     return this.loop.stop();
   }
 
+  /** One line when scans start failing (e.g. the database is down) and one every minute after. */
+  private logFailure(err: Error): void {
+    if (this.failures++ % 120 === 0) this.logger.warn(`retry scan failed: ${err.message}`);
+  }
+
   private async scan(): Promise<void> {
     const owned = [...this.partitions()];
     if (!owned.length) return;
+    await this.measureBacklog(owned);
+    const full = this.dispatcher.fullWebhooks();
     const rows = await this.db.query<DueRow>(
-      `update deliveries d set next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
-       from (select event_id, webhook_id from deliveries
-             where status = 'PENDING' and next_attempt_at <= now() and partition = any($1::int[])
-             order by next_attempt_at limit $2 for update skip locked) due, events e
+      `with hooks as (
+         select webhook_id, min(next_attempt_at) as oldest from deliveries
+         where status = 'PENDING' and next_attempt_at <= now() and partition = any($1::int[]) and not (webhook_id = any($4::uuid[]))
+         group by webhook_id order by oldest limit $2
+       ), due as (
+         select x.event_id, x.webhook_id from hooks h
+         cross join lateral (
+           select event_id, webhook_id from deliveries d
+           where d.webhook_id = h.webhook_id and d.status = 'PENDING' and d.next_attempt_at <= now()
+           order by d.next_attempt_at limit $5
+           for update skip locked
+         ) x
+         limit $2
+       )
+       update deliveries d set next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
+       from due, events e
        where d.event_id = due.event_id and d.webhook_id = due.webhook_id and e.id = d.event_id
        returning d.event_id, d.webhook_id, d.account_id, d.partition, d.attempts, d.first_attempt_at, e.type, e.created_at, e.is_test`,
-      [owned, CLAIM_BATCH, CLAIM_LEASE_SECONDS],
+      [owned, CLAIM_BATCH, CLAIM_LEASE_SECONDS, full, CLAIM_PER_WEBHOOK],
     );
+    this.failures = 0;
     const ownedNow = this.partitions();
     for (const row of rows) {
       const item: DeliveryItem = {
@@ -79,5 +106,15 @@ export class RetryScanner {
       this.metrics.retriesClaimed.inc();
       this.dispatcher.admit(item);
     }
+  }
+
+  private async measureBacklog(owned: number[]): Promise<void> {
+    if (Date.now() - this.lastBacklogAt < BACKLOG_EVERY_MS) return;
+    this.lastBacklogAt = Date.now();
+    const [row] = await this.db.query<{ n: string }>(
+      `select count(*) as n from deliveries where status = 'PENDING' and next_attempt_at is not null and partition = any($1::int[])`,
+      [owned],
+    );
+    this.metrics.dueBacklog.set(Number(row.n));
   }
 }

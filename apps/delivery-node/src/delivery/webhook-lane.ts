@@ -25,9 +25,13 @@ export class WebhookLane {
     private readonly run: (lane: WebhookLane, item: DeliveryItem) => Promise<void>,
   ) {}
 
-  /** Tasks held in memory at most: about ten seconds of sends, so an ack never waits long. */
+  /**
+   * Deliveries held in memory at most, queued and in flight: a few seconds of sends, and far below a
+   * partition's in-flight budget (PARTITION_IN_FLIGHT), so a webhook with a backlog or a slow
+   * endpoint leaves the partition to everybody else; the rest waits in the due-time queue.
+   */
   get capacity(): number {
-    return Math.max(20, this.limiter.rate * 10);
+    return Math.min(250, Math.max(20, this.limiter.rate * 5));
   }
 
   get maxInFlight(): number {

@@ -1,26 +1,33 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AckPolicy, ConsumerMessages, DeliverPolicy, headers, JsMsg, NatsConnection, nanos } from 'nats';
-import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, STREAM_EVENTS } from '@app/messaging';
+import { AckPolicy, DeliverPolicy, headers, JsMsg, NatsConnection, nanos } from 'nats';
+import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { FanoutService } from './fanout.service';
 
 const BATCH = 500;
 const LINGER_MS = 2;
+/** Dead-letter copies are cut to this size, so setting aside a huge event can never fail for its size. */
+const DEAD_COPY_BYTES = 512 * 1024;
+
+/** A header value made from outside text: one line, printable, bounded. */
+function headerValue(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+}
 
 /**
  * Pulls published events from the shared durable consumer `fanout` (a work queue across all nodes),
  * in micro-batches: plan (record + match), publish the delivery tasks pipelined, then ack. A batch
- * that fails is nak'ed and comes back, and re-running it creates no duplicates (Nats-Msg-Id and
- * idempotent inserts).
+ * that fails (database or NATS unreachable) is nak'ed and comes back, and re-running it creates no
+ * duplicates (Nats-Msg-Id and idempotent inserts); an event that cannot be handled goes aside alone.
  */
 @Injectable()
 export class FanoutConsumer {
   private readonly logger = new Logger(FanoutConsumer.name);
-  private messages?: ConsumerMessages;
+  private readonly loop = new SupervisedLoop('fanout', (s) => this.consume(s));
+  private partitions = 0;
   private buffer: JsMsg[] = [];
   private processing?: Promise<void>;
   private timer?: NodeJS.Timeout;
-  private loop?: Promise<void>;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -28,7 +35,20 @@ export class FanoutConsumer {
     private readonly metrics: DeliveryMetrics,
   ) {}
 
-  async start(partitions: number): Promise<void> {
+  /** Resolves once the consumer is pulling; it is restarted whenever it ends. */
+  start(partitions: number): Promise<void> {
+    this.partitions = partitions;
+    return this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    clearTimeout(this.timer);
+    await this.processing;
+    for (const m of this.buffer.splice(0)) m.nak();
+  }
+
+  private async consume(session: LoopSession): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     await jsm.consumers
       .add(STREAM_EVENTS, {
@@ -43,59 +63,70 @@ export class FanoutConsumer {
         if (!/already in use|exists/i.test(err.message)) throw err;
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_EVENTS, FANOUT_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 2000, expires: 5000 });
-    this.loop = (async () => {
-      for await (const msg of this.messages!) {
-        this.buffer.push(msg);
-        if (this.buffer.length >= BATCH) await this.flush(partitions);
-        else if (!this.timer) this.timer = setTimeout(() => void this.flush(partitions), LINGER_MS);
-      }
-    })().catch((err) => this.logger.error(`fan-out consumer stopped: ${err.message}`));
-  }
-
-  async stop(): Promise<void> {
-    this.messages?.stop();
-    await this.loop;
-    clearTimeout(this.timer);
-    await this.processing;
-    for (const m of this.buffer.splice(0)) m.nak();
+    const messages = await consumer.consume({ max_messages: 2000, expires: 5000 });
+    session.onStop(() => messages.stop());
+    session.ready();
+    for await (const msg of messages) {
+      this.buffer.push(msg);
+      if (this.buffer.length >= BATCH) await this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => void this.flush(), LINGER_MS);
+    }
   }
 
   /** Processes what is buffered; batches run one at a time. */
-  private async flush(partitions: number): Promise<void> {
+  private async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.processing) await this.processing;
     const batch = this.buffer.splice(0, BATCH);
     if (!batch.length) return;
-    this.processing = this.process(batch, partitions).finally(() => (this.processing = undefined));
+    this.processing = this.process(batch).finally(() => (this.processing = undefined));
     await this.processing;
-    if (this.buffer.length && !this.timer) this.timer = setTimeout(() => void this.flush(partitions), 0);
+    if (this.buffer.length && !this.timer) this.timer = setTimeout(() => void this.flush(), 0);
   }
 
-  private async process(batch: JsMsg[], partitions: number): Promise<void> {
+  private async process(batch: JsMsg[]): Promise<void> {
+    let plan;
     try {
-      const plan = await this.fanout.plan(batch.map((m) => ({ subject: m.subject, data: m.string() })), partitions);
-      const js = this.nc.jetstream();
-      const pubs: Promise<unknown>[] = plan.tasks.map(({ partition, task }) =>
-        js.publish(deliverySubject(partition), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) }),
-      );
-      plan.rejected.forEach((r, i) => {
-        if (!r) return;
-        const h = headers();
-        h.set('Webhooks-Dead-Reason', r.reason);
-        h.set('Webhooks-Original-Subject', batch[i].subject);
-        pubs.push(js.publish(`${EVENTS_DEAD_SUBJECT_PREFIX}${r.code}`, batch[i].data, { headers: h, msgID: `dead:${batch[i].info.streamSequence}` }));
-        this.metrics.deadLetters.inc({ reason: r.code });
-        this.logger.warn(`event on ${batch[i].subject} kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${r.code}: ${r.reason}`);
-      });
-      await Promise.all(pubs);
-      for (const m of batch) m.ack();
-      this.metrics.fannedOut.inc(batch.length - plan.rejected.filter(Boolean).length);
-      this.metrics.tasks.inc(plan.tasks.length);
+      plan = await this.fanout.plan(batch.map((m) => ({ subject: m.subject, data: m.string() })), this.partitions);
     } catch (err) {
       this.logger.warn(`fan-out of ${batch.length} events failed, they will be redelivered: ${(err as Error).message}`);
       for (const m of batch) m.nak(2000);
+      return;
     }
+    // Each event is acked once all of its own publishes are stored; one that fails comes back alone.
+    const js = this.nc.jetstream();
+    const pubs: Promise<unknown>[][] = batch.map(() => []);
+    for (const { source, partition, task } of plan.tasks) {
+      pubs[source].push(js.publish(deliverySubject(partition), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) }));
+    }
+    plan.rejected.forEach((r, i) => {
+      if (r) pubs[i].push(this.setAside(batch[i], r.code, r.reason));
+    });
+    const outcomes = await Promise.all(pubs.map((p) => Promise.all(p).then(() => null, (err: Error) => err)));
+    let failed = 0;
+    outcomes.forEach((err, i) => {
+      if (!err) return batch[i].ack();
+      failed++;
+      batch[i].nak(2000);
+      if (failed === 1) this.logger.warn(`publishing the fan-out of an event failed, it will be redelivered: ${err.message}`);
+    });
+    this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);
+    this.metrics.tasks.inc(plan.tasks.length);
+  }
+
+  /** Publishes an event to `events-dead.<code>` with the reason; a copy too big to carry is cut, with its size in a header. */
+  private setAside(msg: JsMsg, code: string, reason: string): Promise<unknown> {
+    const h = headers();
+    h.set('Webhooks-Dead-Reason', headerValue(reason));
+    h.set('Webhooks-Original-Subject', headerValue(msg.subject));
+    let data = msg.data;
+    if (data.length > DEAD_COPY_BYTES) {
+      h.set('Webhooks-Dead-Truncated', String(data.length));
+      data = data.subarray(0, DEAD_COPY_BYTES);
+    }
+    this.metrics.deadLetters.inc({ reason: code });
+    this.logger.warn(`event on ${headerValue(msg.subject)} kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${code}: ${headerValue(reason)}`);
+    return this.nc.jetstream().publish(`${EVENTS_DEAD_SUBJECT_PREFIX}${code}`, data, { headers: h, msgID: `dead:${msg.info.streamSequence}` });
   }
 }

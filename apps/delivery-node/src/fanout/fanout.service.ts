@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { partitionOf } from '@app/hashing';
-import { checkEvent, ValidEvent } from '@app/domain';
+import { checkEvent, EventCheck, storableText, ValidEvent } from '@app/domain';
+import { isTransientDatabaseError } from '@app/persistence';
 import type { DeliveryTask } from '@app/messaging';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
@@ -15,15 +16,20 @@ export interface Rejection {
   reason: string;
 }
 
-/** Postgres refused the values themselves (SQLSTATE class 22: data exception). */
-function isDataError(err: unknown): boolean {
-  return typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('22');
+/** checkEvent, with anything it might throw on a hostile event turned into a rejection of that event alone. */
+function checkSafely(raw: RawEvent): EventCheck {
+  try {
+    return checkEvent(raw.data, raw.subject.startsWith('events.') ? raw.subject.slice('events.'.length) : undefined);
+  } catch (err) {
+    return { ok: false, code: 'invalid', reason: storableText(`event could not be checked: ${(err as Error)?.message ?? String(err)}`, 500) };
+  }
 }
 
 export interface FanoutPlan {
   /** Index-aligned with the input: null when the event is accepted, else why it goes aside. */
   rejected: (Rejection | null)[];
-  tasks: { partition: number; task: DeliveryTask }[];
+  /** `source`: the index of the event in the input batch. */
+  tasks: { source: number; partition: number; task: DeliveryTask }[];
 }
 
 /**
@@ -44,7 +50,7 @@ export class FanoutService {
     const rejected: FanoutPlan['rejected'] = [];
     const valid: { i: number; event: ValidEvent }[] = [];
     batch.forEach((raw, i) => {
-      const check = checkEvent(raw.data, raw.subject.startsWith('events.') ? raw.subject.slice('events.'.length) : undefined);
+      const check = checkSafely(raw);
       rejected.push(check.ok ? null : { code: check.code, reason: check.reason });
       if (check.ok) valid.push({ i, event: check.event });
     });
@@ -55,9 +61,10 @@ export class FanoutService {
       return false;
     });
     const tasks: FanoutPlan['tasks'] = [];
-    for (const { event } of accepted) {
+    for (const { i, event } of accepted) {
       for (const w of this.index.subscribers(event.account_id, event.type)) {
         tasks.push({
+          source: i,
           partition: partitionOf(w.id, partitions),
           task: { event_id: event.id, webhook_id: w.id, account_id: event.account_id, type: event.type, time: event.time, is_test: false },
         });
@@ -72,20 +79,22 @@ export class FanoutService {
   }
 
   /**
-   * Records the batch; when Postgres refuses it for its data, records each event alone so one bad
-   * event goes aside instead of holding back the rest. Returns the refused events with reasons.
+   * Records the batch. When that fails for any reason but an unreachable database, the batch is
+   * split in halves and each recorded alone, down to the one event that cannot be stored, which
+   * goes aside: one bad event never holds back the rest. Returns the refused events with reasons.
    */
   private async recordIsolating(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
     try {
       return await this.record(events, tasks);
     } catch (err) {
-      if (!isDataError(err)) throw err;
-      if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: (err as Error).message }]]);
+      if (isTransientDatabaseError(err)) throw err;
+      if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: storableText((err as Error)?.message ?? String(err), 500) }]]);
     }
+    const half = Math.ceil(events.length / 2);
     const refused = new Map<string, Rejection>();
-    for (const e of events) {
-      const mine = tasks.filter((t) => t.task.event_id === e.id);
-      for (const [id, why] of await this.recordIsolating([e], mine)) refused.set(id, why);
+    for (const part of [events.slice(0, half), events.slice(half)]) {
+      const ids = new Set(part.map((e) => e.id));
+      for (const [id, why] of await this.recordIsolating(part, tasks.filter((t) => ids.has(t.task.event_id)))) refused.set(id, why);
     }
     return refused;
   }

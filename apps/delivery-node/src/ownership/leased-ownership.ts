@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { KvWatchInclude, type KV, type KvEntry, type QueuedIterator } from 'nats';
+import { KvWatchInclude, type KV, type KvEntry } from 'nats';
 import { ownerOf } from '@app/hashing';
-import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease, SupervisedLoop } from '@app/messaging';
 import type { Membership } from './membership';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
@@ -39,7 +39,6 @@ export class LeasedOwnership extends PartitionOwnership {
   private timers: NodeJS.Timeout[] = [];
   private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
-  private watcher?: QueuedIterator<KvEntry>;
 
   constructor(
     readonly partitions: number,
@@ -69,17 +68,21 @@ export class LeasedOwnership extends PartitionOwnership {
     return [...this.leases.keys()].sort((a, b) => a - b);
   }
 
+  /** A released lease: try to take it at once instead of waiting for the next retry (a speed-up; the retry timer is the guarantee). */
+  private readonly leaseWatch = new SupervisedLoop('lease-watch', async (session) => {
+    const watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    session.onStop(() => watcher.stop());
+    session.ready();
+    for await (const e of watcher) if (e.operation !== 'PUT' && !this.leases.has(Number(e.key))) this.kick();
+  });
+
   onChange(handler: OwnershipHandler): void {
     this.handler = handler;
   }
 
   async start(): Promise<void> {
     this.membership.onChange(() => this.kick());
-    this.watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
-    void (async () => {
-      // A released lease: try to take it at once instead of waiting for the next retry.
-      for await (const e of this.watcher!) if (e.operation !== 'PUT' && !this.leases.has(Number(e.key))) this.kick();
-    })().catch((err) => this.logger.warn(`lease watch ended: ${(err as Error).message}`));
+    await this.leaseWatch.start();
     this.renewTimer = setInterval(() => this.renewAll(), this.timing.renewMs);
     this.timers.push(setInterval(() => this.kick(), this.timing.retryMs));
     // Fencing: notice a lease that went stale (e.g. after the process was paused) within 250 ms.
@@ -93,14 +96,14 @@ export class LeasedOwnership extends PartitionOwnership {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.wake);
-    this.watcher?.stop();
+    await this.leaseWatch.stop();
     await this.membership.leave();
     this.queued = false;
     await this.chain;
     const all = [...this.leases.keys()];
     await this.lose(all, 'shutdown'); // leases keep being renewed until they are handed back
     clearInterval(this.renewTimer);
-    this.membership.stop();
+    await this.membership.stop();
   }
 
   /** Schedules one reconciliation (they run one at a time; handler calls never overlap). */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { KV, KvEntry, QueuedIterator } from 'nats';
-import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat } from '@app/messaging';
+import type { KV, KvEntry } from 'nats';
+import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat, SupervisedLoop } from '@app/messaging';
 
 /**
  * Live members of the delivery cluster: every node puts a heartbeat into KV `delivery-nodes`
@@ -13,7 +13,6 @@ export class Membership {
   /** node id -> Date.now() of its last heartbeat seen. */
   private readonly lastSeen = new Map<string, number>();
   private readonly listeners: Array<() => void> = [];
-  private watcher?: QueuedIterator<KvEntry>;
   private heartbeatTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   private readonly startedAt = new Date().toISOString();
@@ -42,62 +41,42 @@ export class Membership {
   /** Announces this node and resolves once the existing members are known. */
   async start(): Promise<void> {
     await this.beat();
-    let initialized!: () => void;
-    const ready = new Promise<void>((r) => (initialized = r));
-    await this.watch(initialized);
-    await ready;
+    await this.watchLoop.start();
     this.recompute();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.timing.heartbeatMs);
     this.sweepTimer = setInterval(() => this.recompute(), 250);
   }
 
   /**
-   * Watches the bucket; if the watch ever ends (e.g. its consumer could not be recreated after a
-   * NATS outage) it is started again, so this node never mistakes silence for being alone for long.
+   * Watches the bucket; the loop starts it again whenever it ends (e.g. its consumer could not be
+   * recreated after a NATS outage), so this node never mistakes silence for being alone for long.
    */
-  private async watch(initialized: () => void = () => undefined): Promise<void> {
+  private readonly watchLoop = new SupervisedLoop('membership', async (session) => {
     this.snapshotDone = false;
-    this.watcher = await this.kv.watch({
+    const watcher = await this.kv.watch({
       initializedFn: () => {
         this.snapshotDone = true;
-        initialized();
+        session.ready();
       },
     });
-    const watcher = this.watcher;
-    void (async () => {
-      for await (const e of watcher) this.seen(e);
-    })()
-      .catch((err) => this.logger.warn(`membership watch ended: ${(err as Error).message}`))
-      .finally(() => {
-        if (this.watcher === watcher && !this.left) this.rewatch();
-      });
-  }
-
-  private rewatch(): void {
-    setTimeout(() => {
-      if (this.left) return;
-      this.watch().catch((err) => {
-        this.logger.warn(`membership watch restart failed, retrying: ${err.message}`);
-        this.rewatch();
-      });
-    }, 1000).unref();
-  }
+    session.onStop(() => watcher.stop());
+    for await (const e of watcher) this.seen(e);
+  });
 
   /** Graceful leave: stop heartbeating and delete the key so the others rebalance at once. */
   async leave(): Promise<void> {
     this.left = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.sweepTimer);
+    await this.watchLoop.stop();
     await this.kv.delete(this.self).catch((err) => this.logger.warn(`could not delete heartbeat: ${err.message}`));
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     this.left = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.sweepTimer);
-    const w = this.watcher;
-    this.watcher = undefined;
-    w?.stop();
+    return this.watchLoop.stop();
   }
 
   /** Puts this node's heartbeat now (also used to publish a changed partition list promptly). */

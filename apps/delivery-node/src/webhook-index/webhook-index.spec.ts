@@ -36,4 +36,16 @@ describe('WebhookIndex', () => {
     idx.apply({ kind: 'delete', id: 'w1' });
     expect(idx.subscribers('a1', 'identity.approved')).toEqual([]);
   });
+
+  it('resyncs against a full snapshot: what the snapshot lacks is dropped and announced', () => {
+    const idx = new WebhookIndex();
+    const deleted: string[] = [];
+    idx.onChange((c) => c.kind === 'delete' && deleted.push(c.id));
+    idx.apply({ kind: 'put', webhook: snap({}) });
+    idx.apply({ kind: 'put', webhook: snap({ id: 'w2' }) });
+    expect(idx.retainOnly(new Set(['w2']))).toBe(1);
+    expect(idx.get('w1')).toBeUndefined();
+    expect(deleted).toEqual(['w1']);
+    expect(idx.subscribers('a1', 'identity.approved').map((w) => w.id)).toEqual(['w2']);
+  });
 });

@@ -37,6 +37,13 @@ export class WebhookIndex {
     for (const l of this.listeners) l(change);
   }
 
+  /** Drops every webhook whose id is not in `ids` (a resync against a full snapshot); returns how many. */
+  retainOnly(ids: ReadonlySet<string>): number {
+    const gone = [...this.byId.keys()].filter((id) => !ids.has(id));
+    for (const id of gone) this.apply({ kind: 'delete', id });
+    return gone.length;
+  }
+
   get(id: string): WebhookSnapshot | undefined {
     return this.byId.get(id);
   }

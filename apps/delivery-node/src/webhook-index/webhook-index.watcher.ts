@@ -1,41 +1,59 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
 import type { WebhookSnapshot } from '@app/domain';
-import { InjectNats, openWebhooksKv } from '@app/messaging';
+import { InjectNats, LoopSession, openWebhooksKv, SupervisedLoop } from '@app/messaging';
 import { WebhookIndex } from './webhook-index';
 
-/** Feeds the WebhookIndex from the KV bucket `webhooks`; ready once the initial values are in. */
+/**
+ * Feeds the WebhookIndex from the KV bucket `webhooks` (which the config service's outbox keeps
+ * equal to the webhook tables). Every run of the watch starts with the bucket's full current
+ * content and then resyncs: a webhook the index holds but the bucket no longer has was deleted
+ * while the watch was down, and is dropped. The watch restarts by itself whenever it ends.
+ */
 @Injectable()
 export class WebhookIndexWatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookIndexWatcher.name);
-  private watch?: QueuedIterator<KvEntry>;
+  private readonly loop = new SupervisedLoop('webhook-index', (s) => this.watch(s));
+  private runs = 0;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     readonly index: WebhookIndex,
   ) {}
 
-  async start(): Promise<void> {
-    const kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
-    let resolveReady!: () => void;
-    const ready = new Promise<void>((r) => (resolveReady = r));
-    this.watch = await kv.watch({ initializedFn: () => resolveReady() });
-    void (async () => {
-      for await (const e of this.watch!) {
-        try {
-          if (e.operation === 'PUT') this.index.apply({ kind: 'put', webhook: e.json<WebhookSnapshot>() });
-          else this.index.apply({ kind: 'delete', id: e.key });
-        } catch (err) {
-          this.logger.error(`bad webhook entry ${e.key}: ${(err as Error).message}`);
-        }
-      }
-    })();
-    await ready;
-    this.logger.log(`webhook index loaded: ${this.index.size} webhooks`);
+  /** Resolves once the index holds the bucket's current content. */
+  start(): Promise<void> {
+    return this.loop.start();
   }
 
-  onApplicationShutdown(): void {
-    this.watch?.stop();
+  private async watch(session: LoopSession): Promise<void> {
+    const kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
+    const seen = new Set<string>();
+    let initial = true;
+    const watch = await kv.watch({
+      initializedFn: () => {
+        initial = false;
+        const dropped = this.index.retainOnly(seen);
+        this.runs++;
+        if (this.runs === 1) this.logger.log(`webhook index loaded: ${this.index.size} webhooks`);
+        else this.logger.log(`webhook index resynced: ${this.index.size} webhooks, ${dropped} dropped`);
+        session.ready();
+      },
+    });
+    session.onStop(() => watch.stop());
+    for await (const e of watch) {
+      if (initial) seen.add(e.key);
+      try {
+        if (e.operation === 'PUT') this.index.apply({ kind: 'put', webhook: e.json<WebhookSnapshot>() });
+        else this.index.apply({ kind: 'delete', id: e.key });
+      } catch (err) {
+        this.logger.error(`bad webhook entry ${e.key}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
   }
 }

@@ -1,0 +1,75 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import { loadEnv } from '@app/config';
+import { deliveryConsumer, InjectNats, KickedLoop, STREAM_DELIVERIES } from '@app/messaging';
+import { Database } from '../database';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { DeliveryDispatcher } from './delivery-dispatcher';
+
+const BATCH = 1000;
+
+/**
+ * Finds delivery rows that nothing will ever deliver: never scheduled (no next attempt time), older
+ * than the reconcile age, on a partition this node has owned at least that long whose consumer has
+ * nothing left to read, and not held here. Their NATS task was lost (stream limits or data loss, a
+ * crash between the commit and the publish); they are made due now, and the retry scanner takes
+ * them from there. So every row ends SUCCEEDED or FAILED.
+ */
+@Injectable()
+export class DeliveryReconciler {
+  private readonly logger = new Logger(DeliveryReconciler.name);
+  private readonly afterMs = loadEnv().reconcileAfterMs;
+  private readonly loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`));
+  private readonly ownedSince = new Map<number, number>();
+  private partitions: () => ReadonlySet<number> = () => new Set();
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly db: Database,
+    private readonly dispatcher: DeliveryDispatcher,
+    private readonly metrics: DeliveryMetrics,
+  ) {}
+
+  start(owned: () => ReadonlySet<number>): void {
+    this.partitions = owned;
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async pass(): Promise<void> {
+    const now = Date.now();
+    const owned = this.partitions();
+    for (const p of this.ownedSince.keys()) if (!owned.has(p)) this.ownedSince.delete(p);
+    for (const p of owned) if (!this.ownedSince.has(p)) this.ownedSince.set(p, now);
+    // Long enough owned that any copy a previous owner held has come back to us (ack wait < age).
+    const settled = [...owned].filter((p) => now - this.ownedSince.get(p)! >= this.afterMs);
+    const drained: number[] = [];
+    const jsm = await this.nc.jetstreamManager();
+    for (const p of settled) {
+      const info = await jsm.consumers.info(STREAM_DELIVERIES, deliveryConsumer(p)).catch(() => null);
+      if (info && info.num_pending === 0) drained.push(p);
+    }
+    if (!drained.length) return;
+    const rows = await this.db.query<{ event_id: string; webhook_id: string }>(
+      `select event_id, webhook_id from deliveries
+       where status = 'PENDING' and next_attempt_at is null and partition = any($1::int[]) and created_at < now() - make_interval(secs => $2)
+       limit $3`,
+      [drained, this.afterMs / 1000, BATCH],
+    );
+    const orphans = rows.filter((r) => !this.dispatcher.holds(r));
+    if (!orphans.length) return;
+    const updated = await this.db.query(
+      `update deliveries d set next_attempt_at = now(), updated_at = now()
+       from unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id)
+       where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING' and d.next_attempt_at is null
+       returning d.event_id`,
+      [orphans.map((r) => r.event_id), orphans.map((r) => r.webhook_id)],
+    );
+    this.metrics.reconciled.inc(updated.length);
+    this.logger.warn(`re-drove ${updated.length} deliveries whose task was lost`);
+    if (rows.length === BATCH) this.loop.kick();
+  }
+}

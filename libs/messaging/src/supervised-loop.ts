@@ -1,0 +1,142 @@
+import { Logger } from '@nestjs/common';
+import { Counter, Gauge, register } from 'prom-client';
+
+function metric<T>(name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+const restarts = metric('webhook_loop_restarts_total', () => new Counter({ name: 'webhook_loop_restarts_total', help: 'Long-lived consumers and watches restarted after they ended or failed', labelNames: ['loop'] }));
+const up = metric('webhook_loop_up', () => new Gauge({ name: 'webhook_loop_up', help: '1 while a long-lived consumer or watch is running, 0 while it is down', labelNames: ['loop'] }));
+
+/** What one run of a supervised loop gets from its supervisor. */
+export interface LoopSession {
+  /** Call once the loop is really running (consumer attached, initial snapshot loaded): it counts as up from then on. */
+  ready(): void;
+  /** Registers how to end this run from outside (stop a consumer, a watch); called on stop(). */
+  onStop(fn: () => void): void;
+  /** True once stop() was called. */
+  readonly stopping: boolean;
+}
+
+export interface SupervisedLoopOptions {
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A run that stayed up this long resets the backoff. */
+  healthyAfterMs?: number;
+}
+
+/** Every supervised loop of this process, for readiness. */
+const live = new Set<SupervisedLoop>();
+
+/** Names of the started loops that are down right now (not running, or not ready yet). */
+export function loopsDown(): string[] {
+  return [...live].filter((l) => !l.up).map((l) => l.name);
+}
+
+/**
+ * Runs a long-lived consumer or watch and starts it again whenever it ends or throws, with
+ * exponential backoff, a log line, `webhook_loop_restarts_total` and `webhook_loop_up`. While it
+ * is down it shows in readiness (see loopsDown). `run` should resolve or reject when its
+ * consumer/watch ends; it is never run twice at once.
+ */
+export class SupervisedLoop {
+  private readonly logger: Logger;
+  private stopping = false;
+  private isUp = false;
+  private stopHooks: (() => void)[] = [];
+  private wake?: () => void;
+  private done?: Promise<void>;
+  private firstReady!: Promise<void>;
+  private resolveFirstReady!: () => void;
+
+  constructor(
+    readonly name: string,
+    private readonly run: (session: LoopSession) => Promise<unknown>,
+    private readonly opts: SupervisedLoopOptions = {},
+  ) {
+    this.logger = new Logger(`Loop ${name}`);
+    this.firstReady = new Promise((r) => (this.resolveFirstReady = r));
+  }
+
+  get up(): boolean {
+    return this.isUp;
+  }
+
+  /** Starts supervising; resolves once the first run is ready (or the loop is stopped). */
+  start(): Promise<void> {
+    if (this.done) return this.firstReady;
+    this.stopping = false;
+    live.add(this);
+    up.set({ loop: this.name }, 0);
+    this.done = this.supervise();
+    return this.firstReady;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const fn of this.stopHooks.splice(0)) {
+      try {
+        fn();
+      } catch {
+        /* already ended */
+      }
+    }
+    this.wake?.();
+    await this.done;
+    this.done = undefined;
+    live.delete(this);
+    this.setUp(false);
+    up.remove({ loop: this.name });
+    this.resolveFirstReady();
+  }
+
+  private setUp(value: boolean): void {
+    this.isUp = value;
+    up.set({ loop: this.name }, value ? 1 : 0);
+  }
+
+  private async supervise(): Promise<void> {
+    const min = this.opts.minBackoffMs ?? 500;
+    const max = this.opts.maxBackoffMs ?? 30_000;
+    const healthyAfter = this.opts.healthyAfterMs ?? 30_000;
+    let backoff = min;
+    while (!this.stopping) {
+      let readyAt = 0;
+      const loop = this;
+      const session: LoopSession = {
+        ready: () => {
+          if (this.stopping) return;
+          readyAt = Date.now();
+          this.setUp(true);
+          this.resolveFirstReady();
+        },
+        onStop: (fn) => {
+          if (this.stopping) fn();
+          else this.stopHooks.push(fn);
+        },
+        get stopping() {
+          return loop.stopping;
+        },
+      };
+      let why: string;
+      try {
+        await this.run(session);
+        why = 'ended';
+      } catch (err) {
+        why = `failed: ${(err as Error)?.message ?? String(err)}`;
+      }
+      this.stopHooks = [];
+      this.setUp(false);
+      if (this.stopping) break;
+      if (readyAt && Date.now() - readyAt >= healthyAfter) backoff = min;
+      restarts.inc({ loop: this.name });
+      this.logger.warn(`${why}; restarting in ${backoff} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoff);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+      this.wake = undefined;
+      backoff = Math.min(max, backoff * 2);
+    }
+  }
+}
