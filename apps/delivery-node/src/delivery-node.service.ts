@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
-import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv } from '@app/messaging';
+import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv, PartitionMismatchError, untilDone } from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
@@ -41,8 +41,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
 
   async onApplicationBootstrap(): Promise<void> {
     const env = loadEnv();
-    await ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas);
-    const partitions = await agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas);
+    await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas));
+    const partitions = await untilDone('reading the partition count', () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas), (err) => err instanceof PartitionMismatchError);
     await this.watcher.start();
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
     const leased = process.env.DELIVERY_OWNERSHIP !== 'static';
@@ -69,7 +69,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
 
   private async leasedOwnership(partitions: number, replicas: number): Promise<LeasedOwnership> {
     const js = this.nc.jetstream();
-    const [nodesKv, leasesKv] = await Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]);
+    const [nodesKv, leasesKv] = await untilDone('opening the cluster buckets', () => Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]));
     const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
     await membership.start();
     return new LeasedOwnership(partitions, leasesKv, membership);

@@ -7,3 +7,4 @@ export * from './https-consumer';
 export * from './delivery-node-process';
 export * from './webhooks-kv';
 export * from './nats-cluster';
+export * from './tcp-proxy';

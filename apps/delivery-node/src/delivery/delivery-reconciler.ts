@@ -5,13 +5,14 @@ import { deliveryConsumer, InjectNats, KickedLoop, STREAM_DELIVERIES } from '@ap
 import { Database } from '../database';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
+import { PartitionConsumers } from './partition-consumers';
 
 const BATCH = 1000;
 
 /**
  * Finds delivery rows that nothing will ever deliver: never scheduled (no next attempt time), older
  * than the reconcile age, on a partition this node has owned at least that long whose consumer has
- * nothing left to read, and not held here. Their NATS task was lost (stream limits or data loss, a
+ * nothing left to read and no task out with anyone but this node, and not held here. Their NATS task was lost (stream limits or data loss, a
  * crash between the commit and the publish); they are made due now, and the retry scanner takes
  * them from there. So every row ends SUCCEEDED or FAILED.
  */
@@ -27,6 +28,7 @@ export class DeliveryReconciler {
     @InjectNats() private readonly nc: NatsConnection,
     private readonly db: Database,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly consumers: PartitionConsumers,
     private readonly metrics: DeliveryMetrics,
   ) {}
 
@@ -48,9 +50,11 @@ export class DeliveryReconciler {
     const settled = [...owned].filter((p) => now - this.ownedSince.get(p)! >= this.afterMs);
     const drained: number[] = [];
     const jsm = await this.nc.jetstreamManager();
+    const unacked = this.consumers.unackedByPartition();
     for (const p of settled) {
+      // Nothing left to read, and every task handed out is one we hold (none still with a previous owner).
       const info = await jsm.consumers.info(STREAM_DELIVERIES, deliveryConsumer(p)).catch(() => null);
-      if (info && info.num_pending === 0) drained.push(p);
+      if (info && info.num_pending === 0 && info.num_ack_pending <= (unacked.get(p) ?? 0)) drained.push(p);
     }
     if (!drained.length) return;
     const rows = await this.db.query<{ event_id: string; webhook_id: string }>(

@@ -38,6 +38,16 @@ export class PartitionConsumers implements OnApplicationShutdown {
     clearInterval(this.keepAlive);
   }
 
+  /** Tasks taken from each partition's stream and not yet acked (held in lanes or being recorded). */
+  unackedByPartition(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const msg of this.unacked) {
+      const p = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+      out.set(p, (out.get(p) ?? 0) + 1);
+    }
+    return out;
+  }
+
   get active(): number[] {
     return [...this.running.keys()].sort((a, b) => a - b);
   }

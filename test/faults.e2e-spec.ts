@@ -1,0 +1,211 @@
+import { INestApplication } from '@nestjs/common';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { connect, NatsConnection } from 'nats';
+import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { objectTypeOf } from '@app/domain';
+import { publishEvent } from '@app/messaging';
+import {
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startNatsCluster, startTcpProxy, startTestPlatform,
+  TcpProxy, TestNatsCluster, TestPlatform, viaProxy, waitForWebhooksInKv,
+} from '@app/testing';
+
+jest.setTimeout(600_000);
+
+const TYPE = 'identity.approved';
+const RATE = 40; // events per second published during each fault, per account
+
+/**
+ * Faults under load, with real processes: two delivery node processes, a 3-server NATS cluster
+ * (replicated streams), Postgres behind a TCP proxy the test controls, a real HTTPS consumer.
+ * Each fault runs while two tenants publish steadily; after it, every event must reach every
+ * subscribed webhook and every delivery row must end SUCCEEDED. Figures: test-results/faults.json.
+ */
+describe('faults under load', () => {
+  let platform: TestPlatform;
+  let cluster: TestNatsCluster;
+  let proxy: TcpProxy;
+  let config: INestApplication;
+  let consumer: HttpsConsumer;
+  let nc: NatsConnection;
+  const nodes: NodeProcess[] = [];
+  const published = new Map<string, string[]>(); // account -> event ids
+  const hooksOf = new Map<string, string[]>(); // account -> consumer paths
+  const figures: Record<string, unknown> = {};
+  let sql: (text: string, params?: unknown[]) => Promise<any[]>;
+
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    cluster = await startNatsCluster(3);
+    platform = await startTestPlatform({
+      DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8', NATS_URL: cluster.url, NATS_REPLICAS: '3', DELIVERY_RECONCILE_AFTER_MS: '5000',
+    });
+    const conn = platform.orm.em.fork().getConnection();
+    sql = (text, params = []) => conn.execute(text, params as never[]);
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(platform.db.url).port || 5432) });
+    process.env.DATABASE_URL = viaProxy(platform.db.url, proxy); // every app below reaches Postgres through the proxy
+    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok' }) });
+    config = await createConfigServiceApp();
+    const api = new ApiClient(await listen(config));
+    nc = await connect({ servers: cluster.url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    for (const [name, paths] of [['tenant-a', ['/a1', '/a2']], ['tenant-b', ['/b1']]] as const) {
+      const acct = await platform.account(name);
+      const dev = api.as(await acct.token(`dev-${name}`, ['developer']));
+      const ids: string[] = [];
+      for (const path of paths) {
+        const res = await dev.post('/v2/webhooks', {
+          name: `hook${path.slice(1)}`, url: `${consumer.url}${path}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'key-0123456789' },
+          event_types: ['identity.*'], rate_limit: 100,
+        });
+        expect(res.status).toBe(201);
+        ids.push(res.body.id);
+      }
+      await waitForWebhooksInKv(nc, ids);
+      published.set(acct.accountId, []);
+      hooksOf.set(acct.accountId, [...paths]);
+    }
+    for (const id of ['fault-1', 'fault-2']) nodes.push(await spawnDeliveryNode(id, {}));
+    await Promise.all(nodes.map((n) => n.ready()));
+  });
+
+  afterAll(async () => {
+    mkdirSync('test-results', { recursive: true });
+    writeFileSync('test-results/faults.json', JSON.stringify(figures, null, 2));
+    process.stdout.write(`faults: ${JSON.stringify(figures)}\n`);
+    await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
+    await nc?.close();
+    await config?.close();
+    proxy?.restore();
+    await consumer?.close();
+    await proxy?.close();
+    await platform?.close();
+    await cluster?.dispose();
+  });
+
+  /** Publishes RATE events per second per account until stopped; each publish is retried until stored. */
+  function load(): { stop(): Promise<void> } {
+    let running = true;
+    const inFlight = new Set<Promise<void>>();
+    const publishOne = async (account: string) => {
+      const event = { id: randomUUID(), account_id: account, type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { n: 1 } };
+      for (;;) {
+        try {
+          await publishEvent(nc.jetstream(), event); // same Nats-Msg-Id on a retry: stored once
+          published.get(account)!.push(event.id);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    };
+    const timer = setInterval(() => {
+      if (!running) return;
+      for (const account of published.keys()) {
+        for (let i = 0; i < RATE / 10; i++) {
+          const p = publishOne(account).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+      }
+    }, 100);
+    return {
+      async stop() {
+        running = false;
+        clearInterval(timer);
+        while (inFlight.size) await Promise.all([...inFlight]);
+      },
+    };
+  }
+
+  const receivedAt = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string));
+
+  /** Every published event reached every subscribed webhook, and every delivery row ended SUCCEEDED. */
+  async function everythingArrived(fault: string, started: number): Promise<void> {
+    await eventually(() => {
+      for (const [account, ids] of published) {
+        for (const path of hooksOf.get(account)!) {
+          const got = receivedAt(path);
+          if (!ids.every((id) => got.has(id))) return false;
+        }
+      }
+      return true;
+    }, { timeoutMs: 240_000, intervalMs: 500, what: `every event at every webhook after: ${fault}` });
+    const expectedRows = [...published].reduce((n, [account, ids]) => n + ids.length * hooksOf.get(account)!.length, 0);
+    await eventually(async () => {
+      const rows = await sql(`select status, count(*)::int as n from deliveries group by status`);
+      return rows.length === 1 && rows[0].status === 'SUCCEEDED' && rows[0].n === expectedRows;
+    }, { timeoutMs: 120_000, intervalMs: 500, what: `every delivery row SUCCEEDED after: ${fault}` });
+    // Never crossed tenants; duplicates carry the same webhook-id.
+    for (const [account, ids] of published) {
+      const mine = new Set(ids);
+      for (const path of hooksOf.get(account)!) expect([...receivedAt(path)].every((id) => mine.has(id))).toBe(true);
+    }
+    expect(consumer.requests.every((r) => r.headers['webhook-id'] === JSON.parse(r.body).id)).toBe(true);
+    const dup = (await sql(`select count(*)::int as n from delivery_attempts where success`))[0].n - expectedRows;
+    figures[fault] = { events: [...published.values()].reduce((n, ids) => n + ids.length, 0), delivery_rows: expectedRows, requests: consumer.requests.length, duplicate_sends: consumer.requests.length - expectedRows, duplicate_success_records: dup, drained_after_ms: Date.now() - started };
+  }
+
+  const health = (n: NodeProcess) => fetch(`http://127.0.0.1:${n.port}/health`).then((r) => r.status, () => 0);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a NATS server of three killed (SIGKILL) under load, then restarted', async () => {
+    const l = load();
+    await sleep(3000);
+    await cluster.servers[0].stop(true);
+    await sleep(10_000);
+    await cluster.servers[0].restart();
+    await sleep(3000);
+    await l.stop();
+    await everythingArrived('nats server killed', Date.now());
+  });
+
+  it('Postgres unreachable for 30 s under load: nodes go unready, pause, and recover by themselves', async () => {
+    const l = load();
+    await sleep(3000);
+    proxy.cut('refuse');
+    const cutAt = Date.now();
+    await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 503), { what: 'nodes unready while Postgres is away', timeoutMs: 20_000 });
+    await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
+    proxy.restore();
+    await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 200), { what: 'nodes ready again', timeoutMs: 60_000 });
+    await sleep(2000);
+    await l.stop();
+    await everythingArrived('postgres unreachable 30 s', Date.now());
+  });
+
+  it('a delivery node SIGKILLed under load, then restarted', async () => {
+    const l = load();
+    await sleep(3000);
+    await nodes[0].kill();
+    await sleep(3000);
+    nodes[0] = await spawnDeliveryNode('fault-1', {});
+    await nodes[0].ready();
+    await l.stop();
+    await everythingArrived('delivery node SIGKILL', Date.now());
+  });
+
+  it('a delivery node SIGSTOPped past its lease TTL under load, then resumed', async () => {
+    const l = load();
+    await sleep(3000);
+    nodes[1].pause();
+    await sleep(15_000);
+    nodes[1].resume();
+    await sleep(3000);
+    await l.stop();
+    await everythingArrived('delivery node SIGSTOP 15 s', Date.now());
+  });
+
+  it('delivery tasks lost from the stream (both nodes killed, the stream purged) are re-driven from the delivery rows', async () => {
+    const l = load();
+    await sleep(3000);
+    await Promise.all(nodes.map((n) => n.kill())); // tasks they had pulled stay unacked in the stream...
+    const jsm = await nc.jetstreamManager();
+    const purged = await jsm.streams.purge('DELIVERIES'); // ...and are lost with everything not yet pulled
+    for (let i = 0; i < nodes.length; i++) nodes[i] = await spawnDeliveryNode(`fault-${i + 1}`, {});
+    await Promise.all(nodes.map((n) => n.ready()));
+    await sleep(2000);
+    await l.stop();
+    await everythingArrived('delivery stream purged', Date.now());
+    (figures['delivery stream purged'] as Record<string, unknown>).tasks_purged = purged.purged;
+    expect(purged.purged).toBeGreaterThan(0);
+  });
+});
