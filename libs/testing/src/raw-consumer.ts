@@ -24,6 +24,11 @@ export interface RawConnection {
   every(everyMs: number, fn: () => boolean | void): void;
   /** Runs `fn` after `ms` unless the connection closed first. */
   after(ms: number, fn: () => void): void;
+  /**
+   * Writes `head` (a status line and headers, chunked framing is added) and then a chunked body
+   * without end, as fast as the peer reads it, until the connection closes.
+   */
+  endless(head: string, chunkBytes?: number): void;
   /** Sends a TCP RST (no TLS close_notify, no FIN). */
   reset(): void;
   /** Closes the connection abruptly (FIN without a TLS close_notify). */
@@ -138,6 +143,16 @@ export async function startRawConsumer(opts: {
             if (open()) fn();
           }, ms),
         );
+      },
+      endless(head, chunkBytes = 16 * 1024) {
+        if (!open()) return;
+        const chunk = Buffer.concat([Buffer.from(`${chunkBytes.toString(16)}\r\n`), Buffer.alloc(chunkBytes, 'z'), Buffer.from('\r\n')]);
+        socket.write(`${head}\r\ntransfer-encoding: chunked\r\n\r\n`);
+        const pump = () => {
+          while (open() && socket.write(chunk));
+        };
+        socket.on('drain', pump);
+        pump();
       },
       reset: () => {
         if (!raw.destroyed) raw.resetAndDestroy();
