@@ -29,6 +29,8 @@ export interface RawConnection {
    * without end, as fast as the peer reads it, until the connection closes.
    */
   endless(head: string, chunkBytes?: number): void;
+  /** Writes `head` with a Content-Length of `totalBytes`, then that many bytes as fast as the peer reads them. */
+  large(head: string, totalBytes: number): void;
   /** Sends a TCP RST (no TLS close_notify, no FIN). */
   reset(): void;
   /** Closes the connection abruptly (FIN without a TLS close_notify). */
@@ -150,6 +152,21 @@ export async function startRawConsumer(opts: {
         socket.write(`${head}\r\ntransfer-encoding: chunked\r\n\r\n`);
         const pump = () => {
           while (open() && socket.write(chunk));
+        };
+        socket.on('drain', pump);
+        pump();
+      },
+      large(head, totalBytes) {
+        if (!open()) return;
+        const chunk = Buffer.alloc(64 * 1024, 'y');
+        let left = totalBytes;
+        socket.write(`${head}\r\ncontent-length: ${totalBytes}\r\n\r\n`);
+        const pump = () => {
+          while (open() && left > 0) {
+            const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+            left -= part.length;
+            if (!socket.write(part)) return;
+          }
         };
         socket.on('drain', pump);
         pump();
