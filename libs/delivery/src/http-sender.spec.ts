@@ -121,6 +121,10 @@ describe('HttpSender', () => {
       expect(res.error).toMatch(/^ssrf blocked: /);
     }
     expect((await post(strict, `http://127.0.0.1:${consumer.port}`)).error).toMatch(/ssrf blocked: .*only https/);
+    // A webhook's own pool connects through the same checks.
+    for (const url of [consumer.url, consumer.localhostUrl]) {
+      expect((await strict.send({ url, headers: {}, body: 'x', poolKey: 'webhook-1' })).error).toMatch(/^ssrf blocked: /);
+    }
     expect(consumer.requests).toHaveLength(0);
   });
 

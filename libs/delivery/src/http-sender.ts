@@ -283,8 +283,8 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 function describeFailure(err: unknown, phase: Phase, aborted: boolean, timeoutMs: number): string {
   const code = errorCode(err);
   const seconds = `${Math.round(timeoutMs / 100) / 10} s`;
-  if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_ABORTED') {
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return describeError(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return describeError(err);
+  if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return phase === 'body' ? `timeout reading response body (${seconds})` : `timeout waiting for response headers (${seconds})`;
   }
   const text = describeError(err);
