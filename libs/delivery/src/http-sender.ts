@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { storableText } from '@app/domain';
 import { parseRetryAfter } from './backoff';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
 
@@ -12,12 +13,14 @@ export interface HttpSenderOptions {
   ca?: string | Buffer;
   /** TCP + TLS handshake. Default 5000. */
   connectTimeoutMs?: number;
-  /** Whole request, body included. Default 10000. */
+  /** Whole attempt: connect, response headers and body together. Default 10000. */
   timeoutMs?: number;
   /** Response bytes kept as the excerpt. Default 4096. */
   maxResponseBytes?: number;
-  /** Keep-alive connections per origin. Default 16. */
+  /** Keep-alive connections per origin, in each pool (the shared one and every poolKey's own). Default 16. */
   connectionsPerOrigin?: number;
+  /** A poolKey's pool unused for this long is closed. Default 60000. */
+  poolIdleMs?: number;
 }
 
 export interface SendRequest {
@@ -25,6 +28,12 @@ export interface SendRequest {
   method?: 'POST';
   headers: Record<string, string>;
   body: string;
+  /**
+   * Sends over this key's own connection pool (its own connection cap), e.g. the webhook id, so one
+   * webhook whose endpoint hangs cannot take the connections another webhook to the same origin needs.
+   * Without it, the shared dispatcher.
+   */
+  poolKey?: string;
 }
 
 export interface SendResult {
@@ -32,28 +41,58 @@ export interface SendResult {
   ok: boolean;
   status?: number;
   latencyMs: number;
-  /** Why there is no usable status: 'timeout', 'connect ECONNREFUSED', 'ssrf blocked: ...', 'tls ...'. */
+  /**
+   * Why the attempt failed, for people reading the attempt log ('timeout waiting for response
+   * headers (10 s)', 'connection reset by peer', 'tls certificate rejected: ...', 'redirect not
+   * followed (HTTP 301 to ...)', 'response is not HTTP (...)'). Unset for a plain non-2xx status
+   * (the status says it all) and for every success. Always fit for a PostgreSQL text column.
+   */
   error?: string;
+  /** The start of the response body as text (no NUL, no lone surrogates). */
   responseExcerpt?: string;
   retryAfterMs?: number;
+  /** Response headers, values made storable. */
   headers?: Record<string, string>;
 }
 
 // Bodies up to this size are read to the end so the connection can be reused; bigger ones close it.
 const DRAIN_LIMIT_BYTES = 64 * 1024;
+/** Longest error text returned; header values surfaced are cut at HEADER_VALUE_CHARS. */
+const ERROR_CHARS = 500;
+const HEADER_VALUE_CHARS = 1000;
 
-/** Posts webhook requests over one pooled, keep-alive undici Agent; `send` never throws. */
+interface KeyedPool {
+  agent: Agent;
+  inFlight: number;
+  lastUsedAt: number;
+}
+
+/** Where a send was when it failed: the same transport error reads differently before and after the status line. */
+type Phase = 'request' | 'body';
+
+/**
+ * Posts webhook requests over pooled, keep-alive undici Agents: one shared, and one per `poolKey`
+ * (closed after `poolIdleMs` unused, or by `forget`). Every pool connects through the same
+ * connector: SSRF checks, trusted CAs and connect timeout. `send` never throws, takes at most about
+ * `timeoutMs` whatever the server does, and returns only texts PostgreSQL accepts.
+ */
 export class HttpSender {
   /** Shared with the OAuth token provider so token requests get the same pooling, CA and SSRF checks. */
   readonly dispatcher: Dispatcher;
   readonly allowPrivateNetworks: boolean;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly poolIdleMs: number;
+  private readonly agentOptions: Agent.Options;
+  private readonly pools = new Map<string, KeyedPool>();
+  private sweeper?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(opts: HttpSenderOptions) {
     this.allowPrivateNetworks = opts.allowPrivateNetworks;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 4096;
+    this.poolIdleMs = opts.poolIdleMs ?? 60_000;
     // One secure context for every connection: building one from the CA list per handshake is costly.
     const secureContext = opts.ca ? createSecureContext({ ca: [...rootCertificates, opts.ca.toString()] }) : undefined;
     const base = buildConnector({
@@ -61,7 +100,7 @@ export class HttpSender {
       lookup: guardedLookup(this.allowPrivateNetworks),
       timeout: opts.connectTimeoutMs ?? 5_000,
     });
-    // net.connect skips `lookup` for IP literals, so those are checked here, for every user of the dispatcher.
+    // net.connect skips `lookup` for IP literals, so those are checked here, for every user of every pool.
     const connect: buildConnector.connector = (options, callback) => {
       try {
         assertHostAllowed(options.hostname, this.allowPrivateNetworks);
@@ -70,12 +109,18 @@ export class HttpSender {
       }
       base(options, callback);
     };
-    this.dispatcher = new Agent({
+    this.agentOptions = {
       connect,
       connections: opts.connectionsPerOrigin ?? 16,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-    });
+    };
+    this.dispatcher = new Agent(this.agentOptions);
+  }
+
+  /** Pools held for poolKeys right now. */
+  get poolCount(): number {
+    return this.pools.size;
   }
 
   async send(req: SendRequest): Promise<SendResult> {
@@ -83,76 +128,233 @@ export class HttpSender {
     const latencyMs = () => Math.round(performance.now() - started);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error('timeout')), this.timeoutMs);
+    const pool = req.poolKey !== undefined ? this.acquire(req.poolKey) : undefined;
+    let phase: Phase = 'request';
+    let status: number | undefined;
+    let headers: Record<string, string> | undefined;
+    let excerpt: string | undefined;
     try {
       const url = new URL(req.url);
       assertUrlAllowed(url, this.allowPrivateNetworks);
       const res = await request(url, {
-        dispatcher: this.dispatcher,
+        dispatcher: pool?.agent ?? this.dispatcher,
         method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
         signal: controller.signal,
       });
-      const responseExcerpt = await readCapped(res.body, this.maxResponseBytes);
-      const headers = flattenHeaders(res.headers);
-      const ok = res.statusCode >= 200 && res.statusCode < 300;
-      const retryAfterMs = ok ? undefined : parseRetryAfter(headers['retry-after']);
-      return {
-        ok,
-        status: res.statusCode,
-        latencyMs: latencyMs(),
-        responseExcerpt,
-        headers,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      };
+      phase = 'body';
+      status = res.statusCode;
+      headers = flattenHeaders(res.headers);
+      const kept = new BodyPrefix();
+      try {
+        await readCapped(res.body, this.maxResponseBytes, kept);
+      } finally {
+        excerpt = storableText(kept.text());
+      }
+      return this.result(status, headers, excerpt, latencyMs());
     } catch (err) {
-      return { ok: false, latencyMs: latencyMs(), error: controller.signal.aborted ? 'timeout' : describeError(err) };
+      const why = storableText(describeFailure(err, phase, controller.signal.aborted, this.timeoutMs), ERROR_CHARS);
+      if (status === undefined) return { ok: false, latencyMs: latencyMs(), error: why };
+      // The status line came: it decides; the body only failed to arrive in full.
+      const res = this.result(status, headers ?? {}, excerpt, latencyMs());
+      return res.ok ? res : { ...res, error: storableText(`${res.error ?? `HTTP ${status}`}, then ${why}`, ERROR_CHARS) };
     } finally {
       clearTimeout(timer);
+      if (pool) this.release(pool);
     }
   }
 
-  close(): Promise<void> {
-    return this.dispatcher.close();
+  private result(status: number, headers: Record<string, string>, responseExcerpt: string | undefined, latencyMs: number): SendResult {
+    const ok = status >= 200 && status < 300;
+    const retryAfterMs = ok ? undefined : parseRetryAfter(headers['retry-after']);
+    return {
+      ok,
+      status,
+      latencyMs,
+      responseExcerpt,
+      headers,
+      ...(ok ? {} : statusError(status, headers)),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
+  }
+
+  /** Closes a poolKey's pool (a deleted webhook); requests in flight on it still finish. */
+  forget(poolKey: string): void {
+    const pool = this.pools.get(poolKey);
+    if (!pool) return;
+    this.pools.delete(poolKey);
+    void pool.agent.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const agents = [...this.pools.values()].map((p) => p.agent);
+    this.pools.clear();
+    await Promise.all([this.dispatcher.close(), ...agents.map((a) => a.close())]);
+  }
+
+  private acquire(key: string): KeyedPool {
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = { agent: new Agent(this.agentOptions), inFlight: 0, lastUsedAt: Date.now() };
+      // After close() a send still works, on a pool of its own that is not kept.
+      if (!this.closed) this.pools.set(key, pool);
+      this.startSweeper();
+    }
+    pool.inFlight++;
+    return pool;
+  }
+
+  private release(pool: KeyedPool): void {
+    pool.inFlight--;
+    pool.lastUsedAt = Date.now();
+    if (this.closed && pool.inFlight === 0) void pool.agent.close().catch(() => undefined);
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper || this.closed) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(this.poolIdleMs / 2, 30_000)));
+    this.sweeper.unref();
+  }
+
+  /** Closes pools idle for poolIdleMs; stops itself when none are left. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, pool] of this.pools) {
+      if (pool.inFlight === 0 && now - pool.lastUsedAt >= this.poolIdleMs) this.forget(key);
+    }
+    if (!this.pools.size) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 
-/** The first `max` bytes as UTF-8 (no half characters); the rest is drained if small, else the connection dropped. */
-export async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
+/** What a 3xx or an impossible status means; nothing for an ordinary failure status. */
+function statusError(status: number, headers: Record<string, string>): { error?: string } {
+  if (status >= 300 && status < 400) {
+    const to = headers.location ? ` to ${headers.location.slice(0, 300)}` : '';
+    return { error: storableText(`redirect not followed (HTTP ${status}${to})`, ERROR_CHARS) };
+  }
+  if (status < 100 || status > 599) return { error: `HTTP ${status} is not a valid status code` };
+  return {};
+}
+
+/** Collects what readCapped kept, so a body that fails half way still leaves its start behind. */
+export class BodyPrefix {
+  readonly chunks: Buffer[] = [];
+  bytes = 0;
+  text(): string {
+    return new StringDecoder('utf8').write(Buffer.concat(this.chunks));
+  }
+}
+
+/**
+ * The first `max` bytes as UTF-8 (no half characters; invalid bytes become U+FFFD, NUL and lone
+ * surrogates too, so the text is storable); the rest is drained if small, else the connection dropped.
+ * `kept`, when given, holds what was read even if the body fails half way.
+ */
+export async function readCapped(body: Dispatcher.ResponseData['body'], max: number, kept: BodyPrefix = new BodyPrefix()): Promise<string> {
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (keptBytes < max) {
-      const part = chunk.subarray(0, max - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
+    if (kept.bytes < max) {
+      const part = chunk.subarray(0, max - kept.bytes);
+      kept.chunks.push(part);
+      kept.bytes += part.length;
     }
     if (total > Math.max(DRAIN_LIMIT_BYTES, max)) break; // leaving the loop destroys the body, and undici closes the socket
   }
-  return new StringDecoder('utf8').write(Buffer.concat(kept));
+  return storableText(kept.text());
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined) out[storableText(k, 200)] = storableText(Array.isArray(v) ? v.join(', ') : v, HEADER_VALUE_CHARS);
+  }
   return out;
 }
 
-/** A short, stable description of a transport failure for the attempt log. */
+/** A transport failure, worded for where it happened: waiting for the response, or reading its body. */
+function describeFailure(err: unknown, phase: Phase, aborted: boolean, timeoutMs: number): string {
+  const code = errorCode(err);
+  const seconds = `${Math.round(timeoutMs / 100) / 10} s`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return describeError(err);
+  if (aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return phase === 'body' ? `timeout reading response body (${seconds})` : `timeout waiting for response headers (${seconds})`;
+  }
+  const text = describeError(err);
+  if (phase !== 'body') return text;
+  if (code === 'UND_ERR_SOCKET') return 'connection closed by peer mid-body';
+  if (code === 'ECONNRESET') return 'connection reset by peer mid-body';
+  if (text.startsWith('response is not HTTP')) return text.replace('response is not HTTP', 'malformed response body');
+  return `${text} (reading response body)`;
+}
+
+function errorCode(err: unknown): string {
+  let e = err as { code?: string; errors?: unknown[] } | undefined;
+  if (e && !e.code && Array.isArray(e.errors) && e.errors.length) e = e.errors[0] as typeof e;
+  return typeof e?.code === 'string' ? e.code : '';
+}
+
+/** TLS verification failures (Node's X509 codes and its own). */
+const CERT_CODES = /CERT|ISSUER|SELF_SIGNED|LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_VERIFY|CRL/;
+
+/** A short, stable, storable description of a transport failure for the attempt log. */
 export function describeError(err: unknown): string {
+  return storableText(describe(err), ERROR_CHARS);
+}
+
+function describe(err: unknown): string {
   if (err instanceof SsrfBlockedError) return err.message;
-  let e = err as { code?: string; syscall?: string; message?: string; errors?: unknown[] } | undefined;
+  let e = err as { code?: string; syscall?: string; message?: string; name?: string; errors?: unknown[] } | undefined;
   // Node's happy-eyeballs connect reports an AggregateError of the per-address failures.
   if (e && !e.code && Array.isArray(e.errors) && e.errors.length) e = e.errors[0] as typeof e;
-  const code = e?.code ?? '';
-  const message = e?.message ?? String(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timeout';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
-  if (code === 'UND_ERR_SOCKET') return 'connection closed by peer';
-  if (code === 'ERR_INVALID_URL') return 'invalid url';
-  if (/CERT|TLS|SSL|SIGNATURE|ISSUER/.test(code)) return `tls ${code}: ${message}`;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect timeout (no TCP/TLS connection established in time)';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'timeout waiting for response headers';
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'timeout reading response body';
+    case 'UND_ERR_SOCKET':
+      if (message === 'bad upgrade') return 'response is not HTTP (unrequested protocol upgrade, HTTP 101)';
+      if (message === 'bad response') return 'response is not HTTP (an unrequested 100 Continue, or bytes before any request)';
+      return 'connection closed by peer before a complete response';
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'response headers too large';
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return 'response body length does not match its content-length';
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return 'response body too large';
+    case 'ERR_INVALID_URL':
+      return 'invalid url';
+    case 'ECONNRESET':
+      return 'connection reset by peer';
+    case 'ECONNREFUSED':
+      return 'connection refused (connect ECONNREFUSED)';
+    case 'EPIPE':
+      return 'connection closed by peer while sending the request (EPIPE)';
+    case 'ERR_ASSERTION':
+      // undici asserts on some impossible responses (a status like 000) instead of a parser error.
+      return 'response is not HTTP (rejected by the HTTP client)';
+  }
+  if (e?.name === 'HTTPParserError' || code.startsWith('HPE_')) {
+    const detail = /\(([^)]*)\)\s*$/.exec(message)?.[1] ?? message;
+    return `response is not HTTP (${detail})`;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return `tls handshake failed: the server does not speak TLS (${code})`;
+  }
+  if (CERT_CODES.test(code)) return `tls certificate rejected: ${message.split('\n')[0]} (${code})`;
+  if (code.startsWith('ERR_SSL_')) return `tls handshake failed: ${code.slice(8).toLowerCase().replace(/_/g, ' ')} (${code})`;
+  if (/TLS|SSL/.test(code)) return `tls ${code}: ${message.split('\n')[0]}`;
   if (/^E[A-Z_]+$/.test(code)) return `${e?.syscall ?? 'socket'} ${code}`;
-  return message;
+  return message.split('\n')[0] || 'request failed';
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
+import { storableText } from '@app/domain';
 import { HttpSender, describeError, readCapped } from './http-sender';
 import { assertUrlAllowed } from './ssrf-guard';
 
@@ -31,7 +32,8 @@ export class TokenRequestError extends Error {
     readonly status?: number,
     readonly oauthError?: string,
   ) {
-    super(message);
+    // The message quotes the token server (its `error` fields): keep it fit for the attempt log.
+    super(storableText(message, 1000));
     this.name = 'TokenRequestError';
   }
 }

@@ -8,3 +8,4 @@ export * from './delivery-node-process';
 export * from './webhooks-kv';
 export * from './nats-cluster';
 export * from './tcp-proxy';
+export * from './raw-consumer';

@@ -54,7 +54,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     }
     // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
     if (!mayStillSend()) return 'fenced';
-    const res = await this.sender.send({ url: webhook.url, headers, body });
+    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.id });
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
@@ -85,6 +85,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
 
   forget(webhookId: string): void {
     this.secrets.delete(webhookId);
+    this.sender.forget(webhookId);
   }
 
   async onApplicationShutdown(): Promise<void> {
