@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { WebhookSnapshot } from '@app/domain';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { WebhookIndex } from '../webhook-index/webhook-index';
+import type { Database } from '../database';
+import { ACCOUNT_HELD_MAX, DeliveryDispatcher } from './delivery-dispatcher';
+import type { DeliveryExecutor } from './delivery-executor';
+import type { DeliveryItem } from './delivery-item';
+import type { DeliveryRecorder } from './delivery-recorder';
+
+const until = async (cond: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function setup(dbRows: (sql: string) => unknown[] | Error) {
+  const index = new WebhookIndex();
+  const states: { status: string; next: Date | null; error: string | null; item: DeliveryItem }[] = [];
+  const recorder = {
+    state: async (item: DeliveryItem, status: string, next: Date | null, error: string | null = null) => void states.push({ item, status, next, error }),
+    attempt: async () => undefined,
+  } as unknown as DeliveryRecorder;
+  let sends = 0;
+  let release!: () => void;
+  const executor = {
+    attempt: () => {
+      sends++;
+      return new Promise((resolve) => (release = () => resolve({ success: true, statusCode: 200, latencyMs: 1 })));
+    },
+    forget: () => undefined,
+  } as unknown as DeliveryExecutor;
+  const db = {
+    query: async (sql: string) => {
+      const r = dbRows(sql);
+      if (r instanceof Error) throw r;
+      return r;
+    },
+  } as unknown as Database;
+  const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(), db);
+  return { index, dispatcher, states, sends: () => sends, release: () => release() };
+}
+
+const item = (webhookId: string, accountId = 'acct', settled: string[] = []): DeliveryItem => {
+  const task = { event_id: randomUUID(), webhook_id: webhookId, account_id: accountId, type: 'identity.approved', time: new Date().toISOString(), is_test: false };
+  return { task, partition: 0, attemptsBefore: 0, settle: () => void settled.push(task.event_id), release: () => undefined };
+};
+
+const hook = (id: string, over: Partial<WebhookSnapshot> = {}): WebhookSnapshot => ({
+  id, account_id: 'acct', url: 'https://x.example.com', auth_type: 'API_KEY', api_key: { header: 'X', key_enc: 'k' }, oauth: null,
+  event_types: ['identity.*'], rate_limit: 100, status: 'ACTIVE', signing_secret_enc: 's', version: 1, updated_at: '', ...over,
+});
+
+describe('DeliveryDispatcher', () => {
+  beforeAll(() => Logger.overrideLogger(['error']));
+
+  it('a delivery for a webhook the index does not know yet waits while the database knows it; never FAILED for it', async () => {
+    const t = setup(() => [{ '?column?': 1 }]);
+    const settled: string[] = [];
+    t.dispatcher.admit(item('new-hook', 'acct', settled));
+    await until(() => settled.length === 1);
+    expect(t.states).toHaveLength(1);
+    expect(t.states[0].status).toBe('PENDING');
+    expect(t.states[0].next!.getTime()).toBeGreaterThan(Date.now());
+    expect(t.sends()).toBe(0);
+  });
+
+  it('the same wait while the database cannot answer', async () => {
+    const t = setup(() => new Error('connect ECONNREFUSED'));
+    const settled: string[] = [];
+    t.dispatcher.admit(item('new-hook', 'acct', settled));
+    await until(() => settled.length === 1);
+    expect(t.states[0].status).toBe('PENDING');
+  });
+
+  it('a webhook the database does not know (deleted) is FAILED with a reason', async () => {
+    const t = setup(() => []);
+    const settled: string[] = [];
+    t.dispatcher.admit(item('gone', 'acct', settled));
+    await until(() => settled.length === 1);
+    expect(t.states[0]).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/deleted|not active/) });
+  });
+
+  it("bounds one webhook's lane and one account's held deliveries; the rest is parked", async () => {
+    const t = setup(() => []);
+    for (let i = 0; i < 10; i++) t.index.apply({ kind: 'put', webhook: hook(`h${i}`) });
+    t.index.apply({ kind: 'put', webhook: hook('other', { account_id: 'other-acct' }) });
+    const results = Array.from({ length: 400 }, () => t.dispatcher.admit(item('h0')));
+    const queued = results.filter((r) => r === 'queued').length;
+    expect(queued).toBe(250); // a lane holds a few seconds of sends, far below a partition's budget
+    expect(t.dispatcher.fullWebhooks()).toEqual(['h0']);
+    let accountQueued = queued;
+    for (let h = 1; h < 10; h++) for (let i = 0; i < 100; i++) if (t.dispatcher.admit(item(`h${h}`)) === 'queued') accountQueued++;
+    expect(accountQueued).toBe(ACCOUNT_HELD_MAX);
+    // Another account is not affected by this one's backlog.
+    expect(t.dispatcher.admit(item('other', 'other-acct'))).toBe('queued');
+  });
+});
