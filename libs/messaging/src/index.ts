@@ -9,3 +9,4 @@ export * from './cluster-settings';
 export * from './cluster-kv';
 export * from './kicked-loop';
 export * from './supervised-loop';
+export * from './loop-health';

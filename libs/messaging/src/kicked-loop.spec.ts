@@ -1,4 +1,13 @@
 import { KickedLoop } from './kicked-loop';
+import { loopsDown } from './loop-health';
+
+const until = async (cond: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
 
 describe('KickedLoop', () => {
   it('never overlaps passes and runs exactly one more for kicks during a pass', async () => {
@@ -43,5 +52,24 @@ describe('KickedLoop', () => {
     await loop.stop();
     expect(errors).toEqual(['boom']);
     expect(n).toBe(2);
+  });
+});
+
+describe('KickedLoop health', () => {
+  it('a named loop is down in readiness while its last pass failed, and up again after one succeeds', async () => {
+    let fail = true;
+    let passes = 0;
+    const loop = new KickedLoop(async () => {
+      passes++;
+      if (fail) throw new Error('database unreachable');
+    }, 60_000, () => undefined, 'test-relay');
+    loop.start();
+    await until(() => passes === 1 && !loop.up);
+    expect(loopsDown()).toContain('test-relay');
+    fail = false;
+    loop.kick();
+    await until(() => passes === 2 && loop.up);
+    expect(loopsDown()).not.toContain('test-relay');
+    await loop.stop();
   });
 });

@@ -3,7 +3,7 @@ import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
 import { Readiness } from '@app/http-common';
 import { connectNats } from './nats-connection';
-import { loopsDown } from './supervised-loop';
+import { loopsDown } from './loop-health';
 
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
 export const InjectNats = () => Inject(NATS_CONNECTION);

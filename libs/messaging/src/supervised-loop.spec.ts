@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { loopsDown, SupervisedLoop } from './supervised-loop';
+import { loopsDown } from './loop-health';
+import { SupervisedLoop } from './supervised-loop';
 
 const until = async (cond: () => boolean, ms = 5000) => {
   const deadline = Date.now() + ms;

@@ -1,12 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Counter, Gauge, register } from 'prom-client';
-
-function metric<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
-
-const restarts = metric('webhook_loop_restarts_total', () => new Counter({ name: 'webhook_loop_restarts_total', help: 'Long-lived consumers and watches restarted after they ended or failed', labelNames: ['loop'] }));
-const up = metric('webhook_loop_up', () => new Gauge({ name: 'webhook_loop_up', help: '1 while a long-lived consumer or watch is running, 0 while it is down', labelNames: ['loop'] }));
+import { loopRestarts, loopUp, unwatchLoop, watchLoop } from './loop-health';
 
 /** What one run of a supervised loop gets from its supervisor. */
 export interface LoopSession {
@@ -23,14 +16,6 @@ export interface SupervisedLoopOptions {
   maxBackoffMs?: number;
   /** A run that stayed up this long resets the backoff. */
   healthyAfterMs?: number;
-}
-
-/** Every supervised loop of this process, for readiness. */
-const live = new Set<SupervisedLoop>();
-
-/** Names of the started loops that are down right now (not running, or not ready yet). */
-export function loopsDown(): string[] {
-  return [...live].filter((l) => !l.up).map((l) => l.name);
 }
 
 /**
@@ -66,8 +51,7 @@ export class SupervisedLoop {
   start(): Promise<void> {
     if (this.done) return this.firstReady;
     this.stopping = false;
-    live.add(this);
-    up.set({ loop: this.name }, 0);
+    watchLoop(this);
     this.done = this.supervise();
     return this.firstReady;
   }
@@ -84,15 +68,14 @@ export class SupervisedLoop {
     this.wake?.();
     await this.done;
     this.done = undefined;
-    live.delete(this);
-    this.setUp(false);
-    up.remove({ loop: this.name });
+    this.isUp = false;
+    unwatchLoop(this);
     this.resolveFirstReady();
   }
 
   private setUp(value: boolean): void {
     this.isUp = value;
-    up.set({ loop: this.name }, value ? 1 : 0);
+    loopUp.set({ loop: this.name }, value ? 1 : 0);
   }
 
   private async supervise(): Promise<void> {
@@ -129,7 +112,7 @@ export class SupervisedLoop {
       this.setUp(false);
       if (this.stopping) break;
       if (readyAt && Date.now() - readyAt >= healthyAfter) backoff = min;
-      restarts.inc({ loop: this.name });
+      loopRestarts.inc({ loop: this.name });
       this.logger.warn(`${why}; restarting in ${backoff} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, backoff);

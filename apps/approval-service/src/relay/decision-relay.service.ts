@@ -28,7 +28,7 @@ interface DecidedRow {
 export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DecisionRelay.name);
   private ready = false;
-  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`));
+  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`), 'decision-relay');
 
   constructor(
     private readonly em: EntityManager,

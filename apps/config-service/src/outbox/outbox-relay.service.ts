@@ -27,7 +27,7 @@ interface OutboxRow {
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private kv?: KV;
-  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`));
+  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`), 'outbox-relay');
 
   constructor(
     private readonly em: EntityManager,

@@ -20,7 +20,7 @@ const BATCH = 1000;
 export class DeliveryReconciler {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private readonly afterMs = loadEnv().reconcileAfterMs;
-  private readonly loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`));
+  private readonly loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`), 'reconciler');
   private readonly ownedSince = new Map<number, number>();
   private partitions: () => ReadonlySet<number> = () => new Set();
 
