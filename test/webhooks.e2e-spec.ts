@@ -328,7 +328,7 @@ describe('webhook admin API', () => {
   it('serves health, metrics and the OpenAPI document without a token', async () => {
     const health = await api.get('/health');
     expect(health.status).toBe(200);
-    expect(health.body.checks).toEqual({ database: 'ok', nats: 'ok' });
+    expect(health.body.checks).toEqual({ database: 'ok', nats: 'ok', loops: 'ok' });
     const metrics = await api.get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toContain('process_cpu_seconds_total');
