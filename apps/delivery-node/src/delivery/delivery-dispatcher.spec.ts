@@ -84,7 +84,7 @@ describe('DeliveryDispatcher', () => {
     expect(t.states[0]).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/deleted|not active/) });
   });
 
-  it("bounds one webhook's lane and one account's held deliveries; the rest is parked", async () => {
+  it("bounds one webhook's lane and one account's held deliveries per partition; the rest is parked", async () => {
     const t = setup(() => []);
     for (let i = 0; i < 10; i++) t.index.apply({ kind: 'put', webhook: hook(`h${i}`) });
     t.index.apply({ kind: 'put', webhook: hook('other', { account_id: 'other-acct' }) });
@@ -95,7 +95,8 @@ describe('DeliveryDispatcher', () => {
     let accountQueued = queued;
     for (let h = 1; h < 10; h++) for (let i = 0; i < 100; i++) if (t.dispatcher.admit(item(`h${h}`)) === 'queued') accountQueued++;
     expect(accountQueued).toBe(ACCOUNT_HELD_MAX);
-    // Another account is not affected by this one's backlog.
+    // Another account is not affected by this one's backlog, nor is this account on another partition.
     expect(t.dispatcher.admit(item('other', 'other-acct'))).toBe('queued');
+    expect(t.dispatcher.admit({ ...item('h9'), partition: 1 })).toBe('queued');
   });
 });

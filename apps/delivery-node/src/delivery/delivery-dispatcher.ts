@@ -9,12 +9,17 @@ import { DeliveryRecorder } from './delivery-recorder';
 import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
 
 /**
- * Deliveries one account may hold in a node's memory (queued or in flight), across its webhooks:
- * a quarter of one partition's in-flight budget, so one tenant's backlog cannot fill a partition.
+ * Deliveries one account may hold in memory (queued or in flight) from one partition, across its
+ * webhooks there: a quarter of the partition's in-flight budget, so one tenant's backlog cannot
+ * fill a partition however many of its webhooks hash to it.
  */
 export const ACCOUNT_HELD_MAX = 500;
 /** How soon a delivery for a webhook this node does not know yet is offered again. */
 const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
+
+function accountKey(item: DeliveryItem): string {
+  return `${item.partition}:${item.task.account_id}`;
+}
 
 /** queued: in its lane; parked: the lane was full, so it went to the due-time queue (settled once durable); duplicate: already held. */
 export type Admission = 'queued' | 'parked' | 'duplicate';
@@ -30,6 +35,7 @@ export class DeliveryDispatcher {
   private readonly lanes = new Map<string, WebhookLane>();
   /** Deliveries held in memory, so the stream and the retry queue never hand one over twice. */
   private readonly held = new Set<string>();
+  /** `<partition>:<account>` -> deliveries held. */
   private readonly heldByAccount = new Map<string, number>();
   /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
   private mayDeliver: (partition: number) => boolean = () => true;
@@ -62,7 +68,7 @@ export class DeliveryDispatcher {
     if (this.held.has(key)) return 'duplicate';
     const lane = this.lane(item.task.webhook_id);
     const backlog = lane.queue.length + lane.inFlight;
-    if (backlog >= lane.capacity || (this.heldByAccount.get(item.task.account_id) ?? 0) >= ACCOUNT_HELD_MAX) {
+    if (backlog >= lane.capacity || (this.heldByAccount.get(accountKey(item)) ?? 0) >= ACCOUNT_HELD_MAX) {
       this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
       return 'parked';
     }
@@ -87,13 +93,13 @@ export class DeliveryDispatcher {
 
   private hold(item: DeliveryItem): void {
     this.held.add(itemKey(item.task));
-    const a = item.task.account_id;
+    const a = accountKey(item);
     this.heldByAccount.set(a, (this.heldByAccount.get(a) ?? 0) + 1);
   }
 
   private unhold(item: DeliveryItem): void {
     if (!this.held.delete(itemKey(item.task))) return;
-    const a = item.task.account_id;
+    const a = accountKey(item);
     const n = (this.heldByAccount.get(a) ?? 1) - 1;
     if (n > 0) this.heldByAccount.set(a, n);
     else this.heldByAccount.delete(a);
