@@ -9,5 +9,8 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     timeout: 10_000,
+    // Without this, every request and publish captures a stack trace up front for a better timeout
+    // message: a measurable share of the fan-out's CPU for a message nobody reads.
+    noAsyncTraces: true,
   });
 }
