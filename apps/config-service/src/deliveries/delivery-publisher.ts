@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
-import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats } from '@app/messaging';
+import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, untilDone } from '@app/messaging';
 import { partitionOf } from '@app/hashing';
 
 /** Puts single delivery tasks (test sends) on the same path fan-out uses. */
@@ -12,7 +12,7 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
   constructor(@InjectNats() private readonly nc: NatsConnection) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await ensureStreams(await this.nc.jetstreamManager(), loadEnv().streamReplicas);
+    await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), loadEnv().streamReplicas));
   }
 
   partitions(): Promise<number> {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { KV, NatsConnection } from 'nats';
-import { InjectNats, KickedLoop, openWebhooksKv } from '@app/messaging';
+import { InjectNats, KickedLoop, openWebhooksKv, untilDone } from '@app/messaging';
 import { loadEnv } from '@app/config';
 
 /** One relay at a time across all config-service instances, so per-key order is kept. */
@@ -35,7 +35,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
+    this.kv = await untilDone('opening the webhooks bucket', () => openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas));
     this.loop.start();
   }
 
