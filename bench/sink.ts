@@ -17,6 +17,7 @@ let total = 0;
 let connections = 0; // TLS handshakes completed since the last reset
 let arrivals = new Map<string, number[]>();
 let latencies: number[] = [];
+let distinct = new Set<string>(); // path + webhook-id: a duplicate send of one delivery counts once
 let latencyOn = false;
 let waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
 
@@ -27,6 +28,7 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const at = now();
     const path = req.url ?? '';
     total++;
+    distinct.add(`${path} ${req.headers['webhook-id']}`);
     let list = arrivals.get(path);
     if (!list) arrivals.set(path, (list = []));
     list.push(at);
@@ -73,6 +75,7 @@ serveRpc({
     connections = 0;
     arrivals = new Map();
     latencies = [];
+    distinct = new Set();
     latencyOn = !!m.latency;
     return true;
   },
@@ -83,7 +86,7 @@ serveRpc({
       first = Math.min(first, l[0]);
       last = Math.max(last, l[l.length - 1]);
     }
-    return { total, connections, paths: arrivals.size, first: Number.isFinite(first) ? first : null, last: Number.isFinite(last) ? last : null };
+    return { total, distinct: distinct.size, connections, paths: arrivals.size, first: Number.isFinite(first) ? first : null, last: Number.isFinite(last) ? last : null };
   },
   arrivals(m: { paths: string[] }) {
     return Object.fromEntries(m.paths.map((p) => [p, arrivals.get(p) ?? []]));
@@ -91,8 +94,8 @@ serveRpc({
   latencies() {
     return latencies;
   },
-  waitTotal(m: { n: number; timeoutMs: number }) {
-    return waitUntil(() => total >= m.n, m.timeoutMs, `${m.n} requests`);
+  waitTotal(m: { n: number; timeoutMs: number; distinct?: boolean }) {
+    return waitUntil(() => (m.distinct ? distinct.size : total) >= m.n, m.timeoutMs, `${m.n} ${m.distinct ? 'distinct deliveries' : 'requests'}`);
   },
   waitPaths(m: { want: Record<string, number>; timeoutMs: number }) {
     const want = Object.entries(m.want);
