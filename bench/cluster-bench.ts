@@ -5,11 +5,13 @@ import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '@app/domain';
 import { ownerOf } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform } from '@app/testing';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform } from '@app/testing';
+import { startSinkProcess } from './support/helpers';
 
 /**
  * Cluster benchmark: 1, 2 and 3 delivery-node processes on this machine, each run delivering
- * --events events (default 3000) to a local HTTPS consumer, and the deliveries per second of each.
+ * --events events (default 3000) to a local HTTPS consumer in its own process (bench/sink.ts), and
+ * the deliveries per second of each.
  * Uses its own nats-server and database (like the tests). Every event goes to exactly one webhook:
  * --webhooks accounts (default 64) with one webhook each (rate limit 100/s), events spread over them.
  *
@@ -29,7 +31,7 @@ const TYPE = 'identity.approved';
 async function main(): Promise<void> {
   const pki = makeTestPki();
   const platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'error' });
-  const consumer = await startHttpsConsumer({ pki });
+  const consumer = await startSinkProcess(pki);
   const config = await createConfigServiceApp();
   const api = new ApiClient(await listen(config));
   const nc = await connect({ servers: platform.nats.url });
@@ -73,8 +75,8 @@ async function main(): Promise<void> {
         if (Date.now() > deadline) throw new Error(`cluster of ${n} did not settle: ${JSON.stringify(s.nodes)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      consumer.requests.length = 0;
-      const started = Date.now();
+      await consumer.reset();
+      const started = performance.timeOrigin + performance.now();
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < EVENTS; i++) {
         const id = randomUUID();
@@ -82,14 +84,13 @@ async function main(): Promise<void> {
         if (pending.length >= 1000) await Promise.all(pending.splice(0));
       }
       await Promise.all(pending);
-      const published = Date.now() - started;
-      const progress = setInterval(() => process.env.BENCH_VERBOSE && console.log(`  +${Date.now() - started} ms: ${consumer.requests.length} received`), 1000);
-      await consumer.waitFor((reqs) => new Set(reqs.map((r) => r.body)).size >= EVENTS, 300_000);
-      clearInterval(progress);
-      const seconds = (Math.max(...consumer.requests.map((r) => r.receivedAt)) - started) / 1000;
+      const published = Math.round(performance.timeOrigin + performance.now() - started);
+      await consumer.waitTotal(EVENTS, 300_000, true);
+      const stats = await consumer.stats();
+      const seconds = (stats.last! - started) / 1000;
       const result = { nodes: n, deliveries: EVENTS, seconds: Number(seconds.toFixed(2)), perSecond: Math.round(EVENTS / seconds) };
       results.push(result);
-      console.log(`${n} node(s): ${EVENTS} deliveries in ${result.seconds} s = ${result.perSecond}/s (published in ${published} ms; ${consumer.requests.length - EVENTS} duplicate sends)`);
+      console.log(`${n} node(s): ${EVENTS} deliveries in ${result.seconds} s = ${result.perSecond}/s (published in ${published} ms; ${stats.total - stats.distinct} duplicate sends)`);
       await stopAll();
     }
     console.log(JSON.stringify({ events_per_run: EVENTS, webhooks: WEBHOOKS, partitions: PARTITIONS, results }));

@@ -1,118 +1,295 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { connect } from 'nats';
-import { Agent, request } from 'undici';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, JetStreamClient } from 'nats';
+import { Client } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { objectTypeOf } from '../libs/domain/src';
+import { MAX_WEBHOOKS_PER_ACCOUNT, objectTypeOf } from '../libs/domain/src';
 import { publishEvent } from '../libs/messaging/src';
-import { ApiClient, listen, makeTestPki, spawnDeliveryNode, startHttpsConsumer, startTestPlatform } from '../libs/testing/src';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
+import { fillWebhooksKv } from './support/kv-fill';
+import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
+import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
 
 /**
- * One delivery node against a local HTTPS consumer: deliveries per second and publish-to-delivery
- * latency, beside the raw ceiling (undici posting straight to the same consumer with the same
- * connection count) measured in the same run.
+ * One delivery node against an HTTPS consumer in its own process (bench/sink.ts), beside the raw
+ * ceiling: undici in its own process (bench/raw-client.ts) posting the same signed thin body to the
+ * same consumer over 64 connections. Phases: raw ceiling, end to end (everything queued at once),
+ * latency at half the measured capacity (and raw latency at the same rate), rate accuracy at
+ * rate_limit 100 and 5, memory with a large webhook index. CPU of every process from /proc.
+ * Prints a summary and appends it to bench/results.md. Sizes: see the BENCH_* constants below.
  */
-const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 5);
-const HOOKS_PER_ACCOUNT = 10;
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000); // each fans out to HOOKS_PER_ACCOUNT webhooks
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const HOOKS_PER_ACCOUNT = MAX_WEBHOOKS_PER_ACCOUNT; // 10
+const ACCOUNTS = env('BENCH_ACCOUNTS', 20); // 200 webhooks at rate_limit 100
+const EVENTS = env('BENCH_EVENTS', 2000); // each fans out to the account's 10 webhooks: 20,000 deliveries
 const CONNECTIONS = 64;
-const STEADY_EVENTS_PER_SECOND = 50;
-const STEADY_SECONDS = 5;
+const RATE_SECONDS = env('BENCH_RATE_SECONDS', 22); // backlog of R x this for the rate-accuracy webhooks
+const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
+const RAW_LATENCY_SECONDS = env('BENCH_RAW_LATENCY_SECONDS', 5);
+const MEMORY_WEBHOOKS = env('BENCH_MEMORY_WEBHOOKS', 100_000); // 0 skips the memory phase
+const MEMORY_LANES = env('BENCH_MEMORY_LANES', 1000);
+const WARM_UP = env('BENCH_WARM_UP_EVENTS', 100); // before each measured run (x10 requests for the raw client)
+const TYPE = 'identity.approved';
+const RESULTS = process.env.BENCH_RESULTS ?? join(process.cwd(), 'bench', 'results.md'); // e.g. /dev/null for a trial run
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const wall = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const r0 = (n: number) => Math.round(n).toLocaleString('en-US');
+const f2 = (n: number) => n.toFixed(2);
+const f3 = (n: number) => n.toFixed(3);
+
+function event(accountId: string, i: number) {
+  return { id: randomUUID(), account_id: accountId, type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { identity_id: `i-${i}` } };
 }
 
-async function rawCeiling(url: string, ca: string, total: number): Promise<number> {
-  const agent = new Agent({ connections: CONNECTIONS, pipelining: 1, connect: { ca } });
-  const body = JSON.stringify({ id: randomUUID(), type: 'identity.approved', source: 'com.paxos', time: new Date().toISOString(), object: 'event', is_test: false });
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next++ < total) {
-        const res = await request(`${url}/raw`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
-        await res.body.dump();
-      }
-    }),
-  );
-  const secs = (performance.now() - started) / 1000;
-  await agent.close();
-  return total / secs;
+async function publishAll(js: JetStreamClient, accountOf: (i: number) => string, count: number): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    pending.push(publishEvent(js, event(accountOf(i), i)));
+    if (pending.length >= 1000) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
 }
 
 async function main(): Promise<void> {
+  const out: string[] = [];
+  const say = (line = '') => {
+    console.log(line);
+    out.push(line);
+  };
   const pki = makeTestPki();
-  const platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '64', LOG_LEVEL: 'error' });
-  const consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200 }) });
+  const platform: TestPlatform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '64', LOG_LEVEL: 'error' });
+  const sink = await startSinkProcess(pki);
+  const raw = await startRawClient(sink.url, pki.caPem, CONNECTIONS);
   const config = await createConfigServiceApp();
   const api = new ApiClient(await listen(config));
   const nc = await connect({ servers: platform.nats.url });
+  const js = nc.jetstream();
+  const pg = new Client({ connectionString: platform.db.url });
+  await pg.connect();
+  const pollerPid = (await pg.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
+  const succeeded = async () => (await pg.query<{ n: number }>(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`)).rows[0].n;
+  const natsPids = childrenNamed('nats-server');
+  let node: NodeProcess | undefined;
+  const pgGroups = () => {
+    const p = postgresPids(platform.db.name);
+    return { backends: p.backends.filter((x) => x !== pollerPid), shared: p.shared };
+  };
   try {
+    // Webhooks: ACCOUNTS x 10 at rate_limit 100, plus one account each for the rate-accuracy webhooks.
+    const hookIds: string[] = [];
+    const createHook = async (name: string, path: string, rate: number) => {
+      const acct = await platform.account(name);
+      const dev = api.as(await acct.token('bench', ['developer']));
+      return {
+        accountId: acct.accountId,
+        add: async (h: number, p = path) => {
+          const res = await dev.post('/v2/webhooks', {
+            name: `hook-${h}`, url: `${sink.url}${p}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'bench-key' }, event_types: ['identity.*'], rate_limit: rate,
+          });
+          if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${res.text}`);
+          hookIds.push(res.body.id);
+        },
+      };
+    };
     const accounts: string[] = [];
     for (let a = 0; a < ACCOUNTS; a++) {
-      const acct = await platform.account(`bench-${a}`);
-      const dev = api.as(await acct.token('bench', ['developer']));
-      for (let h = 0; h < HOOKS_PER_ACCOUNT; h++) {
-        const res = await dev.post('/v2/webhooks', {
-          name: `hook-${h}`, url: `${consumer.url}/a${a}/h${h}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'bench-key' },
-          event_types: ['identity.*'], rate_limit: 100,
-        });
-        if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${res.text}`);
-      }
+      const acct = await createHook(`bench-${a}`, '', 100);
+      for (let h = 0; h < HOOKS_PER_ACCOUNT; h++) await acct.add(h, `/a${a}/h${h}`);
       accounts.push(acct.accountId);
     }
-    const expected = EVENTS * HOOKS_PER_ACCOUNT;
-    const raw = await rawCeiling(consumer.url, pki.caPem, expected);
-    consumer.requests.length = 0;
-
-    const node = await spawnDeliveryNode('bench-1', {});
-    await node.ready();
-    const js = nc.jetstream();
-    const type = 'identity.approved';
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: EVENTS }, (_, i) =>
-        publishEvent(js, { id: randomUUID(), account_id: accounts[i % ACCOUNTS], type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { i } }),
-      ),
-    );
-    const published = Date.now();
-    await consumer.waitFor((r) => r.length >= expected, 600_000);
-    const done = Date.now();
-    const latencies = consumer.requests.map((r) => r.receivedAt - Date.parse(JSON.parse(r.body).time)).sort((a, b) => a - b);
-    const rate = expected / ((done - started) / 1000);
-    const cap = ACCOUNTS * HOOKS_PER_ACCOUNT * 100;
-
-    // Steady load well under capacity: latency as a consumer sees it day to day, not queueing time.
-    consumer.requests.length = 0;
-    const steadyEvents = STEADY_EVENTS_PER_SECOND * STEADY_SECONDS;
-    for (let s = 0; s < STEADY_SECONDS * 10; s++) {
-      const tick = Date.now();
-      await Promise.all(
-        Array.from({ length: STEADY_EVENTS_PER_SECOND / 10 }, (_, i) =>
-          publishEvent(js, { id: randomUUID(), account_id: accounts[i % ACCOUNTS], type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { i } }),
-        ),
-      );
-      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
+    const rateHooks = [] as { rate: number; path: string; accountId: string }[];
+    for (const rate of [100, 5]) {
+      const acct = await createHook(`bench-rate-${rate}`, `/rate/r${rate}`, rate);
+      await acct.add(0);
+      rateHooks.push({ rate, path: `/rate/r${rate}`, accountId: acct.accountId });
     }
-    await consumer.waitFor((r) => r.length >= steadyEvents * HOOKS_PER_ACCOUNT, 120_000);
-    const steady = consumer.requests.map((r) => r.receivedAt - Date.parse(JSON.parse(r.body).time)).sort((a, b) => a - b);
+    await waitForWebhooksInKv(nc, hookIds);
+    const expected = EVENTS * HOOKS_PER_ACCOUNT;
+    const webhooks = ACCOUNTS * HOOKS_PER_ACCOUNT;
+    const m = machine();
+    say(`delivery bench: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB; load average ${loadAverage()} at start; CLK_TCK ${CLK_TCK}`);
 
-    console.log('delivery benchmark (one node, local HTTPS consumer, 2-core machine)');
-    console.log(`  events published          ${EVENTS} (${Math.round(EVENTS / ((published - started) / 1000))}/s), ${expected} deliveries to ${ACCOUNTS * HOOKS_PER_ACCOUNT} webhooks at rate_limit 100`);
-    console.log(`  deliveries per second     ${Math.round(rate)}   (the webhooks' rate limits allow at most ${cap}/s)`);
-    console.log(`  burst: publish-to-delivery p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (all ${expected} queued at once)`);
-    console.log(`  steady ${STEADY_EVENTS_PER_SECOND * HOOKS_PER_ACCOUNT} deliveries/s for ${STEADY_SECONDS} s: publish-to-delivery p50 ${pct(steady, 50)} ms, p99 ${pct(steady, 99)} ms`);
-    console.log(`  raw undici ceiling        ${Math.round(raw)} requests/s (${CONNECTIONS} connections, same consumer)`);
-    console.log(`  ratio                     ${(rate / raw).toFixed(2)} of the raw ceiling`);
+    // 1. Raw ceiling: client and sink each in their own process, nothing else running.
+    const rawMeter = new CpuMeter(() => ({ client: [raw.pid], sink: [sink.pid] }));
+    await raw.ceiling(WARM_UP * HOOKS_PER_ACCOUNT, webhooks); // connections open, code warm
+    await sink.reset();
+    rawMeter.begin();
+    const ceiling = await raw.ceiling(expected, webhooks);
+    const rawCpu = rawMeter.end();
+    const rawConnections = (await sink.stats()).connections;
+    const rawCpuTotal = rawCpu.client + rawCpu.sink;
+
+    // 2. End to end: one node, everything queued at once; done when the last delivery row is SUCCEEDED.
+    node = await spawnDeliveryNode('bench-1', {});
+    await node.ready();
+    const nodePid = node.proc.pid!;
+    const e2eMeter = new CpuMeter(() => ({ node: [nodePid], nats: natsPids, postgres: pgGroups().backends, 'postgres shared': pgGroups().shared, sink: [sink.pid], driver: [process.pid] }));
+    // Warm-up, as for the raw client: a few events through every webhook, not measured.
+    await publishAll(js, (i) => accounts[i % ACCOUNTS], WARM_UP);
+    for (const deadline = Date.now() + 60_000; (await succeeded()) < WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
+      if (Date.now() > deadline) throw new Error('warm-up deliveries not recorded within 60 s');
+    }
+    await sink.reset();
+    const base = await succeeded();
+    e2eMeter.begin();
+    const started = wall();
+    await publishAll(js, (i) => accounts[i % ACCOUNTS], EVENTS);
+    const published = wall();
+    await sink.waitTotal(expected, 600_000);
+    const sinkStats = await sink.stats();
+    let recorded = await succeeded();
+    for (const deadline = Date.now() + 120_000; recorded < base + expected; recorded = await succeeded()) {
+      if (Date.now() > deadline) throw new Error(`only ${recorded - base} of ${expected} deliveries recorded SUCCEEDED after 120 s`);
+      await sleep(20);
+    }
+    const done = wall();
+    const e2eCpu = e2eMeter.end();
+    const e2eRate = expected / ((done - started) / 1000);
+    const rssAfterE2e = rssMb(nodePid);
+    const e2eParts = ['node', 'nats', 'postgres', 'postgres shared', 'sink'] as const;
+    const e2eCpuTotal = e2eParts.reduce((s, k) => s + e2eCpu[k], 0);
+    const duplicates = sinkStats.total - sinkStats.distinct;
+
+    // 3. Latency at half the measured capacity, then raw latency at the same request rate.
+    const halfRate = e2eRate / 2;
+    const eventsPerSecond = halfRate / HOOKS_PER_ACCOUNT;
+    await sink.reset({ latency: true });
+    const latStart = performance.now();
+    const pending: Promise<unknown>[] = [];
+    let sentEvents = 0;
+    while (performance.now() - latStart < LATENCY_SECONDS * 1000) {
+      const due = Math.floor(((performance.now() - latStart) / 1000) * eventsPerSecond);
+      for (; sentEvents < due; sentEvents++) pending.push(publishEvent(js, event(accounts[sentEvents % ACCOUNTS], sentEvents)));
+      await sleep(5);
+    }
+    await Promise.all(pending);
+    await sink.waitTotal(sentEvents * HOOKS_PER_ACCOUNT, 120_000);
+    const lat = (await sink.latencies()).sort((a, b) => a - b);
+    const rawSteady = await raw.steady(sentEvents * HOOKS_PER_ACCOUNT / LATENCY_SECONDS, RAW_LATENCY_SECONDS, webhooks);
+
+    // 4. Rate accuracy: one webhook at 100/s and one at 5/s, each with a backlog of R x RATE_SECONDS.
+    await sink.reset();
+    await Promise.all(rateHooks.map((h) => publishAll(js, () => h.accountId, h.rate * RATE_SECONDS)));
+    await sink.waitPaths(Object.fromEntries(rateHooks.map((h) => [h.path, h.rate * RATE_SECONDS])), RATE_SECONDS * 3000 + 60_000);
+    const arrivals = await sink.arrivals(rateHooks.map((h) => h.path));
+    const accuracy = rateHooks.map((h) => ({ ...h, ...rateAccuracy(arrivals[h.path]) }));
+    const rssEnd = rssMb(nodePid);
     await node.stop();
+    node = undefined;
+
+    // 5. Memory: a fresh node whose index holds MEMORY_WEBHOOKS webhooks, MEMORY_LANES of them busy.
+    let memory: { webhooks: number; lanes: number; loadSeconds: number; rssIdle: number; rssPeak: number; rssEnd: number } | undefined;
+    if (MEMORY_WEBHOOKS > 0) {
+      const fill = await fillWebhooksKv({ js, orm: platform.orm, dbUrl: platform.db.url, sinkUrl: sink.url, total: MEMORY_WEBHOOKS, lanes: MEMORY_LANES, perAccount: HOOKS_PER_ACCOUNT });
+      const t = performance.now();
+      node = await spawnDeliveryNode('bench-mem', {});
+      await node.ready(300_000);
+      const loadSeconds = (performance.now() - t) / 1000;
+      const memPid = node.proc.pid!;
+      const rssIdle = rssMb(memPid)!.rss;
+      await sink.reset();
+      // Three events per lane account: every lane webhook (rate_limit 1) holds a backlog for a few seconds.
+      const perAccount = 3;
+      let peak = rssIdle;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMb(memPid)?.rss ?? 0)), 100);
+      await publishAll(js, (i) => fill.accounts[i % fill.accounts.length], fill.accounts.length * perAccount);
+      await sink.waitTotal(fill.accounts.length * perAccount * HOOKS_PER_ACCOUNT, 120_000);
+      clearInterval(sampler);
+      memory = { webhooks: MEMORY_WEBHOOKS, lanes: MEMORY_LANES, loadSeconds, rssIdle, rssPeak: Math.max(peak, rssMb(memPid)!.peak), rssEnd: rssMb(memPid)!.rss };
+      await node.stop();
+      node = undefined;
+    }
+
+    // Report.
+    const perDelivery = (ms: number) => f3(ms / expected);
+    say(`workload: 1 node, ${webhooks} webhooks at rate_limit 100 (${ACCOUNTS} accounts x ${HOOKS_PER_ACCOUNT}), ${r0(EVENTS)} events -> ${r0(expected)} deliveries queued at once`);
+    say(`raw ceiling     ${r0(ceiling.perSecond)} req/s   (undici, own process, ${CONNECTIONS} connections, signed thin body; ${r0(expected)} requests in ${f2(ceiling.seconds)} s)`);
+    say(`end to end      ${r0(e2eRate)} deliveries/s   (first publish -> last row SUCCEEDED: ${f2((done - started) / 1000)} s; published in ${f2((published - started) / 1000)} s; last arrival at sink +${f2((sinkStats.last! - started) / 1000)} s; ${duplicates} duplicate sends; ${sinkStats.connections} new TLS connections at the sink, raw run ${rawConnections})`);
+    say(`ratio           ${f2(e2eRate / ceiling.perSecond)} of the raw ceiling`);
+    say(`CPU per delivery (ms), end to end: ${e2eParts.map((k) => `${k} ${perDelivery(e2eCpu[k])}`).join(', ')}; total ${perDelivery(e2eCpuTotal)}  (${f2(e2eCpuTotal / (done - started))} cores busy; bench driver ${perDelivery(e2eCpu.driver)}, not counted)`);
+    say(`CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2(rawCpuTotal / (ceiling.seconds * 1000))} cores busy)`);
+    say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
+    say(`latency at ${r0(sentEvents * HOOKS_PER_ACCOUNT / LATENCY_SECONDS)} deliveries/s (half of capacity) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`);
+    for (const a of accuracy) {
+      const over = a.maxWindow > a.rate ? `OVER R: ${a.maxWindow} arrivals within ${r0(a.worstSpanMs)} ms at +${f2(a.worstAtMs / 1000)} s, ${a.worstGapsMs.length <= 10 ? `gaps ${a.worstGapsMs.map(r0).join('/')}` : `smallest gap ${f2(Math.min(...a.worstGapsMs))}`} ms` : 'within R';
+      say(`rate_limit ${String(a.rate).padEnd(3)}    ${a.count} received over ${f2(a.seconds)} s: ${f2(a.steadyPerSecond)}/s steady = ${f2(a.steadyPerSecond / a.rate)} R; worst 1-s window ${a.maxWindow} (${over})`);
+    }
+    say(`node RSS        ${r0(rssAfterE2e!.rss)} MB after the end-to-end run, ${r0(rssEnd!.rss)} MB at the end of the run (peak ${r0(rssEnd!.peak)} MB)`);
+    if (memory) say(`memory          ${r0(memory.webhooks)} webhooks in the index (loaded in ${f2(memory.loadSeconds)} s): RSS ${r0(memory.rssIdle)} MB idle, ${r0(memory.rssPeak)} MB peak with ${memory.lanes} active lanes, ${r0(memory.rssEnd)} MB after`);
+    writeResults(out);
   } finally {
+    if (node) await node.stop().catch(() => undefined);
+    await pg.end().catch(() => undefined);
     await nc.close();
     await config.close();
-    await consumer.close();
+    await raw.close();
+    await sink.close();
     await platform.close();
   }
 }
+
+function git(...args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** Appends this run to bench/results.md (history is kept; newest last). */
+function writeResults(lines: string[]): void {
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'apps', 'libs', 'bench', 'package.json') ? ' (dirty)' : '';
+  const m = machine();
+  const section = [
+    '',
+    `## ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} — commit ${git('rev-parse', '--short', 'HEAD')}${dirty}, branch ${git('rev-parse', '--abbrev-ref', 'HEAD')}`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM; Node ${process.version}; load average ${loadAverage()} when the run ended.`,
+    '',
+    '```',
+    ...lines,
+    '```',
+    '',
+  ].join('\n');
+  if (!existsSync(RESULTS)) writeFileSync(RESULTS, RESULTS_HEADER);
+  appendFileSync(RESULTS, section);
+  console.log(`(appended to ${RESULTS})`);
+}
+
+const RESULTS_HEADER = `# Benchmark results
+
+Each \`npm run bench\` appends a section (newest last). How the figures are made:
+
+- **Processes.** The HTTPS consumer (\`bench/sink.ts\`) and the raw client (\`bench/raw-client.ts\`) run in
+  processes of their own, as do the delivery node and nats-server; PostgreSQL is the machine's server.
+  The bench driver (publisher, config service) runs in the parent and is not counted.
+- **Raw ceiling.** undici, 64 keep-alive connections, the same signed thin body a node sends (fresh event
+  id, Standard Webhooks signature and API key header per request), to the same sink, after a
+  warm-up of 1,000 requests. The end-to-end run gets the same: 100 events (1,000 deliveries) first.
+- **End to end.** One node, 200 webhooks at rate_limit 100 (20 accounts x 10), 2,000 events published at
+  once fanning out to 20,000 deliveries; from the first publish to the moment a poll of \`deliveries\`
+  sees every row SUCCEEDED (polled every 20 ms once the sink has all requests).
+- **CPU.** utime + stime from \`/proc/<pid>/stat\` at the start and end of each phase, per process:
+  the node, nats-server (the test platform's child), the sink, the raw client; PostgreSQL as the
+  backends connected to the bench's database (the bench's own polling connection left out) plus,
+  apart, the server's shared auxiliary processes (walwriter, checkpointer, ...), which also work
+  for anything else using the server at the time. A backend that exits during a phase is lost.
+- **Rate accuracy.** One webhook at rate_limit 100 and one at 5, each with a backlog of R x 22 s,
+  measured at the sink: the rate without the first and last second, and the most arrivals in any
+  one-second window (goal: >= 0.97 R, never over R).
+- **Latency.** Events published at a steady rate of half the measured deliveries/s for 10 s;
+  publish-to-delivery = arrival at the sink minus the event's \`time\`. Raw: request round trip at
+  the same rate, open loop, 5 s.
+- **Memory.** VmRSS of the node from \`/proc/<pid>/status\`; then a fresh node with 100,000 webhook
+  snapshots in the KV bucket (written directly), 1,000 of them (rate_limit 1) given 3 deliveries each.
+
+This is a shared 2-core machine: other work running at the same time (tests, other benches) makes
+figures noisy; the load average is printed with every run.
+`;
 
 main().then(
   () => process.exit(0),
