@@ -13,6 +13,10 @@ export function ormConfig(databaseUrl: string, extra: { debug?: boolean; poolMax
     allowGlobalContext: false,
     debug: extra.debug ?? false,
     pool: { min: 0, max: extra.poolMax ?? 10 },
+    // Bounded waits when PostgreSQL is unreachable: a connect that gets no answer fails after 5 s
+    // (instead of hanging on a black-holed address) and so does waiting for a pooled connection
+    // after 15 s, so callers see an error they can map to 503 and retry.
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 }, acquireConnectionTimeout: 15_000 },
     migrations: { silent: true, migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
   });
 }
