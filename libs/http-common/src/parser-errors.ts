@@ -6,13 +6,14 @@ import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
 const PARSER_STATUS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request header fields too large', 'The request line and headers are too large.'],
   HPE_URI_TOO_LONG: [414, 'URI too long', 'The request target is too long.'],
-  HPE_INVALID_METHOD: [501, 'Not implemented', 'The request method is not supported.'],
+  // 400 rather than 501: the method is not one HTTP/1.1 parsers know, so the request is malformed.
+  HPE_INVALID_METHOD: [400, 'Bad request', 'The request method is not one this server knows.'],
 };
 
-function rawProblem(socket: Duplex, status: number, title: string, detail: string, code: string): void {
+function rawProblem(socket: Duplex, status: number, title: string, detail: string, code: string, head = false): void {
   const body = JSON.stringify({ type: problemType(code), title, status, detail });
   socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
   );
 }
 
@@ -23,9 +24,13 @@ function rawProblem(socket: Duplex, status: number, title: string, detail: strin
  */
 export function answerParserErrors(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    // As Node's own handler: never write into a response already under way on this connection.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
     const [status, title, detail] = PARSER_STATUS[err.code ?? ''] ?? [400, 'Bad request', 'The request is not valid HTTP.'];
-    rawProblem(socket, status, title, detail, status === 400 ? 'bad-request' : status === 431 ? 'headers-too-large' : status === 414 ? 'uri-too-long' : 'not-implemented');
+    // A HEAD request's answer has no body, even this one (the bytes seen so far tell the method).
+    const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    rawProblem(socket, status, title, detail, status === 431 ? 'headers-too-large' : status === 414 ? 'uri-too-long' : 'bad-request', head);
   });
   server.on('connect', (_req, socket: Duplex) => {
     socket.on('error', () => undefined);
