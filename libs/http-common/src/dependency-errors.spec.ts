@@ -10,6 +10,7 @@ describe('isDependencyUnavailable', () => {
     ['a reset', withCode('read ECONNRESET', 'ECONNRESET')],
     ['pg: the connection went away', new Error('Connection terminated unexpectedly')],
     ['pg: connect timeout', new Error('Connection terminated due to connection timeout')],
+    ['pg: connect timeout (stream destroyed)', new Error('timeout expired')],
     ['knex: no pooled connection', Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' })],
     ['postgres shutting down', withCode('terminating connection due to administrator command', '57P01')],
     ['postgres: cannot connect now', withCode('the database system is starting up', '57P03')],

@@ -13,6 +13,7 @@ const NAMES = new Set(['ConnectionException', 'KnexTimeoutError']);
 const MESSAGES = [
   /Connection terminated/i,
   /timeout exceeded when trying to connect/i,
+  /^timeout expired$/, // pg: connectionTimeoutMillis passed before the server answered the connect
   /Timeout acquiring a connection/i,
   /Client has encountered a connection error and is not queryable/i,
   /Connection ended unexpectedly/i,

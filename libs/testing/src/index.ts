@@ -6,3 +6,4 @@ export * from './tls';
 export * from './https-consumer';
 export * from './delivery-node-process';
 export * from './webhooks-kv';
+export * from './tcp-proxy';
