@@ -26,11 +26,17 @@ describe('checkEvent', () => {
     ['a bad time', JSON.stringify({ ...good(), time: 'yesterday' }), 'invalid'],
     ['no object', JSON.stringify({ ...good(), object: undefined }), 'invalid'],
     ['a NUL character', JSON.stringify({ ...good(), object: { note: 'a\u0000b' } }), 'invalid'],
+    ['an object nested 65 levels deep', JSON.stringify({ ...good(), object: { a: JSON.parse(`${'['.repeat(63)}${']'.repeat(63)}`) } }), 'invalid'],
+    ['an object nested 100,000 levels deep', JSON.stringify(good()).replace('{"identity_id":"x"}', `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 'invalid'],
     ['a time outside years 1-9999', JSON.stringify({ ...good(), time: '-271821-04-20T00:00:00Z' }), 'invalid'],
   ])('refuses %s', (_label, raw, code) => {
     const r = checkEvent(raw);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.code).toBe(code);
+  });
+
+  it('accepts 64 levels, and brackets inside strings are not depth', () => {
+    expect(checkEvent(JSON.stringify({ ...good(), object: { a: JSON.parse(`${'['.repeat(62)}${']'.repeat(62)}`), s: '['.repeat(500) } })).ok).toBe(true);
   });
 
   it('refuses a type that does not match the subject', () => {

@@ -1,4 +1,8 @@
 import { isKnownEventType, objectTypeOf } from './event-catalogue';
+import { exceedsJsonDepth } from './json-depth';
+
+/** Deepest nesting an event may have: deeper ones would overflow JSON.stringify (a few thousand levels) downstream. */
+export const MAX_EVENT_DEPTH = 64;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -17,6 +21,7 @@ export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; reason: 
 export function checkEvent(raw: string, subjectType?: string): EventCheck {
   // Postgres can store neither a NUL character in JSON text nor a year outside 1-9999.
   if (/\\u0000/i.test(raw)) return { ok: false, code: 'invalid', reason: 'body contains a NUL character (\\u0000)' };
+  if (exceedsJsonDepth(raw, MAX_EVENT_DEPTH)) return { ok: false, code: 'invalid', reason: `body nests objects or arrays deeper than ${MAX_EVENT_DEPTH} levels` };
   let e: any;
   try {
     e = JSON.parse(raw);

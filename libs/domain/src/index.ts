@@ -4,3 +4,4 @@ export * from './webhook';
 export * from './roles';
 export * from './event-validation';
 export * from './storable-text';
+export * from './json-depth';
