@@ -29,6 +29,7 @@ describe('checkEvent', () => {
     ['a NUL character', JSON.stringify({ ...good(), object: { note: 'a\u0000b' } }), 'invalid'],
     ['a lone surrogate in a value', JSON.stringify({ ...good(), object: { note: 'a\uD800b' } }), 'invalid'],
     ['a lone surrogate in a key', `{"id":"${randomUUID()}","object":{"\\udc00":1}}`, 'invalid'],
+    ['100,000 levels of nesting', JSON.stringify(good()).replace('{"identity_id":"x"}', `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 'too-deep'],
     ['thousands of levels of nesting', JSON.stringify({ ...good(), object: { n: '[['.repeat(2500) + ']]'.repeat(2500) } }).replace(/"\[\[.*\]\]"/, '[['.repeat(2500) + ']]'.repeat(2500)), 'too-deep'],
     ['a body over the size cap', JSON.stringify({ ...good(), object: { pad: 'x'.repeat(300 * 1024) } }), 'too-large'],
     ['a time outside years 1-9999', JSON.stringify({ ...good(), time: '-271821-04-20T00:00:00Z' }), 'invalid'],
@@ -38,8 +39,11 @@ describe('checkEvent', () => {
     expect(!r.ok && r.code).toBe(code);
   });
 
-  it('counts brackets inside strings as text, not depth', () => {
-    expect(checkEvent(JSON.stringify({ ...good(), object: { note: '[{'.repeat(5000) } })).ok).toBe(true);
+  it('accepts 32 levels and refuses 33; brackets inside strings are text, not depth', () => {
+    const nested = (levels: number) => JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`);
+    expect(checkEvent(JSON.stringify({ ...good(), object: { a: nested(30), s: '[{'.repeat(5000) } })).ok).toBe(true);
+    const r = checkEvent(JSON.stringify({ ...good(), object: { a: nested(31) } }));
+    expect(!r.ok && r.code).toBe('too-deep');
   });
 
   it('never throws and never accepts what Postgres cannot store, whatever the text', () => {

@@ -1,7 +1,10 @@
 import { isKnownEventType, objectTypeOf } from './event-catalogue';
-import { jsonDepth } from './json-depth';
+import { exceedsJsonDepth } from './json-depth';
 
-/** Events carry ids and a summary object: anything bigger or deeper is a publisher's mistake. */
+/**
+ * Events carry ids and a summary object: anything bigger or deeper is a publisher's mistake, and
+ * deeper ones would overflow JSON.stringify (a few thousand levels) downstream.
+ */
 export const MAX_EVENT_BYTES = 256 * 1024;
 export const MAX_EVENT_DEPTH = 32;
 
@@ -21,7 +24,7 @@ export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; reason: 
 /** Checks a published event against the publishing contract; the reason goes to the dead-letter record. */
 export function checkEvent(raw: string, subjectType?: string): EventCheck {
   if (Buffer.byteLength(raw) > MAX_EVENT_BYTES) return { ok: false, code: 'too-large', reason: `body is larger than ${MAX_EVENT_BYTES} bytes` };
-  if (jsonDepth(raw, MAX_EVENT_DEPTH) > MAX_EVENT_DEPTH) return { ok: false, code: 'too-deep', reason: `body is nested deeper than ${MAX_EVENT_DEPTH} levels` };
+  if (exceedsJsonDepth(raw, MAX_EVENT_DEPTH)) return { ok: false, code: 'too-deep', reason: `body is nested deeper than ${MAX_EVENT_DEPTH} levels` };
   let e: any;
   try {
     e = JSON.parse(raw);

@@ -1,25 +1,23 @@
 /**
- * The nesting depth of a JSON text, found by one pass over its characters (no recursion, no
- * parse), so untrusted depth is refused before anything recursive (a parser's reviver,
- * JSON.stringify, class-transformer, Postgres' jsonb input) ever sees it. Stops counting past
- * `stopAt`. Brackets inside strings are ignored; invalid JSON is left to the parser.
+ * Whether JSON text nests objects/arrays deeper than `max`, found by one pass over the raw text
+ * (brackets inside strings do not count) before anything parses it. JSON.stringify, validators and
+ * transformers recurse once per level, so outside input of untrusted depth is refused before they
+ * see it; this scan holds no stack. Works on UTF-8 bytes and on strings alike: the characters it
+ * looks at are single ASCII code units in both.
  */
-export function jsonDepth(text: string, stopAt = Infinity): number {
+export function exceedsJsonDepth(raw: Uint8Array | string, max: number): boolean {
+  const at = typeof raw === 'string' ? (i: number) => raw.charCodeAt(i) : (i: number) => raw[i];
   let depth = 0;
-  let max = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < raw.length; i++) {
+    const c = at(i);
     if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > max) {
-        max = depth;
-        if (max > stopAt) return max;
-      }
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return max;
+  return false;
 }

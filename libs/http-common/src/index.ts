@@ -5,3 +5,6 @@ export * from './pagination';
 export * from './bootstrap';
 export * from './validators';
 export * from './observability';
+export * from './body-depth';
+export * from './dependency-errors';
+export * from './parser-errors';

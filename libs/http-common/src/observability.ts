@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { Public } from '@app/auth';
+import { isDependencyUnavailable } from './dependency-errors';
 
 type Check = () => Promise<unknown> | unknown;
 
@@ -24,7 +25,8 @@ export class Readiness {
         checks[name] = 'ok';
       } catch (err) {
         ok = false;
-        checks[name] = (err as Error).message || 'failed';
+        // A driver's message may name hosts and users: an outage reads 'unavailable'.
+        checks[name] = isDependencyUnavailable(err) ? 'unavailable' : (err as Error).message || 'failed';
       }
     }
     return { ok, checks };

@@ -1,7 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from '@app/domain';
+import { isDependencyUnavailable } from './dependency-errors';
 import { Problem, PROBLEM_CONTENT_TYPE, problemFromDomainError, problemType } from './problem';
+
+/** Seconds a client is asked to wait before repeating a request that met an unavailable dependency. */
+export const RETRY_AFTER_SECONDS = 5;
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad-request',
@@ -11,9 +15,26 @@ const CODE_BY_STATUS: Record<number, string> = {
   405: 'method-not-allowed',
   409: 'conflict',
   413: 'payload-too-large',
+  414: 'uri-too-long',
   415: 'unsupported-media-type',
   429: 'too-many-requests',
+  503: 'service-unavailable',
 };
+
+function titleOf(status: number): string {
+  return HttpStatus[status]?.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error';
+}
+
+/**
+ * A client error raised below Nest by Express or its middleware (http-errors: `status` 4xx and
+ * `expose`), e.g. a path parameter that is not valid percent-encoding.
+ */
+function clientHttpError(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { status, statusCode, expose } = err as { status?: unknown; statusCode?: unknown; expose?: unknown };
+  const s = typeof status === 'number' ? status : statusCode;
+  return typeof s === 'number' && s >= 400 && s < 500 && expose !== false ? s : undefined;
+}
 
 /** Maps every error to a problem document; unexpected errors are logged and become a bare 500. */
 export function toProblem(err: unknown, logger?: Logger): Problem {
@@ -25,13 +46,24 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
       typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
         ? ((response as { message: string[] }).message).join('; ')
         : String((response as { message?: unknown }).message ?? err.message);
-    return { type: problemType(CODE_BY_STATUS[status] ?? 'error'), title: HttpStatus[status]?.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error', status, detail };
+    return { type: problemType(CODE_BY_STATUS[status] ?? 'error'), title: titleOf(status), status, detail };
+  }
+  const clientStatus = clientHttpError(err);
+  if (clientStatus) {
+    const detail = clientStatus === 400 ? 'The request is not valid (e.g. a path with broken percent-encoding).' : titleOf(clientStatus);
+    return { type: problemType(CODE_BY_STATUS[clientStatus] ?? 'bad-request'), title: titleOf(clientStatus), status: clientStatus, detail };
+  }
+  if (isDependencyUnavailable(err)) {
+    // Not a bug: the database (or NATS) is unreachable. No stack, no driver message (it may name hosts).
+    logger?.warn(`dependency unavailable: ${err instanceof Error ? err.name : typeof err}`);
+    return { type: problemType('service-unavailable'), title: 'Service unavailable', status: 503, detail: 'A service this request needs is unavailable; try again shortly.' };
   }
   logger?.error(err instanceof Error ? err.stack ?? err.message : String(err));
   return { type: problemType('internal'), title: 'Internal error', status: 500, detail: 'An unexpected error occurred.' };
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
+  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 

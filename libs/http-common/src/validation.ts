@@ -39,13 +39,23 @@ export class StrictValidationPipe implements PipeTransform {
   }
 }
 
-/** The path of the first string holding U+0000 (which no text column can store), if any. */
-function findNul(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : undefined;
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = findNul(k, path) ?? findNul(v, path ? `${path}.${k}` : k);
-      if (found !== undefined) return found;
+/**
+ * The path of the first string (key or value) holding U+0000, which no text column can store.
+ * Iterative, with an explicit stack: it runs on raw input before anything else looks at it.
+ */
+function findNul(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path || 'body';
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i];
+        if (k.includes('\u0000')) return path || 'body';
+        stack.push([child, path ? `${path}.${k}` : k]);
+      }
     }
   }
   return undefined;

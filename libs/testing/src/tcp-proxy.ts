@@ -12,7 +12,7 @@ export interface TcpProxy {
   readonly openConnections: number;
   /**
    * Destroys every open connection (both sides) and, until restore(), refuses new ones
-   * ('refuse': accepted then reset at once) or holds them without a byte ('blackhole').
+   * ('refuse': accepted then closed at once) or holds them without a byte ('blackhole').
    */
   cut(mode?: CutMode): void;
   /** Pipes new connections to the target again (held blackholed ones are dropped). */
@@ -31,7 +31,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const server: Server = createServer((client) => {
     client.on('error', () => undefined);
-    if (mode === 'refuse') return void client.resetAndDestroy();
+    if (mode === 'refuse') return void client.destroy();
     if (mode === 'blackhole') {
       held.add(client);
       client.on('close', () => held.delete(client));
@@ -54,7 +54,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const port = (server.address() as AddressInfo).port;
 
   const dropAll = (set: Set<Socket>) => {
-    for (const s of set) s.resetAndDestroy();
+    for (const s of set) s.destroy();
     set.clear();
   };
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { DELIVERING_STATUSES, NotFound, Principal, ValidationFailed, isKnownEventType } from '@app/domain';
 import { partitionOf } from '@app/hashing';
-import { decodeCursor, encodeCursor } from '@app/http-common';
+import { decodeCursor, encodeCursor, parseTimestamp } from '@app/http-common';
 import { DeliveryPublisher } from '../deliveries/delivery-publisher';
 
 export interface EventView {
@@ -52,7 +52,7 @@ export class EventsService {
     for (const [k, op] of ops) {
       if (f[k] !== undefined) {
         where.push(`e.created_at ${op} ?`);
-        params.push(new Date(f[k] as string));
+        params.push(parseTimestamp(f[k]));
       }
     }
     if (f.type) {

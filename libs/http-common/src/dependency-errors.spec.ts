@@ -1,0 +1,45 @@
+import { ConnectionException, DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { isDependencyUnavailable } from './dependency-errors';
+import { toProblem } from './problem.filter';
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+describe('isDependencyUnavailable', () => {
+  it.each([
+    ['a refused connection', withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['a reset', withCode('read ECONNRESET', 'ECONNRESET')],
+    ['pg: the connection went away', new Error('Connection terminated unexpectedly')],
+    ['pg: connect timeout', new Error('Connection terminated due to connection timeout')],
+    ['pg: connect timeout (stream destroyed)', new Error('timeout expired')],
+    ['knex: no pooled connection', Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' })],
+    ['postgres shutting down', withCode('terminating connection due to administrator command', '57P01')],
+    ['postgres: cannot connect now', withCode('the database system is starting up', '57P03')],
+    ['MikroORM wrapping a refused connection', new DriverException(withCode('connect ECONNREFUSED', 'ECONNREFUSED'))],
+    ['MikroORM ConnectionException', new ConnectionException(new Error('gone'))],
+    ['a cause chain', new Error('outer', { cause: withCode('inner', 'ETIMEDOUT') })],
+    ['nats: connection closed', withCode('closed', 'CONNECTION_CLOSED')],
+  ])('%s is a dependency outage', (_label, err) => {
+    expect(isDependencyUnavailable(err)).toBe(true);
+  });
+
+  it.each([
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'x')")],
+    ['a constraint violation', new UniqueConstraintViolationException(withCode('duplicate key', '23505'))],
+    ['a syntax error', withCode('syntax error at or near', '42601')],
+    ['a non-error', 'ECONNREFUSED'],
+  ])('%s is not', (_label, err) => {
+    expect(isDependencyUnavailable(err)).toBe(false);
+  });
+
+  it('maps to a 503 problem document that names no host', () => {
+    const problem = toProblem(withCode('connect ECONNREFUSED 10.1.2.3:5432', 'ECONNREFUSED'));
+    expect(problem).toMatchObject({ status: 503, type: '/problems/service-unavailable', title: 'Service unavailable' });
+    expect(JSON.stringify(problem)).not.toContain('10.1.2.3');
+  });
+
+  it('a client error raised by Express middleware keeps its 4xx status', () => {
+    const err = Object.assign(new URIError("Failed to decode param '%ZZ'"), { status: 400, statusCode: 400, expose: true });
+    expect(toProblem(err)).toMatchObject({ status: 400, type: '/problems/bad-request' });
+    expect(toProblem(Object.assign(new Error('boom'), { status: 500 }))).toMatchObject({ status: 500 });
+  });
+});

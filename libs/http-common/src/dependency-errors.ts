@@ -1,0 +1,33 @@
+/**
+ * Errors that mean a dependency (PostgreSQL, NATS) cannot be reached right now, as opposed to a
+ * bug: the request may succeed if repeated later, so the answer is 503 with Retry-After.
+ * Recognised by code, name and message along the error's cause chain, so the HTTP layer needs no
+ * knowledge of the drivers (pg, knex, MikroORM, nats) that raise them.
+ */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+/** PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-03 (shutting down, cannot connect now), 53300 (too many connections). */
+const POSTGRES_CODES = /^(08\w{3}|57P0[1-3]|53300)$/;
+/** nats.js error codes for a connection that is gone or a request nobody answered. */
+const NATS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'DISCONNECT', 'CONNECTION_REFUSED']);
+const NAMES = new Set(['ConnectionException', 'KnexTimeoutError']);
+const MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /^timeout expired$/, // pg: connectionTimeoutMillis passed before the server answered the connect
+  /Timeout acquiring a connection/i,
+  /Client has encountered a connection error and is not queryable/i,
+  /Connection ended unexpectedly/i,
+  /the database system is (starting up|shutting down|in recovery mode)/i,
+];
+
+export function isDependencyUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 8 && e && typeof e === 'object'; i++) {
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_CODES.test(code) || NATS_CODES.has(code))) return true;
+    if (typeof name === 'string' && NAMES.has(name)) return true;
+    if (typeof message === 'string' && MESSAGES.some((m) => m.test(message))) return true;
+    e = (e as { cause?: unknown; previous?: unknown }).cause ?? (e as { previous?: unknown }).previous;
+  }
+  return false;
+}
