@@ -18,6 +18,10 @@ describe('isDependencyUnavailable', () => {
     ['MikroORM ConnectionException', new ConnectionException(new Error('gone'))],
     ['a cause chain', new Error('outer', { cause: withCode('inner', 'ETIMEDOUT') })],
     ['nats: connection closed', withCode('closed', 'CONNECTION_CLOSED')],
+    ['happy eyeballs: every address refused', new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED'), withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')])],
+    ['postgres: serialization failure', withCode('could not serialize access', '40001')],
+    ['postgres: deadlock', withCode('deadlock detected', '40P01')],
+    ['postgres: out of memory', withCode('out of memory', '53200')],
   ])('%s is a dependency outage', (_label, err) => {
     expect(isDependencyUnavailable(err)).toBe(true);
   });
@@ -26,6 +30,10 @@ describe('isDependencyUnavailable', () => {
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'x')")],
     ['a constraint violation', new UniqueConstraintViolationException(withCode('duplicate key', '23505'))],
     ['a syntax error', withCode('syntax error at or near', '42601')],
+    ['bytes Postgres refuses', withCode('invalid byte sequence for encoding "UTF8": 0x00', '22021')],
+    ['a bad uuid', withCode('invalid input syntax for type uuid', '22P02')],
+    ['nesting too deep for jsonb', withCode('stack depth limit exceeded', '54001')],
+    ['a call stack overflow', new RangeError('Maximum call stack size exceeded')],
     ['a non-error', 'ECONNREFUSED'],
   ])('%s is not', (_label, err) => {
     expect(isDependencyUnavailable(err)).toBe(false);

@@ -1,12 +1,17 @@
 /**
  * Errors that mean a dependency (PostgreSQL, NATS) cannot be reached right now, as opposed to a
- * bug: the request may succeed if repeated later, so the answer is 503 with Retry-After.
+ * bug or bad data: the same request may succeed if repeated later, so the API answers 503 with
+ * Retry-After and the delivery node tries the same batch again (anything else splits the batch).
  * Recognised by code, name and message along the error's cause chain, so the HTTP layer needs no
  * knowledge of the drivers (pg, knex, MikroORM, nats) that raise them.
  */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
-/** PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-03 (shutting down, cannot connect now), 53300 (too many connections). */
-const POSTGRES_CODES = /^(08\w{3}|57P0[1-3]|53300)$/;
+/**
+ * PostgreSQL SQLSTATEs worth trying again: class 08 (connection exception), 57P01-03 (shutting
+ * down, cannot connect now), class 53 (insufficient resources), 40001/40P01 (serialization failure,
+ * deadlock), 57014 (statement timeout), 55P03 (lock not available).
+ */
+const POSTGRES_CODES = /^(08\w{3}|57P0[1-3]|53\w{3}|40001|40P01|57014|55P03)$/;
 /** nats.js error codes for a connection that is gone or a request nobody answered. */
 const NATS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'DISCONNECT', 'CONNECTION_REFUSED']);
 const NAMES = new Set(['ConnectionException', 'KnexTimeoutError']);
@@ -27,6 +32,8 @@ export function isDependencyUnavailable(err: unknown): boolean {
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_CODES.test(code) || NATS_CODES.has(code))) return true;
     if (typeof name === 'string' && NAMES.has(name)) return true;
     if (typeof message === 'string' && MESSAGES.some((m) => m.test(message))) return true;
+    const errors = (e as { errors?: unknown }).errors; // AggregateError of connect attempts
+    if (Array.isArray(errors) && errors.some(isDependencyUnavailable)) return true;
     e = (e as { cause?: unknown; previous?: unknown }).cause ?? (e as { previous?: unknown }).previous;
   }
   return false;

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { storableText } from '@app/domain';
-import { isTransientDatabaseError } from '@app/persistence';
+import { isDependencyUnavailable } from '@app/http-common';
 import { Database } from '../database';
 import type { AttemptOutcome, DeliveryItem } from './delivery-item';
 import { NodeIdentity } from '../node-identity';
@@ -110,7 +110,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
       try {
         return await this.write(batch);
       } catch (err) {
-        if (!isTransientDatabaseError(err)) {
+        if (!isDependencyUnavailable(err)) {
           if (batch.length > 1) {
             const half = Math.ceil(batch.length / 2);
             await this.writeIsolating(batch.slice(0, half), stripped);

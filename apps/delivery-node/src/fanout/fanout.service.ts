@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { partitionOf } from '@app/hashing';
 import { checkEvent, EventCheck, storableText, ValidEvent } from '@app/domain';
-import { isTransientDatabaseError } from '@app/persistence';
+import { isDependencyUnavailable } from '@app/http-common';
 import type { DeliveryTask } from '@app/messaging';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
@@ -87,7 +87,7 @@ export class FanoutService {
     try {
       return await this.record(events, tasks);
     } catch (err) {
-      if (isTransientDatabaseError(err)) throw err;
+      if (isDependencyUnavailable(err)) throw err;
       if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: storableText((err as Error)?.message ?? String(err), 500) }]]);
     }
     const half = Math.ceil(events.length / 2);
