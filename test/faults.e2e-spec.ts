@@ -33,6 +33,7 @@ describe('faults under load', () => {
   const hooksOf = new Map<string, string[]>(); // account -> consumer paths
   const figures: Record<string, unknown> = {};
   let sql: (text: string, params?: unknown[]) => Promise<any[]>;
+  let consumerDelayMs = 0;
 
   beforeAll(async () => {
     const pki = makeTestPki();
@@ -44,7 +45,7 @@ describe('faults under load', () => {
     sql = (text, params = []) => conn.execute(text, params as never[]);
     proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(platform.db.url).port || 5432) });
     process.env.DATABASE_URL = viaProxy(platform.db.url, proxy); // every app below reaches Postgres through the proxy
-    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok' }) });
+    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok', delayMs: consumerDelayMs }) });
     config = await createConfigServiceApp();
     const api = new ApiClient(await listen(config));
     nc = await connect({ servers: cluster.url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -195,9 +196,14 @@ describe('faults under load', () => {
   });
 
   it('delivery tasks lost from the stream (both nodes killed, the stream purged) are re-driven from the delivery rows', async () => {
+    consumerDelayMs = 1500; // slow answers: the nodes hold hundreds of tasks unacked when they die
     const l = load();
-    await sleep(3000);
+    await eventually(async () => {
+      const info = await (await nc.jetstreamManager()).streams.info('DELIVERIES');
+      return info.state.messages >= 200;
+    }, { what: 'tasks held in the stream', timeoutMs: 60_000 });
     await Promise.all(nodes.map((n) => n.kill())); // tasks they had pulled stay unacked in the stream...
+    consumerDelayMs = 0;
     const jsm = await nc.jetstreamManager();
     const purged = await jsm.streams.purge('DELIVERIES'); // ...and are lost with everything not yet pulled
     for (let i = 0; i < nodes.length; i++) nodes[i] = await spawnDeliveryNode(`fault-${i + 1}`, {});
