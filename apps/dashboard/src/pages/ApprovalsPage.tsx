@@ -121,7 +121,8 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
   const approveWhy = !approver ? 'Approving needs the approver role.' : mine ? 'Four-eyes rule: you made this request, so another approver must approve it.' : approvedByMe ? `You have already approved it; it needs ${r.required_approvals - r.approvals.length} more approval(s) from other approvers.` : '';
   const rejectWhy = !approver ? 'Rejecting needs the approver role.' : '';
   const cancelWhy = !mine ? `Only the requester (${r.requested_by}) can cancel this request.` : '';
-  const webhookName = current && current !== 'unavailable' ? current.name : (r.changes?.name as string | undefined) ?? r.webhook_id ?? '';
+  const proposedName = (r.changes?.name as string | undefined) ?? '';
+  const webhookName = r.action === 'CREATE' ? proposedName : current === null ? '…' : current === 'unavailable' ? proposedName || (r.webhook_id ?? '') : current.name;
   const title = r.action === 'POLICY_UPDATE' ? 'Change of the approval policy' : `${r.action === 'CREATE' ? 'Create' : r.action === 'UPDATE' ? 'Update' : 'Delete'} webhook "${webhookName}"`;
   const idp = `req-${r.id}`;
 

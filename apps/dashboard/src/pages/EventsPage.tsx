@@ -107,8 +107,8 @@ export function EventsPage({ notify }: { notify: Notify }) {
                   <td><code>{e.id}</code></td>
                   <td>{e.undelivered_webhooks}</td>
                   <td>
-                    <button type="button" className="link" aria-expanded={open?.id === e.id} aria-controls="event-detail" onClick={() => setOpen(open?.id === e.id ? null : e)} aria-label={`Payload of event ${e.id}`} data-act="payload">
-                      {open?.id === e.id ? 'Hide payload' : 'View payload'}
+                    <button type="button" className="link" aria-expanded={open?.id === e.id} aria-controls="event-detail" onClick={() => setOpen(open?.id === e.id ? null : e)} data-act="payload">
+                      {open?.id === e.id ? 'Hide payload' : 'View payload'}<span className="visually-hidden"> of event {e.id}</span>
                     </button>
                   </td>
                 </tr>

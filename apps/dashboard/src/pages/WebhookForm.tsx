@@ -237,7 +237,7 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
                 {fieldError('api_key.header')}
               </div>
               <div className="field">
-                <label htmlFor="f-key">API key</label>
+                <label htmlFor="f-key">Key</label>
                 <input id="f-key" type="password" autoComplete="new-password" value={form.key} onChange={(e) => set('key', e.target.value)} aria-invalid={Boolean(err('api_key.key'))} aria-describedby={described('api_key.key', 'f-key-help')} />
                 <p id="f-key-help" className="help">{current?.api_key ? `Leave empty to keep the current key (${current.api_key.key}).` : 'Sent in the header above with every delivery. Write-only.'}</p>
                 {fieldError('api_key.key')}
