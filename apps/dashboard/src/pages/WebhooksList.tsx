@@ -40,7 +40,7 @@ export function WebhooksList({ notify }: { notify: Notify }) {
       )}
       {data && data.webhooks.length > 0 && (
         <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="webhooks-caption">
-          <table id="webhooks">
+          <table id="webhooks" className="stack-narrow">
             <caption id="webhooks-caption">The account's webhooks ({data.webhooks.length} on this page)</caption>
             <thead>
               <tr>
@@ -57,14 +57,14 @@ export function WebhooksList({ notify }: { notify: Notify }) {
               {data.webhooks.map((w) => (
                 <tr key={w.id} data-webhook-id={w.id}>
                   <th scope="row">{w.name}</th>
-                  <td className="url">{w.url}</td>
-                  <td>{AUTH_LABEL[w.auth_type] ?? w.auth_type}</td>
-                  <td>{when(w.created_at)}</td>
-                  <td>{when(w.updated_at)}</td>
-                  <td>
+                  <td className="url" data-label="URL">{w.url}</td>
+                  <td data-label="Auth Type">{AUTH_LABEL[w.auth_type] ?? w.auth_type}</td>
+                  <td data-label="Created At">{when(w.created_at)}</td>
+                  <td data-label="Updated At">{when(w.updated_at)}</td>
+                  <td data-label="Status">
                     <StatusBadge status={w.status} />
                   </td>
-                  <td className="row-actions">
+                  <td className="row-actions" data-label="Actions">
                     <a href={`#/webhooks/${w.id}`} aria-label={`View ${w.name}`} data-act="view">
                       View
                     </a>
