@@ -182,7 +182,7 @@ describe('dashboard in a browser', () => {
     expect(secret).toMatch(/^whsec_/);
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.waitForSelector('#copy-status:has-text("Copied")');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
     await accessible('signing-secret');
     await shot('04-signing-secret');
 
@@ -259,7 +259,7 @@ describe('dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
     await row('payments').getByRole('link', { name: 'Test payments' }).click();
     await page.waitForSelector('#test-type');
-    await eventually(() => page.evaluate(() => document.activeElement?.id === 'test-type'), { what: 'the event type select to take focus' });
+    await eventually(() => page.evaluate("document.activeElement?.id === 'test-type'"), { what: 'the event type select to take focus' });
     await page.getByLabel('Event type').selectOption('transfer.crypto_deposit.completed');
     await page.getByRole('button', { name: 'Send Test Event' }).click();
     await page.waitForSelector('#test-status:has-text("delivered: HTTP 200")', { timeout: 60_000 });
@@ -414,13 +414,13 @@ describe('dashboard in a browser', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
     await page.waitForSelector('#webhooks');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
     expect(overflow).toBeLessThanOrEqual(1);
     await accessible('webhooks-list-narrow');
     await shot('17-webhooks-list-narrow');
     await page.getByRole('link', { name: 'Approvals', exact: true }).click();
     await page.waitForSelector('#policy-state');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    expect(Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'))).toBeLessThanOrEqual(1);
     await shot('18-approvals-narrow');
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
