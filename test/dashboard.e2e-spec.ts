@@ -410,6 +410,33 @@ describe('dashboard in a browser', () => {
     await shot('16-webhooks-pending-deletion');
   });
 
+  it('pages the list, and the requester cancels a pending create from Approvals', async () => {
+    for (const n of [1, 2, 3, 4]) {
+      const r = await bob.post('/v2/webhooks', { name: `paged-${n}`, url: `${consumer.url}/paged-${n}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: `paged-key-${n}` }, event_types: ['identity.*'] });
+      expect(r.status).toBe(202);
+    }
+    await page.goto(`${base}/#/events`);
+    await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+    await page.waitForSelector('#webhooks');
+    expect(await page.locator('#webhooks tbody tr').count()).toBe(5);
+    const pager = page.getByRole('navigation', { name: 'Webhook pages' });
+    expect(await pager.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForSelector('.pager:has-text("Page 2")');
+    expect(await page.locator('#webhooks tbody tr').count()).toBe(1);
+    expect(await row('paged-4').count()).toBe(1);
+    await pager.getByRole('button', { name: 'Previous page' }).click();
+    await page.waitForSelector('.pager:has-text("Page 1")');
+
+    await page.getByRole('link', { name: 'Approvals', exact: true }).click();
+    const request = page.locator('#pending-requests article', { has: page.locator('h3', { hasText: 'Create webhook "paged-4"' }) });
+    await request.waitFor();
+    await request.getByRole('button', { name: 'Cancel request' }).click();
+    await page.waitForSelector('#notice:has-text("Cancelled: Create webhook")');
+    await request.waitFor({ state: 'detached' });
+    await eventually(async () => !(await hookNamed(bob, 'paged-4')), { what: 'the cancelled create to leave no webhook' });
+  });
+
   it('stays usable on a narrow window, and the page never broke its content security policy', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
