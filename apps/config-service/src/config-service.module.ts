@@ -6,13 +6,13 @@ import { NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
 import { ApprovalDecisionsModule } from './approvals/approval-decisions.module';
 import { ClusterModule } from './cluster/cluster.module';
-import { DashboardController } from './dashboard/dashboard.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsModule } from './events/events.module';
+import { MeController } from './me/me.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule],
-  controllers: [EventTypesController, DashboardController],
+  controllers: [EventTypesController, MeController],
 })
 export class ConfigServiceModule {}

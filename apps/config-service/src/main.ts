@@ -4,10 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadEnv } from '@app/config';
 import { configureHttp, logLevels } from '@app/http-common';
 import { ConfigServiceModule } from './config-service.module';
+import { mountDashboard } from './dashboard/dashboard-site';
 
 export async function createConfigServiceApp() {
   const env = loadEnv();
   const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, logger: logLevels(env.logLevel) });
+  mountDashboard(app, { approvalServiceUrl: env.approvalServiceUrl });
   configureHttp(app);
   const doc = new DocumentBuilder()
     .setTitle('Webhooks admin API')

@@ -8,6 +8,8 @@ export interface PlatformEnv {
   secretsKey: Buffer;
   configPort: number;
   approvalPort: number;
+  /** Where the config service forwards the dashboard's `/approval-api/*` requests. */
+  approvalServiceUrl: string;
   deliveryNodes: number;
   nodeId: string | undefined;
   port: number | undefined;
@@ -48,12 +50,16 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
   if (secretsKey.length !== 32) throw new EnvError('SECRETS_KEY must be base64 of exactly 32 bytes');
   const databaseUrl = env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/webhooks';
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new EnvError('DATABASE_URL must be a postgres:// URL');
+  const approvalPort = int(env, 'APPROVAL_PORT', 3001, 0, 65535);
+  const approvalServiceUrl = (env.APPROVAL_SERVICE_URL || `http://127.0.0.1:${approvalPort}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/?#]+$/.test(approvalServiceUrl)) throw new EnvError('APPROVAL_SERVICE_URL must be an http(s):// origin such as http://127.0.0.1:3001');
   return {
     databaseUrl,
     natsUrl: env.NATS_URL || 'nats://127.0.0.1:4222',
     secretsKey,
     configPort: int(env, 'CONFIG_PORT', 3000, 0, 65535),
-    approvalPort: int(env, 'APPROVAL_PORT', 3001, 0, 65535),
+    approvalPort,
+    approvalServiceUrl,
     deliveryNodes: int(env, 'DELIVERY_NODES', 2, 0, 64),
     nodeId: env.NODE_ID || undefined,
     port: env.PORT ? int(env, 'PORT', 0, 0, 65535) : undefined,
