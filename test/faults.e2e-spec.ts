@@ -34,6 +34,7 @@ describe('faults under load', () => {
   const figures: Record<string, unknown> = {};
   let sql: (text: string, params?: unknown[]) => Promise<any[]>;
   let consumerDelayMs = 0;
+  let closing = false; // set in afterAll: publishers give up instead of retrying forever
 
   beforeAll(async () => {
     const pki = makeTestPki();
@@ -70,6 +71,7 @@ describe('faults under load', () => {
   });
 
   afterAll(async () => {
+    closing = true;
     mkdirSync('test-results', { recursive: true });
     writeFileSync('test-results/faults.json', JSON.stringify(figures, null, 2));
     process.stdout.write(`faults: ${JSON.stringify(figures)}\n`);
@@ -94,13 +96,14 @@ describe('faults under load', () => {
           await publishEvent(nc.jetstream(), event); // same Nats-Msg-Id on a retry: stored once
           published.get(account)!.push(event.id);
           return;
-        } catch {
+        } catch (err) {
+          if (closing) return;
           await new Promise((r) => setTimeout(r, 200));
         }
       }
     };
     const timer = setInterval(() => {
-      if (!running) return;
+      if (!running || closing) return clearInterval(timer);
       for (const account of published.keys()) {
         for (let i = 0; i < RATE / 10; i++) {
           const p = publishOne(account).finally(() => inFlight.delete(p));
@@ -164,9 +167,12 @@ describe('faults under load', () => {
     await sleep(3000);
     proxy.cut('refuse');
     const cutAt = Date.now();
-    await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 503), { what: 'nodes unready while Postgres is away', timeoutMs: 20_000 });
-    await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
-    proxy.restore();
+    try {
+      await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 503), { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 });
+      await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
+    } finally {
+      proxy.restore(); // whatever happened, later faults start with Postgres reachable
+    }
     await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 200), { what: 'nodes ready again', timeoutMs: 60_000 });
     await sleep(2000);
     await l.stop();
@@ -188,8 +194,11 @@ describe('faults under load', () => {
     const l = load();
     await sleep(3000);
     nodes[1].pause();
-    await sleep(15_000);
-    nodes[1].resume();
+    try {
+      await sleep(15_000);
+    } finally {
+      nodes[1].resume();
+    }
     await sleep(3000);
     await l.stop();
     await everythingArrived('delivery node SIGSTOP 15 s', Date.now());
