@@ -96,7 +96,7 @@ describe('faults under load', () => {
           await publishEvent(nc.jetstream(), event); // same Nats-Msg-Id on a retry: stored once
           published.get(account)!.push(event.id);
           return;
-        } catch (err) {
+        } catch {
           if (closing) return;
           await new Promise((r) => setTimeout(r, 200));
         }
