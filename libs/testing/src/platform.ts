@@ -26,7 +26,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
     DATABASE_URL: db.url,
     NATS_URL: nats.url,
     SECRETS_KEY: TEST_SECRETS_KEY,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', // quiet test output; LOG_LEVEL=warn npm test shows more
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
     ...extraEnv,
   };
