@@ -92,6 +92,51 @@ describe('approval proxy', () => {
     }
   });
 
+  /** Writes raw bytes to the front and returns what came back once the front closes the connection (send Connection: close). */
+  async function raw(bytes: string): Promise<string> {
+    const { connect } = await import('node:net');
+    const url = new URL(frontUrl);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(bytes));
+      let out = '';
+      socket.on('data', (d) => (out += d));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+  }
+
+  it('a chunked body can never become a second request upstream (no smuggling)', async () => {
+    const before = seen.length;
+    const smuggled = 'GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ATTACKER\r\n\r\n';
+    for (const method of ['DELETE', 'POST']) {
+      const chunk = `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
+      await raw(`${method} /approval-api/v2/approvals/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}`);
+    }
+    const got = seen.slice(before);
+    expect(got.map((r) => `${r.method} ${r.url}`)).toEqual(['DELETE /v2/approvals/1', 'POST /v2/approvals/1']);
+    expect(got[0].body).toBe(''); // a DELETE's body is not forwarded at all
+    expect(got[1].body).toBe(smuggled); // a POST's body arrives as a body, with its own length
+    expect(got[1].headers['content-length']).toBe(String(smuggled.length));
+    expect(got[1].headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('a path that normalises outside /v2/ is not forwarded', async () => {
+    const before = seen.length;
+    for (const path of ['/approval-api/v2/../metrics', '/approval-api/v2/%2e%2e/metrics', '/approval-api/v2/./../health']) {
+      const res = await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(res).toMatch(/^HTTP\/1.1 404/);
+    }
+    expect(seen.length).toBe(before);
+  });
+
+  it('a body over 64 KiB is refused with a problem document and never reaches the approval service', async () => {
+    const before = seen.length;
+    const res = await fetch(`${frontUrl}/approval-api/v2/approvals/abc/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(65 * 1024) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(seen.length).toBe(before);
+  });
+
   it('the policy allows no inline script, no eval and no framing', () => {
     expect(DASHBOARD_CSP).toContain("script-src 'self'");
     expect(DASHBOARD_CSP).not.toContain('unsafe-inline');

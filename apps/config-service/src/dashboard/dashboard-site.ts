@@ -43,24 +43,64 @@ class ApprovalServiceUnavailable extends DomainError {
 }
 
 /** Headers passed each way; hop-by-hop headers and anything else stay behind. */
-const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'accept', 'x-request-id'];
+const REQUEST_HEADERS = ['authorization', 'content-type', 'accept', 'x-request-id'];
 const RESPONSE_HEADERS = ['content-type', 'content-length', 'retry-after', 'cache-control', 'x-request-id'];
 
+/** Bodies the approval API takes are small; the same cap as the APIs' own JSON bodies. */
+const MAX_PROXIED_BODY = 64 * 1024;
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+class ProxiedBodyTooLarge extends DomainError {
+  constructor() {
+    super('invalid', 'body-too-large', 'Bad Request', `The request body is larger than ${MAX_PROXIED_BODY} bytes.`, {});
+  }
+}
+
+/** Reads the whole body up to the cap; undefined when it is larger. */
+function readBody(req: Request): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_PROXIED_BODY) {
+        req.pause();
+        return resolve(undefined);
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 /**
- * Forwards `/approval-api/v2/...` to the approval service as it came (method, path, query, body,
+ * Forwards `/approval-api/v2/...` to the approval service (method, normalised path, query, body,
  * bearer token), so the dashboard needs one origin and the approval service keeps its own auth.
+ * The body is read whole (capped) and sent with its own Content-Length, never streamed with the
+ * client's framing: bytes the client sends can only ever be this one request's body.
  */
 export function approvalProxy(target: string, logger = new Logger('ApprovalProxy')) {
   const base = new URL(target);
   const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
-  return (req: Request, res: Response, next: NextFunction) => {
-    const path = req.originalUrl.slice(APPROVAL_API_PREFIX.length);
-    if (!path.startsWith('/v2/')) return next();
+  return async (req: Request, res: Response, next: NextFunction) => {
+    // req.url is relative to the mount point. A path that normalises differently ("..", "%2e")
+    // could leave /v2/ upstream: not ours to forward.
+    const raw = req.url.split('?')[0];
+    const normalised = new URL(req.url, 'http://proxy');
+    if (normalised.pathname !== raw || !raw.startsWith('/v2/')) return next();
+    const path = normalised.pathname + normalised.search;
+    let body: Buffer | undefined = Buffer.alloc(0);
+    if (!BODYLESS.has(req.method)) {
+      body = await readBody(req).catch(() => undefined);
+      if (!body) return sendProblem(res, toProblem(new ProxiedBodyTooLarge()));
+    }
     const headers: Record<string, string> = {};
     for (const name of REQUEST_HEADERS) {
       const v = req.headers[name];
       if (typeof v === 'string') headers[name] = v;
     }
+    headers['content-length'] = String(body.length);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     const upstream = send(
       { protocol: base.protocol, hostname: base.hostname, port: base.port, method: req.method, path, headers, timeout: 15_000 },
@@ -73,14 +113,17 @@ export function approvalProxy(target: string, logger = new Logger('ApprovalProxy
         answer.pipe(res);
       },
     );
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy(); // the browser went away: so does the upstream request
+    });
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('error', (err) => {
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent || res.destroyed) return void res.destroy();
       logger.warn(`approval service at ${base.origin} unreachable: ${err.message}`);
       res.setHeader('Retry-After', '5');
       sendProblem(res, toProblem(new ApprovalServiceUnavailable()));
     });
-    req.pipe(upstream);
+    upstream.end(body);
   };
 }
 
