@@ -8,7 +8,9 @@ import { loadEnv } from '@app/config';
  */
 @Injectable()
 export class Database implements OnApplicationShutdown {
-  readonly pool = new Pool({ connectionString: loadEnv().databaseUrl, max: 6 });
+  // Bounded waits: a partitioned network must fail queries (and turn readiness red) within seconds,
+  // not hang passes until TCP gives up minutes later.
+  readonly pool = new Pool({ connectionString: loadEnv().databaseUrl, max: 6, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
 
   constructor() {
     this.pool.on('error', () => undefined); // idle client errors surface on the next query

@@ -22,6 +22,7 @@ const MESSAGES = [
   /Timeout acquiring a connection/i,
   /Client has encountered a connection error and is not queryable/i,
   /Connection ended unexpectedly/i,
+  /Query read timeout/i, // pg: query_timeout passed (a network partition)
   /the database system is (starting up|shutting down|in recovery mode)/i,
 ];
 

@@ -22,7 +22,8 @@ export function watchLoop(loop: WatchedLoop): void {
 
 export function unwatchLoop(loop: WatchedLoop): void {
   watched.delete(loop);
-  loopUp.remove({ loop: loop.name });
+  // A loop of the same name may have taken over (a partition owned again): its gauge stays.
+  if (![...watched].some((l) => l.name === loop.name)) loopUp.remove({ loop: loop.name });
 }
 
 /** Names of the started loops that are down right now (not running, not ready yet, or their last pass failed). */

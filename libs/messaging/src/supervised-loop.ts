@@ -51,6 +51,7 @@ export class SupervisedLoop {
   start(): Promise<void> {
     if (this.done) return this.firstReady;
     this.stopping = false;
+    this.firstReady = new Promise((r) => (this.resolveFirstReady = r));
     watchLoop(this);
     this.done = this.supervise();
     return this.firstReady;

@@ -36,7 +36,7 @@ export class DecisionConsumer implements OnApplicationBootstrap, OnModuleDestroy
     await this.ensureConsumer();
     const consumer = await this.nc.jetstream().consumers.get(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
     if (session.stopping) return;
-    const messages = await consumer.consume({ max_messages: 32 });
+    const messages = await consumer.consume({ max_messages: 32, abort_on_missing_resource: true });
     session.onStop(() => messages.stop());
     session.ready();
     for await (const msg of messages) await this.handle(msg);

@@ -95,8 +95,21 @@ describe('DeliveryDispatcher', () => {
     let accountQueued = queued;
     for (let h = 1; h < 10; h++) for (let i = 0; i < 100; i++) if (t.dispatcher.admit(item(`h${h}`)) === 'queued') accountQueued++;
     expect(accountQueued).toBe(ACCOUNT_HELD_MAX);
+    // The retry scanner leaves every webhook of the capped account be, not only the one with a full lane.
+    expect(t.dispatcher.fullWebhooks().sort()).toEqual(Array.from({ length: 10 }, (_, h) => `h${h}`).sort());
     // Another account is not affected by this one's backlog, nor is this account on another partition.
     expect(t.dispatcher.admit(item('other', 'other-acct'))).toBe('queued');
     expect(t.dispatcher.admit({ ...item('h9'), partition: 1 })).toBe('queued');
+  });
+
+  it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('broken') });
+    const executor = { attempt: async () => { throw new Error('secret does not decrypt'); }, forget: () => undefined } as unknown as DeliveryExecutor;
+    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(), {} as Database);
+    const delays: (number | undefined)[] = [];
+    dispatcher.admit({ ...item('broken'), release: (d?: number) => void delays.push(d) });
+    await until(() => delays.length === 1);
+    expect(delays[0]).toBeGreaterThanOrEqual(1000);
   });
 });

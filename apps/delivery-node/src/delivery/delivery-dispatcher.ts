@@ -16,6 +16,8 @@ import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
 export const ACCOUNT_HELD_MAX = 500;
 /** How soon a delivery for a webhook this node does not know yet is offered again. */
 const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
+/** How soon a delivery whose attempt threw (a bug, a secret that no longer decrypts) is offered again. */
+const UNEXPECTED_ERROR_WAIT_MS = 5000;
 
 function accountKey(item: DeliveryItem): string {
   return `${item.partition}:${item.task.account_id}`;
@@ -67,6 +69,7 @@ export class DeliveryDispatcher {
     const key = itemKey(item.task);
     if (this.held.has(key)) return 'duplicate';
     const lane = this.lane(item.task.webhook_id);
+    lane.accountKey ??= accountKey(item);
     const backlog = lane.queue.length + lane.inFlight;
     if (backlog >= lane.capacity || (this.heldByAccount.get(accountKey(item)) ?? 0) >= ACCOUNT_HELD_MAX) {
       this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
@@ -81,7 +84,10 @@ export class DeliveryDispatcher {
   /** Webhooks whose lane takes no more work now: the retry scanner leaves their due rows be. */
   fullWebhooks(): string[] {
     const out: string[] = [];
-    for (const lane of this.lanes.values()) if (lane.queue.length + lane.inFlight >= lane.capacity) out.push(lane.webhookId);
+    for (const lane of this.lanes.values()) {
+      const capped = lane.accountKey !== undefined && (this.heldByAccount.get(lane.accountKey) ?? 0) >= ACCOUNT_HELD_MAX;
+      if (capped || lane.queue.length + lane.inFlight >= lane.capacity) out.push(lane.webhookId);
+    }
     return out;
   }
 
@@ -149,8 +155,8 @@ export class DeliveryDispatcher {
     try {
       requeued = await this.deliver(lane, item);
     } catch (err) {
-      this.logger.error(`delivery ${key} failed unexpectedly: ${(err as Error).message}`);
-      item.release();
+      this.logger.error(`delivery ${key} failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`);
+      item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
     } finally {
       this.inflight.delete(key);
       if (!requeued) this.unhold(item);

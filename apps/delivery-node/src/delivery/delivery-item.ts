@@ -21,8 +21,8 @@ export interface DeliveryItem {
   tokenRefreshed?: boolean;
   /** Called once the item's fate is durable (or it was handed back); the source then acks. */
   settle(): void;
-  /** Called when the item is handed back undelivered (ownership lost, shutdown). */
-  release(): void;
+  /** Called when the item is handed back undelivered (ownership lost, shutdown: at once; an unexpected error: after `delayMs`). */
+  release(delayMs?: number): void;
 }
 
 export function itemKey(task: Pick<DeliveryTask, 'event_id' | 'webhook_id'>): string {

@@ -8,6 +8,8 @@ import { DeliveryDispatcher } from './delivery-dispatcher';
 import { PartitionConsumers } from './partition-consumers';
 
 const BATCH = 1000;
+/** Pages looked at per pass; the next pass goes on from the start. */
+const MAX_PAGES = 20;
 
 /**
  * Finds delivery rows that nothing will ever deliver: never scheduled (no next attempt time), older
@@ -57,23 +59,34 @@ export class DeliveryReconciler {
       if (info && info.num_pending === 0 && info.num_ack_pending <= (unacked.get(p) ?? 0)) drained.push(p);
     }
     if (!drained.length) return;
-    const rows = await this.db.query<{ event_id: string; webhook_id: string }>(
-      `select event_id, webhook_id from deliveries
-       where status = 'PENDING' and next_attempt_at is null and partition = any($1::int[]) and created_at < now() - make_interval(secs => $2)
-       limit $3`,
-      [drained, this.afterMs / 1000, BATCH],
-    );
-    const orphans = rows.filter((r) => !this.dispatcher.holds(r));
-    if (!orphans.length) return;
-    const updated = await this.db.query(
-      `update deliveries d set next_attempt_at = now(), updated_at = now()
-       from unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id)
-       where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING' and d.next_attempt_at is null
-       returning d.event_id`,
-      [orphans.map((r) => r.event_id), orphans.map((r) => r.webhook_id)],
-    );
-    this.metrics.reconciled.inc(updated.length);
-    this.logger.warn(`re-drove ${updated.length} deliveries whose task was lost`);
-    if (rows.length === BATCH) this.loop.kick();
+    // Pages in creation order past the rows this node holds (under a backlog it may hold thousands).
+    let after: { created_at: Date; event_id: string; webhook_id: string } | undefined;
+    let reDriven = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const rows = await this.db.query<{ created_at: Date; event_id: string; webhook_id: string }>(
+        `select created_at, event_id, webhook_id from deliveries
+         where status = 'PENDING' and next_attempt_at is null and partition = any($1::int[]) and created_at < now() - make_interval(secs => $2)
+           and ($4::timestamptz is null or (created_at, event_id, webhook_id) > ($4, $5::uuid, $6::uuid))
+         order by created_at, event_id, webhook_id
+         limit $3`,
+        [drained, this.afterMs / 1000, BATCH, after?.created_at ?? null, after?.event_id ?? null, after?.webhook_id ?? null],
+      );
+      const orphans = rows.filter((r) => !this.dispatcher.holds(r));
+      if (orphans.length) {
+        const updated = await this.db.query(
+          `update deliveries d set next_attempt_at = now(), updated_at = now()
+           from unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id)
+           where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING' and d.next_attempt_at is null
+           returning d.event_id`,
+          [orphans.map((r) => r.event_id), orphans.map((r) => r.webhook_id)],
+        );
+        reDriven += updated.length;
+      }
+      if (rows.length < BATCH) break;
+      after = rows[rows.length - 1];
+    }
+    if (!reDriven) return;
+    this.metrics.reconciled.inc(reDriven);
+    this.logger.warn(`re-drove ${reDriven} deliveries whose task was lost`);
   }
 }

@@ -83,7 +83,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     if (session.stopping) return;
-    const messages = await consumer.consume({ max_messages: 200, expires: 5000 });
+    const messages = await consumer.consume({ max_messages: 200, expires: 5000, abort_on_missing_resource: true });
     session.onStop(() => messages.stop());
     session.ready();
     for await (const msg of messages) this.take(partition, msg);
@@ -122,9 +122,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
         this.unacked.delete(msg);
         msg.ack();
       },
-      release: () => {
+      release: (delayMs) => {
         this.unacked.delete(msg);
-        msg.nak();
+        msg.nak(delayMs);
       },
     };
     // A copy of a task this node already holds is left alone: the held one's ack or hand-back

@@ -80,6 +80,7 @@ export class RetryScanner {
            order by d.next_attempt_at limit $5
            for update skip locked
          ) x
+         order by h.oldest
          limit $2
        )
        update deliveries d set next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
@@ -97,7 +98,7 @@ export class RetryScanner {
         attemptsBefore: row.attempts,
         firstAttemptAt: row.first_attempt_at?.getTime(),
         settle: () => undefined,
-        release: () => void this.recorder.state(item, 'PENDING', new Date()),
+        release: (delayMs = 0) => void this.recorder.state(item, 'PENDING', new Date(Date.now() + delayMs)),
       };
       if (!ownedNow.has(row.partition)) {
         item.release();

@@ -15,6 +15,8 @@ export const PACING_WINDOW_MS = 1100;
 
 export class WebhookLane {
   readonly queue: DeliveryItem[] = [];
+  /** `<partition>:<account>` of this webhook (a webhook has one of each), once it has had work. */
+  accountKey?: string;
   inFlight = 0;
   private timer?: NodeJS.Timeout;
   private lastSendAt = -Infinity;

@@ -63,7 +63,7 @@ export class FanoutConsumer {
         if (!/already in use|exists/i.test(err.message)) throw err;
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_EVENTS, FANOUT_CONSUMER);
-    const messages = await consumer.consume({ max_messages: 2000, expires: 5000 });
+    const messages = await consumer.consume({ max_messages: 2000, expires: 5000, abort_on_missing_resource: true });
     session.onStop(() => messages.stop());
     session.ready();
     for await (const msg of messages) {
