@@ -111,7 +111,7 @@ describe('noisy neighbour', () => {
     figures.noisy_tenant_delivered_meanwhile = arrivals('/slow').size;
     // The noisy tenant was still far from done: the quiet one did not wait for it.
     expect(arrivals('/slow').size).toBeLessThan(A_EVENTS / 2);
-    expect(latencies[19]).toBeLessThan(15_000);
+    expect(latencies[19]).toBeLessThan(5_000); // "within a few seconds" (measured: under 0.6 s)
   });
 
   it("a 100,000-delivery retry backlog of one webhook does not starve another webhook's retries", async () => {

@@ -9,7 +9,16 @@ export interface Route {
 function parse(): Route {
   const raw = window.location.hash.replace(/^#\/?/, '');
   const [path, q = ''] = raw.split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(q) };
+  return { parts: path.split('/').filter(Boolean).map(decodePart), params: new URLSearchParams(q) };
+}
+
+/** A malformed escape in a hand-typed hash (e.g. %E0) must not blank the page: keep the part as typed. */
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 export function useRoute(): Route {

@@ -171,19 +171,27 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
       selectRef.current?.scrollIntoView({ block: 'center' });
     }
   }, [focus, groups.length]);
-  const delivering = ['ACTIVE', 'PENDING_UPDATE', 'PENDING_DELETION'].includes(webhook.status);
+  // The API's delivering statuses: ERROR keeps delivering the configuration in force.
+  const delivering = ['ACTIVE', 'PENDING_UPDATE', 'PENDING_DELETION', 'ERROR'].includes(webhook.status);
 
   async function send(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setState(null);
+    let eventId: string;
     try {
       const r = await api.send<{ event_id: string }>('POST', `/v2/webhooks/${webhook.id}/test`, { event_type: type });
-      const eventId = r.body.event_id;
+      eventId = r.body.event_id;
+    } catch (err) {
+      notify('error', `The test event was not sent: ${(err as Error).message}`);
+      if (alive.current) setBusy(false);
+      return;
+    }
+    try {
       setState({ kind: 'info', text: `Test event ${eventId} (${type}) sent; waiting for the delivery attempt…` });
       const deadline = Date.now() + 60_000;
       while (alive.current && Date.now() < deadline) {
-        const attempt = (await loadAttempts()).find((a) => a.event_id === eventId);
+        const attempt = (await loadAttempts().catch(() => [] as Attempt[])).find((a) => a.event_id === eventId); // a failed poll is retried
         if (attempt) {
           setState(
             attempt.success
@@ -195,8 +203,6 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
         await new Promise((res) => setTimeout(res, 1000));
       }
       if (alive.current) setState({ kind: 'info', text: `Test event ${eventId} sent; no attempt recorded yet. Refresh the deliveries in a moment.` });
-    } catch (err) {
-      notify('error', `The test event was not sent: ${(err as Error).message}`);
     } finally {
       if (alive.current) setBusy(false);
     }
