@@ -437,6 +437,29 @@ describe('dashboard in a browser', () => {
     await eventually(async () => !(await hookNamed(bob, 'paged-4')), { what: 'the cancelled create to leave no webhook' });
   });
 
+  it('an approver rejects a pending create (no webhook is left); a developer-only user gets no Approvals tab', async () => {
+    await signOut();
+    await signIn(aliceToken);
+    await page.getByRole('link', { name: 'Approvals', exact: true }).click();
+    const request = page.locator('#pending-requests article', { has: page.locator('h3', { hasText: 'Create webhook "paged-3"' }) });
+    await request.waitFor();
+    await request.getByRole('button', { name: 'Reject' }).click();
+    await page.waitForSelector('#notice:has-text("Rejected: Create webhook")');
+    await request.waitFor({ state: 'detached' });
+    await page.waitForSelector('#decided tbody tr:has-text("REJECTED")');
+    await eventually(async () => !(await hookNamed(bob, 'paged-3')), { what: 'the rejected create to leave no webhook' });
+
+    const other = await platform.account('developers-only');
+    await signOut();
+    await signIn(await other.token('carol', ['developer']));
+    await page.waitForSelector('#account-name:has-text("developers-only")');
+    expect(await page.getByRole('link', { name: 'Approvals', exact: true }).count()).toBe(0);
+    await page.goto(`${base}/#/approvals`);
+    await page.waitForSelector('text=The Approvals tab needs the approver or entity manager role.');
+    await signOut();
+    await signIn(aliceToken);
+  });
+
   it('stays usable on a narrow window, and the page never broke its content security policy', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
