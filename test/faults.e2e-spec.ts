@@ -170,7 +170,11 @@ describe('faults under load', () => {
     proxy.cut('refuse');
     const cutAt = Date.now();
     try {
-      await eventually(async () => (await Promise.all(nodes.map(health))).every((s) => s === 503), { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 });
+      await eventually(async () => {
+        const seen = await Promise.all(nodes.map(health));
+        if (!seen.every((s) => s === 503)) throw new Error(`health answers ${seen.join(', ')}`);
+        return true;
+      }, { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 });
       await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
     } finally {
       proxy.restore(); // whatever happened, later faults start with Postgres reachable

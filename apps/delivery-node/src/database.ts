@@ -20,6 +20,14 @@ export class Database implements OnApplicationShutdown {
     return this.pool.query<T>(sql, params).then((r) => r.rows);
   }
 
+  /**
+   * Is the database answering right now? Asked before blaming a batch's data for a failure: an
+   * error text nobody foresaw, while the database is away, must not split a batch or set rows aside.
+   */
+  reachable(): Promise<boolean> {
+    return this.pool.query('select 1').then(() => true, () => false);
+  }
+
   /** Runs `work` in one transaction on one pooled connection. */
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();

@@ -21,6 +21,7 @@ const MESSAGES = [
   /^timeout expired$/, // pg: connectionTimeoutMillis passed before the server answered the connect
   /Timeout acquiring a connection/i,
   /Client has encountered a connection error and is not queryable/i,
+  /Client was closed and is not queryable/i,
   /Connection ended unexpectedly/i,
   /Query read timeout/i, // pg: query_timeout passed (a network partition)
   /the database system is (starting up|shutting down|in recovery mode)/i,

@@ -110,7 +110,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
       try {
         return await this.write(batch);
       } catch (err) {
-        if (!isDependencyUnavailable(err)) {
+        if (!isDependencyUnavailable(err) && (await this.db.reachable())) {
           if (batch.length > 1) {
             const half = Math.ceil(batch.length / 2);
             await this.writeIsolating(batch.slice(0, half), stripped);

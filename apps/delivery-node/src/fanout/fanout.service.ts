@@ -87,7 +87,7 @@ export class FanoutService {
     try {
       return await this.record(events, tasks);
     } catch (err) {
-      if (isDependencyUnavailable(err)) throw err;
+      if (isDependencyUnavailable(err) || !(await this.db.reachable())) throw err;
       if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: storableText((err as Error)?.message ?? String(err), 500) }]]);
     }
     const half = Math.ceil(events.length / 2);
