@@ -42,8 +42,7 @@ describe('faults under load', () => {
     platform = await startTestPlatform({
       DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8', NATS_URL: cluster.url, NATS_REPLICAS: '3', DELIVERY_RECONCILE_AFTER_MS: '5000',
     });
-    const conn = platform.orm.em.fork().getConnection();
-    sql = (text, params = []) => conn.execute(text, params as never[]);
+    sql = (text, params = []) => platform.sql(text, params);
     proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(platform.db.url).port || 5432) });
     process.env.DATABASE_URL = viaProxy(platform.db.url, proxy); // every app below reaches Postgres through the proxy
     consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok', delayMs: consumerDelayMs }) });

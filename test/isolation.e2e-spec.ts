@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
-import { Pool } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { DeliveryRecorder } from '../apps/delivery-node/src/delivery/delivery-recorder';
@@ -10,7 +9,7 @@ import { objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { deliverySubject, publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
+  ApiClient, developerTenant, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
 } from '@app/testing';
 
 jest.setTimeout(180_000);
@@ -30,8 +29,7 @@ describe('isolation (one node)', () => {
   let nc: NatsConnection;
   let tenantA: { accountId: string; dev: ApiClient };
   let tenantB: { accountId: string; dev: ApiClient };
-  let pool: Pool;
-  const sql = <T extends object = any>(text: string, params: unknown[] = []) => pool.query<T>(text, params).then((r) => r.rows);
+  const sql = <T extends object = any>(text: string, params: unknown[] = []) => platform.sql<T>(text, params);
 
   beforeAll(async () => {
     const pki = makeTestPki();
@@ -41,19 +39,14 @@ describe('isolation (one node)', () => {
     api = new ApiClient(await listen(config));
     node = await createDeliveryNodeApp();
     await node.init();
-    const tenant = async (name: string) => {
-      const acct = await platform.account(name);
-      return { accountId: acct.accountId, dev: api.as(await acct.token(`dev-${name}`, ['developer'])) };
-    };
+    const tenant = (name: string) => developerTenant(platform, api, name);
     tenantA = await tenant('tenant-a');
     tenantB = await tenant('tenant-b');
     nc = await connect({ servers: platform.nats.url });
-    pool = new Pool({ connectionString: platform.db.url, max: 2 });
   });
 
   afterAll(async () => {
     await nc?.close();
-    await pool?.end();
     await node?.close();
     await config?.close();
     await consumer?.close();

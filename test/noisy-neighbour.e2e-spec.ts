@@ -2,13 +2,12 @@ import { INestApplication } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
-import { Pool } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
+  ApiClient, developerTenant, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
 } from '@app/testing';
 
 jest.setTimeout(240_000);
@@ -27,8 +26,7 @@ describe('noisy neighbour', () => {
   let node: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
-  let pool: Pool;
-  const sql = <T extends object = any>(text: string, params: unknown[] = []) => pool.query<T>(text, params).then((r) => r.rows);
+  const sql = <T extends object = any>(text: string, params: unknown[] = []) => platform.sql<T>(text, params);
   let a: { accountId: string; dev: ApiClient };
   let b: { accountId: string; dev: ApiClient };
   const figures: Record<string, unknown> = {};
@@ -49,14 +47,10 @@ describe('noisy neighbour', () => {
     const api = new ApiClient(await listen(config));
     node = await createDeliveryNodeApp();
     await node.init();
-    const tenant = async (name: string) => {
-      const acct = await platform.account(name);
-      return { accountId: acct.accountId, dev: api.as(await acct.token(`dev-${name}`, ['developer'])) };
-    };
+    const tenant = (name: string) => developerTenant(platform, api, name);
     a = await tenant('noisy');
     b = await tenant('quiet');
     nc = await connect({ servers: platform.nats.url });
-    pool = new Pool({ connectionString: platform.db.url, max: 2 });
   });
 
   afterAll(async () => {
@@ -64,7 +58,6 @@ describe('noisy neighbour', () => {
     writeFileSync('test-results/noisy-neighbour.json', JSON.stringify(figures, null, 2));
     process.stdout.write(`noisy neighbour: ${JSON.stringify(figures)}\n`);
     await nc?.close();
-    await pool?.end();
     await node?.close();
     await config?.close();
     await consumer?.close();

@@ -1,8 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { Pool } from 'pg';
 import { createAccount, createToken, ormConfig } from '@app/persistence';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { startNatsServer, TestNatsServer } from './nats-server';
+import type { ApiClient } from './http-client';
 
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 42).toString('base64');
 
@@ -13,6 +15,8 @@ export interface TestPlatform {
   orm: MikroORM;
   /** Creates an account and a token for it with the given roles. */
   account(name?: string): Promise<{ accountId: string; token(user: string, roles: string[]): Promise<string> }>;
+  /** Plain SQL ($1 parameters) against this file's database, for arranging and checking rows. */
+  sql<T extends object = any>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
   };
   Object.assign(process.env, env);
   const orm = await MikroORM.init(ormConfig(db.url, { poolMax: 4 }));
+  let pool: Pool | undefined;
   return {
     db,
     nats,
@@ -41,7 +46,12 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}): 
       const { account_id } = await createAccount(orm.em.fork(), name);
       return { accountId: account_id, token: async (user, roles) => (await createToken(orm.em.fork(), account_id, user, roles)).token };
     },
+    sql(text, params = []) {
+      pool ??= new Pool({ connectionString: db.url, max: 2 });
+      return pool.query(text, params).then((r) => r.rows);
+    },
     async close() {
+      await pool?.end();
       await orm.close(true);
       await nats.dispose();
       await db.drop();
@@ -54,4 +64,10 @@ export async function listen(app: INestApplication): Promise<string> {
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   return `http://127.0.0.1:${addr.port}`;
+}
+
+/** An account with a developer signed in: its id and an API client acting as that developer. */
+export async function developerTenant(platform: TestPlatform, api: { as(token: string): ApiClient }, name: string): Promise<{ accountId: string; dev: ApiClient }> {
+  const acct = await platform.account(name);
+  return { accountId: acct.accountId, dev: api.as(await acct.token(`dev-${name}`, ['developer'])) };
 }
