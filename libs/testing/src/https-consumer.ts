@@ -1,4 +1,5 @@
 import { EventEmitter, once } from 'node:events';
+import { closeNow, waitForRequests } from './request-log';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -114,46 +115,12 @@ export async function startHttpsConsumer(opts: {
       handler = fn;
     },
     waitFor(predicate, timeoutMs = 15_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          let done: boolean;
-          try {
-            done = predicate(requests);
-          } catch (err) {
-            finish();
-            return reject(err);
-          }
-          if (done) {
-            finish();
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          finish();
-          const last = requests.slice(-3).map((r) => `${r.method} ${r.path} ${r.body.slice(0, 200)}`);
-          reject(
-            new Error(
-              `waitFor: condition not met within ${timeoutMs} ms; ${requests.length} request(s) received` +
-                (last.length ? `, last: ${last.join(' | ')}` : ''),
-            ),
-          );
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          events.off('request', check);
-        };
-        events.on('request', check);
-        check();
-      });
+      return waitForRequests(events, requests, predicate, timeoutMs);
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await done;
+      await closeNow(server, sockets, timers);
     },
   };
 }

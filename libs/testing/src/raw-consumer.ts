@@ -1,4 +1,5 @@
 import { EventEmitter, once } from 'node:events';
+import { closeNow, waitForRequests } from './request-log';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import type { TestPki } from './tls';
@@ -192,33 +193,12 @@ export async function startRawConsumer(opts: {
       handler = fn;
     },
     waitFor(predicate, timeoutMs = 15_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!predicate(requests)) return;
-          finish();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          finish();
-          const last = requests.slice(-3).map((r) => `${r.method} ${r.path}`);
-          reject(new Error(`waitFor: condition not met within ${timeoutMs} ms; ${requests.length} request(s) received${last.length ? `, last: ${last.join(' | ')}` : ''}`));
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          events.off('request', check);
-        };
-        events.on('request', check);
-        check();
-      });
+      return waitForRequests(events, requests, predicate, timeoutMs);
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await done;
+      await closeNow(server, sockets, timers);
     },
   };
 }
