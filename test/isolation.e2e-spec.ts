@@ -237,6 +237,36 @@ describe('isolation (one node)', () => {
     expect(Number(/webhook_deliveries_reconciled_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
   });
 
+  // Last in this file: it stops this file's NATS server for a while.
+  it("webhook changes made while the node's view was cut off reach it when NATS returns: a deleted webhook stops receiving, a new URL is used", async () => {
+    const gone = await createHook(tenantB.dev, '/deleted-while-away');
+    const moved = await createHook(tenantB.dev, '/before-move');
+    await platform.nats.stop();
+    try {
+      expect((await tenantB.dev.delete(`/v2/webhooks/${gone.id}`)).status).toBe(204);
+      expect((await tenantB.dev.patch(`/v2/webhooks/${moved.id}`, { url: `${consumer.url}/after-move` })).status).toBe(200);
+    } finally {
+      await platform.nats.restart();
+    }
+    await nc.close();
+    nc = await connect({ servers: platform.nats.url });
+    const url = await nodeUrl();
+    await eventually(async () => (await fetch(`${url}/health`)).status === 200, { what: 'the node ready again', timeoutMs: 60_000 });
+    // Publish until the moved webhook's new URL is used: the index has caught up.
+    await eventually(async () => {
+      await publishEvent(nc.jetstream(), event(tenantB.accountId) as never);
+      return received('/after-move').length > 0;
+    }, { what: 'the new URL in use', timeoutMs: 60_000, intervalMs: 1000 });
+    // From now on the index is current: fresh events go to the new URL only, none to the deleted webhook.
+    const fresh = [event(tenantB.accountId), event(tenantB.accountId), event(tenantB.accountId)];
+    for (const e of fresh) await publishEvent(nc.jetstream(), e as never);
+    await consumer.waitFor(() => fresh.every((e) => received('/after-move').includes(e.id)));
+    expect(received('/before-move').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
+    expect(received('/deleted-while-away').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
+    const deadRows = await sql(`select status from deliveries where webhook_id = $1 and event_id = any($2::uuid[])`, [gone.id, fresh.map((e) => e.id)]);
+    expect(deadRows).toEqual([]);
+  });
+
   async function nodeUrl(): Promise<string> {
     if (!node.getHttpServer().listening) await node.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(node.getHttpServer().address() as { port: number }).port}`;
