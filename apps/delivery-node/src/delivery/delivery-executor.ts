@@ -83,9 +83,11 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return values;
   }
 
+  /** Drops everything held for a deleted webhook: decrypted secrets, its connection pool, its OAuth token. */
   forget(webhookId: string): void {
     this.secrets.delete(webhookId);
     this.sender.forget(webhookId);
+    this.tokens.forget(webhookId);
   }
 
   async onApplicationShutdown(): Promise<void> {
