@@ -68,10 +68,21 @@ export class RetryScanner {
     await this.measureBacklog(owned);
     const full = this.dispatcher.fullWebhooks();
     const rows = await this.db.query<DueRow>(
-      `with hooks as (
-         select webhook_id, min(next_attempt_at) as oldest from deliveries
-         where status = 'PENDING' and next_attempt_at <= now() and partition = any($1::int[]) and not (webhook_id = any($4::uuid[]))
-         group by webhook_id order by oldest limit $2
+      `with recursive scheduled(p, w) as (
+         -- Skip scan over deliveries_due_skip: each step finds the next webhook of a partition with
+         -- scheduled rows, so the cost follows the number of webhooks, not of rows.
+         select p, (select webhook_id from deliveries where status = 'PENDING' and next_attempt_at is not null and partition = p order by webhook_id limit 1)
+         from unnest($1::int[]) as p
+         union all
+         select s.p, (select webhook_id from deliveries where status = 'PENDING' and next_attempt_at is not null and partition = s.p and webhook_id > s.w order by webhook_id limit 1)
+         from scheduled s where s.w is not null
+       ), hooks as (
+         select webhook_id, oldest from (
+           select s.w as webhook_id,
+             (select min(next_attempt_at) from deliveries d where d.status = 'PENDING' and d.next_attempt_at is not null and d.partition = s.p and d.webhook_id = s.w) as oldest
+           from scheduled s where s.w is not null and not (s.w = any($4::uuid[]))
+         ) per_webhook
+         where oldest <= now() order by oldest limit $2
        ), due as (
          select x.event_id, x.webhook_id from hooks h
          cross join lateral (

@@ -2,6 +2,7 @@ import { Migration20261127000001 } from './Migration20261127000001';
 import { Migration20261127000002 } from './Migration20261127000002';
 import { Migration20261127000003 } from './Migration20261127000003';
 import { Migration20261128000001 } from './Migration20261128000001';
+import { Migration20261128000002 } from './Migration20261128000002';
 
 /** Every migration, in order. Listed explicitly so compiled and test runs see the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261127000002', class: Migration20261127000002 },
   { name: 'Migration20261127000003', class: Migration20261127000003 },
   { name: 'Migration20261128000001', class: Migration20261128000001 },
+  { name: 'Migration20261128000002', class: Migration20261128000002 },
 ];
