@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { registeredMetric as metric } from '@app/http-common';
 import type { AttemptOutcome } from './delivery/delivery-item';
 
-function metric<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
 
 /** Prometheus metrics of one delivery node. */
 @Injectable()

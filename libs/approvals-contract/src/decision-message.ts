@@ -1,3 +1,4 @@
+import { isUuid } from '@app/domain';
 import { APPROVAL_STATUSES, ApprovalOutcome, WEBHOOK_APPROVAL_ACTIONS, WebhookApprovalAction } from './approval-types';
 
 /**
@@ -12,8 +13,6 @@ export interface ApprovalDecidedMessage {
   status: ApprovalOutcome;
   decided_at: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function encodeDecision(msg: ApprovalDecidedMessage): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(msg));
@@ -30,9 +29,9 @@ export function decodeDecision(data: Uint8Array): ApprovalDecidedMessage | undef
   const ok =
     typeof m === 'object' &&
     m !== null &&
-    UUID.test(String(m.request_id)) &&
-    UUID.test(String(m.account_id)) &&
-    UUID.test(String(m.webhook_id)) &&
+    isUuid(m.request_id) &&
+    isUuid(m.account_id) &&
+    isUuid(m.webhook_id) &&
     (WEBHOOK_APPROVAL_ACTIONS as readonly unknown[]).includes(m.action) &&
     (m.status as string) !== 'PENDING' &&
     (APPROVAL_STATUSES as readonly unknown[]).includes(m.status);

@@ -1,5 +1,6 @@
 import { isKnownEventType, objectTypeOf } from './event-catalogue';
 import { exceedsJsonDepth } from './json-depth';
+import { isUuid } from './uuid';
 
 /**
  * Events carry ids and a summary object: anything bigger or deeper is a publisher's mistake, and
@@ -8,7 +9,6 @@ import { exceedsJsonDepth } from './json-depth';
 export const MAX_EVENT_BYTES = 256 * 1024;
 export const MAX_EVENT_DEPTH = 32;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ValidEvent {
   id: string;
@@ -37,8 +37,8 @@ export function checkEvent(raw: string, subjectType?: string): EventCheck {
   const canonical = JSON.stringify(e);
   if (/\\u0000/.test(canonical)) return { ok: false, code: 'invalid', reason: 'body contains a NUL character (\\u0000)' };
   if (/\\ud[89a-f][0-9a-f]{2}/i.test(canonical)) return { ok: false, code: 'invalid', reason: 'body contains a lone UTF-16 surrogate' };
-  if (typeof e.id !== 'string' || !UUID.test(e.id)) return { ok: false, code: 'invalid', reason: 'id must be a UUID' };
-  if (typeof e.account_id !== 'string' || !UUID.test(e.account_id)) return { ok: false, code: 'invalid', reason: 'account_id must be a UUID' };
+  if (!isUuid(e.id)) return { ok: false, code: 'invalid', reason: 'id must be a UUID' };
+  if (!isUuid(e.account_id)) return { ok: false, code: 'invalid', reason: 'account_id must be a UUID' };
   if (typeof e.type !== 'string' || !isKnownEventType(e.type)) return { ok: false, code: 'unknown-type', reason: `type "${e.type}" is not in the catalogue` };
   if (subjectType !== undefined && subjectType !== e.type) return { ok: false, code: 'invalid', reason: `type "${e.type}" does not match the subject` };
   const year = typeof e.time === 'string' ? new Date(e.time).getUTCFullYear() : NaN;

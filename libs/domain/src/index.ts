@@ -5,3 +5,4 @@ export * from './roles';
 export * from './event-validation';
 export * from './storable-text';
 export * from './json-depth';
+export * from './uuid';

@@ -7,6 +7,14 @@ import { isDependencyUnavailable } from './dependency-errors';
 
 type Check = () => Promise<unknown> | unknown;
 
+/**
+ * A Prometheus metric registered once per process: tests run several apps in one process, and a
+ * second registration under the same name throws.
+ */
+export function registeredMetric<T>(name: string, make: () => T): T {
+  return (register.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 /** Readiness checks registered by each app's modules (database, NATS, ...). */
 @Injectable()
 export class Readiness {

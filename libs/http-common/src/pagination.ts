@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { BadRequest } from '@app/domain';
+import { BadRequest, UUID_PATTERN } from '@app/domain';
 
 /** `?limit=1..100&page_cursor=` as every list endpoint takes them. */
 export class PageQueryDto {
@@ -30,7 +30,7 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-const CURSOR_IDS = { uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, serial: /^[0-9]{1,18}$/ };
+const CURSOR_IDS = { uuid: UUID_PATTERN, serial: /^[0-9]{1,18}$/ };
 
 /** A cursor this API issued, or a 400; `idKind` is the type of the sort key's id column. */
 export function decodeCursor(raw: string | undefined, idKind: keyof typeof CURSOR_IDS = 'uuid'): Cursor | undefined {

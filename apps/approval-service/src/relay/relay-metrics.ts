@@ -1,11 +1,9 @@
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { registeredMetric } from '@app/http-common';
 
 const NAME = 'approval_decisions_relayed_total';
 
-/** Registered once per process (tests run several apps in one process). */
-const relayed =
-  (register.getSingleMetric(NAME) as Counter | undefined) ??
-  new Counter({ name: NAME, help: 'Concluded webhook approval requests handed to the config service over NATS' });
+const relayed = registeredMetric(NAME, () => new Counter({ name: NAME, help: 'Concluded webhook approval requests handed to the config service over NATS' }));
 
 export function countRelayed(n: number): void {
   relayed.inc(n);

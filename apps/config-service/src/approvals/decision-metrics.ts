@@ -1,11 +1,9 @@
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
+import { registeredMetric } from '@app/http-common';
 
 const NAME = 'approval_decisions_applied_total';
 
-/** Registered once per process (tests run several apps in one process). */
-const applied =
-  (register.getSingleMetric(NAME) as Counter<'result'> | undefined) ??
-  new Counter({ name: NAME, help: 'Approval decisions handled by the config service, by result', labelNames: ['result'] });
+const applied = registeredMetric(NAME, () => new Counter({ name: NAME, help: 'Approval decisions handled by the config service, by result', labelNames: ['result'] }));
 
 export function countApplied(result: string): void {
   applied.inc({ result });

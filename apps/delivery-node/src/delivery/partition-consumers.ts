@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
+import { isUuid } from '@app/domain';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
 
@@ -133,8 +134,6 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A task as fan-out or the config service wrote it, or undefined for anything else on the subject. */
 function readTask(msg: JsMsg): DeliveryTask | undefined {
   let t: Partial<DeliveryTask>;
@@ -144,8 +143,7 @@ function readTask(msg: JsMsg): DeliveryTask | undefined {
     return undefined;
   }
   const ok =
-    t && typeof t === 'object' && typeof t.event_id === 'string' && UUID.test(t.event_id) && typeof t.webhook_id === 'string' && UUID.test(t.webhook_id) &&
-    typeof t.account_id === 'string' && UUID.test(t.account_id) && typeof t.type === 'string' && typeof t.time === 'string' && !Number.isNaN(Date.parse(t.time)) &&
+    t && typeof t === 'object' && isUuid(t.event_id) && isUuid(t.webhook_id) && isUuid(t.account_id) && typeof t.type === 'string' && typeof t.time === 'string' && !Number.isNaN(Date.parse(t.time)) &&
     typeof t.is_test === 'boolean';
   return ok ? (t as DeliveryTask) : undefined;
 }
