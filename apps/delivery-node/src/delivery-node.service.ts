@@ -57,7 +57,6 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       for (const p of gained) void this.consumers.start(p);
       if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
       this.metrics.ownedPartitions.set(this.ownership!.owned().size);
-      return [];
     });
     await this.fanout.start(partitions);
     await this.ownership.start();
