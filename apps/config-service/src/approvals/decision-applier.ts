@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { DriverException, EntityManager } from '@mikro-orm/postgresql';
 import { isWebhookAction } from '@app/approvals-contract';
 import { SecretBox } from '@app/crypto';
 import { DomainError, FieldError } from '@app/domain';
+import { isDependencyUnavailable } from '@app/http-common';
 import { ApplicationOutcome, ApprovalRequest, Webhook, WebhookApprovalApplication } from '@app/persistence';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { applyPatch } from '../webhooks/webhook-spec';
@@ -11,6 +12,12 @@ import { openProposal } from './proposal';
 
 /** What became of one decision message. */
 export type ApplyResult = ApplicationOutcome | 'ALREADY_DONE' | 'UNKNOWN_REQUEST';
+
+/** Which delivery of the decision this is; on the last one a failure that is not an outage is final. */
+export interface ApplyAttempt {
+  attempt: number;
+  last: boolean;
+}
 
 /**
  * Acts on a decided approval request exactly once: the webhook change and the request's
@@ -22,6 +29,11 @@ export type ApplyResult = ApplicationOutcome | 'ALREADY_DONE' | 'UNKNOWN_REQUEST
  * (e.g. the new name was taken meanwhile) the webhook shows ERROR with the reason and nothing else
  * changes. Rejected or cancelled: a pending create disappears (its slot is free again), a pending
  * update or delete leaves the webhook as it was.
+ *
+ * Any other failure (the proposal cannot be opened after a SECRETS_KEY change, a database constraint)
+ * is thrown so the decision is retried, until the last attempt: then the webhook shows ERROR with
+ * the reason too, so a change that can never apply does not stay pending forever. An unreachable
+ * database or NATS is never final.
  */
 @Injectable()
 export class DecisionApplier {
@@ -32,13 +44,13 @@ export class DecisionApplier {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async apply(requestId: string): Promise<ApplyResult> {
+  async apply(requestId: string, attempt: ApplyAttempt = { attempt: 1, last: false }): Promise<ApplyResult> {
     let result: ApplyResult;
     try {
       result = await this.em.fork().transactional((em) => this.inTransaction(em, requestId, (webhook, request) => this.act(em, webhook, request)));
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      const reason = `The approved change could not be applied: ${describe(err)}`;
+      const reason = finalFailure(err, attempt);
+      if (!reason) throw err;
       result = await this.em.fork().transactional((em) =>
         this.inTransaction(em, requestId, async (webhook) => {
           await this.store.setStatus(em, webhook, 'ERROR', { errorDetail: reason, pendingApprovalId: null });
@@ -79,6 +91,22 @@ export class DecisionApplier {
     else await this.store.setStatus(em, webhook, proposal.restore_status, { pendingApprovalId: null });
     return { outcome: 'REVERTED' };
   }
+}
+
+/** The webhook's status_detail when `err` ends the change now; undefined when it is worth retrying. */
+function finalFailure(err: unknown, { attempt, last }: ApplyAttempt): string | undefined {
+  if (err instanceof DomainError) return `The approved change could not be applied: ${describe(err)}`;
+  if (!last || isDependencyUnavailable(err)) return undefined;
+  return `The approved change could not be applied after ${attempt} attempts: ${describeFailure(err)}`;
+}
+
+/** A driver's message quotes the SQL and its parameters: only the SQLSTATE and constraint are shown. */
+function describeFailure(err: unknown): string {
+  if (err instanceof DriverException) {
+    const constraint = (err as { constraint?: string }).constraint;
+    return `the database refused it (SQLSTATE ${err.code ?? 'unknown'}${constraint ? `, constraint ${constraint}` : ''})`;
+  }
+  return err instanceof Error ? err.message.slice(0, 300) : 'an unexpected error';
 }
 
 function describe(err: DomainError): string {
