@@ -44,6 +44,7 @@ describe('JetStreamServer (real nats-server)', () => {
       consumer: `worker-${i}`,
       loop: `test-${i}`,
       ensure: async (m) => {
+        if (await m.consumers.info(stream, `worker-${i}`).catch(() => undefined)) return;
         await m.consumers.add(stream, { durable_name: `worker-${i}`, ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs), max_deliver: -1, max_ack_pending: 16 });
       },
       ...extra,
