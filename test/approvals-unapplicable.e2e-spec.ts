@@ -1,9 +1,8 @@
 import { INestApplication } from '@nestjs/common';
-import { connect, NatsConnection } from 'nats';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { APPLY_DECISIONS_CONSUMER, STREAM_APPROVALS } from '@app/approvals-contract';
-import { ApiClient, eventually, listen, startTestPlatform, TEST_SECRETS_KEY, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, listen, TEST_SECRETS_KEY } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * An approved change that keeps failing for a reason no rule describes (the proposal cannot be
@@ -25,12 +24,10 @@ const hook = (name: string) => ({
 });
 
 describe('approvals that cannot apply', () => {
-  let platform: TestPlatform;
+  const h = useHarness({ env: { APPROVAL_APPLY_MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, approval: true, nats: true });
+  // The config service is started here, since a test restarts it under another key.
   let configApp: INestApplication | undefined;
-  let approvalApp: INestApplication;
   let cfgApi: ApiClient;
-  let aprApi: ApiClient;
-  let nc: NatsConnection;
   let accounts = 0;
 
   async function startConfigService() {
@@ -39,37 +36,29 @@ describe('approvals that cannot apply', () => {
   }
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ APPROVAL_APPLY_MAX_ATTEMPTS: String(MAX_ATTEMPTS) });
+    h.onClose(async () => {
+      await configApp?.close();
+      process.env.SECRETS_KEY = TEST_SECRETS_KEY;
+    });
     await startConfigService();
-    approvalApp = await createApprovalServiceApp();
-    aprApi = new ApiClient(await listen(approvalApp));
-    nc = await connect({ servers: platform.nats.url });
-  });
-
-  afterAll(async () => {
-    process.env.SECRETS_KEY = TEST_SECRETS_KEY;
-    await nc?.close();
-    await configApp?.close();
-    await approvalApp?.close();
-    await platform?.close();
   });
 
   /** An account whose webhook changes need one approval, with one webhook. */
   async function team(webhook: string) {
-    const acct = await platform.account(`acct-${++accounts}`);
+    const acct = await h.platform.account(`acct-${++accounts}`);
     const alice = await acct.token('alice', ['developer']);
     const bob = await acct.token('bob', ['approver']);
     const id = (await cfgApi.as(alice).post('/v2/webhooks', hook(webhook))).body.id as string;
     const erin = await acct.token('erin', ['entity_manager']);
-    expect((await aprApi.as(erin).put(POLICY, { enabled: true, required_approvals: 1 })).status).toBe(200);
+    expect((await h.approvalApi.as(erin).put(POLICY, { enabled: true, required_approvals: 1 })).status).toBe(200);
     return { alice, bob, id };
   }
 
-  const webhookRow = async (id: string) => (await platform.sql('select status, error_detail, rate_limit, pending_approval_id from webhooks where id = $1', [id]))[0];
-  const applications = (requestId: string) => platform.sql('select outcome, detail from webhook_approval_applications where request_id = $1', [requestId]);
+  const webhookRow = async (id: string) => (await h.platform.sql('select status, error_detail, rate_limit, pending_approval_id from webhooks where id = $1', [id]))[0];
+  const applications = (requestId: string) => h.platform.sql('select outcome, detail from webhook_approval_applications where request_id = $1', [requestId]);
 
   async function consumerSettled() {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await h.nc.jetstreamManager();
     await eventually(async () => {
       const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
       return info.num_ack_pending === 0 && info.num_pending === 0;
@@ -79,12 +68,12 @@ describe('approvals that cannot apply', () => {
   it('a change the database refuses ends in ERROR after the configured attempts, with the constraint named', async () => {
     const { alice, bob, id } = await team('refused');
     // A rule only the database knows: the change passes every check of the API and fails on commit.
-    await platform.sql('alter table webhooks add constraint test_rate_not_77 check (rate_limit <> 77)');
+    await h.platform.sql('alter table webhooks add constraint test_rate_not_77 check (rate_limit <> 77)');
     try {
       const pending = await cfgApi.as(alice).patch(`/v2/webhooks/${id}`, { rate_limit: 77 });
       expect(pending.status).toBe(202);
       const approvalId = pending.body.pending_approval_id;
-      expect((await aprApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
+      expect((await h.approvalApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
 
       const failed = await eventually(async () => {
         const res = await cfgApi.as(alice).get(`/v2/webhooks/${id}`);
@@ -96,7 +85,7 @@ describe('approvals that cannot apply', () => {
       expect(await applications(approvalId)).toEqual([{ outcome: 'FAILED', detail: failed.status_detail }]);
       await consumerSettled();
     } finally {
-      await platform.sql('alter table webhooks drop constraint test_rate_not_77');
+      await h.platform.sql('alter table webhooks drop constraint test_rate_not_77');
     }
   });
 
@@ -111,7 +100,7 @@ describe('approvals that cannot apply', () => {
     configApp = undefined;
     process.env.SECRETS_KEY = Buffer.alloc(32, 99).toString('base64');
     await startConfigService();
-    expect((await aprApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
+    expect((await h.approvalApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
 
     const row = await eventually(async () => {
       const r = await webhookRow(id);

@@ -1,8 +1,8 @@
-import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { RETENTION_LOCK_KEY, RetentionService } from '../apps/config-service/src/retention/retention.service';
-import { ApiClient, developerTenant, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, listen } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * Retention against real PostgreSQL: rows past RETENTION_DAYS go in small batches, recent and live
@@ -20,36 +20,24 @@ const hook = (name: string) => ({
 });
 
 describe('retention', () => {
-  let platform: TestPlatform;
-  let config: INestApplication;
-  let api: ApiClient;
+  // A long interval: the test runs the pruner itself, except where it checks the schedule.
+  const h = useHarness({ env: { RETENTION_DAYS: '30', RETENTION_INTERVAL_MS: '3600000' }, config: true });
   let dev: ApiClient;
   let accountId: string;
   let hookA: string;
   let hookB: string;
-  const extraApps: INestApplication[] = [];
 
   beforeAll(async () => {
-    // A long interval: the test runs the pruner itself, except where it checks the schedule.
-    platform = await startTestPlatform({ RETENTION_DAYS: '30', RETENTION_INTERVAL_MS: '3600000' });
-    config = await createConfigServiceApp();
-    api = new ApiClient(await listen(config));
-    ({ accountId, dev } = await developerTenant(platform, api, 'archivist'));
+    ({ accountId, dev } = await h.tenant('archivist'));
     hookA = (await dev.post('/v2/webhooks', hook('a'))).body.id;
     hookB = (await dev.post('/v2/webhooks', hook('b'))).body.id;
   });
 
-  afterAll(async () => {
-    for (const app of extraApps) await app.close();
-    await config?.close();
-    await platform?.close();
-  });
-
-  const retention = () => config.get(RetentionService);
+  const retention = () => h.config.get(RetentionService);
 
   /** Events of one tag received `daysAgo` days ago, each with a delivery (and an attempt) per given status. */
   async function seed(tag: string, count: number, daysAgo: number, deliveries: { webhook: string; status: string }[]): Promise<string[]> {
-    const rows = await platform.sql<{ id: string }>(
+    const rows = await h.platform.sql<{ id: string }>(
       `insert into events (id, account_id, type, object_type, object, created_at, received_at)
        select gen_random_uuid(), $1, 'identity.approved', 'identity', jsonb_build_object('tag', $2::text), now() - make_interval(days => $3), now() - make_interval(days => $3)
          from generate_series(1, $4) returning id`,
@@ -57,12 +45,12 @@ describe('retention', () => {
     );
     const ids = rows.map((r) => r.id);
     for (const d of deliveries) {
-      await platform.sql(
+      await h.platform.sql(
         `insert into deliveries (event_id, webhook_id, account_id, partition, status, attempts, created_at)
          select e.id, $2, e.account_id, 0, $3, 1, e.received_at from events e where e.id = any($1::uuid[])`,
         [ids, d.webhook, d.status],
       );
-      await platform.sql(
+      await h.platform.sql(
         `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, latency_ms, created_at)
          select e.id, $2, e.account_id, 1, $3 = 'SUCCEEDED', 200, 5, e.received_at from events e where e.id = any($1::uuid[])`,
         [ids, d.webhook, d.status],
@@ -71,14 +59,14 @@ describe('retention', () => {
     return ids;
   }
 
-  const count = async (table: string, where: string, params: unknown[]) => (await platform.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
+  const count = async (table: string, where: string, params: unknown[]) => (await h.platform.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
   const eventsTagged = (tag: string) => count('events', `object->>'tag' = $1`, [tag]);
   const deliveriesOf = (ids: string[]) => count('deliveries', 'event_id = any($1::uuid[])', [ids]);
   const attemptsOf = (ids: string[]) => count('delivery_attempts', 'event_id = any($1::uuid[])', [ids]);
 
   /** A connection that behaves like the delivery path: short transactions that give up after `lock_timeout`. */
   async function deliveryPath(): Promise<Client> {
-    const client = new Client({ connectionString: platform.db.url });
+    const client = new Client({ connectionString: h.platform.db.url });
     await client.connect();
     return client;
   }
@@ -136,7 +124,7 @@ describe('retention', () => {
     expect(await count('delivery_attempts', 'event_id = any($1::uuid[]) and webhook_id = $2', [oldMixed, hookB])).toBe(3);
     expect(await count('delivery_attempts', 'event_id = any($1::uuid[]) and webhook_id = $2', [oldMixed, hookA])).toBe(0);
 
-    const metrics = (await api.get('/metrics')).text;
+    const metrics = (await h.api.get('/metrics')).text;
     expect(metrics).toMatch(/webhook_retention_pruned_total\{table="events"\} 2520/);
     expect(metrics).toMatch(/webhook_retention_pruned_total\{table="delivery_attempts"\} \d+/);
   });
@@ -190,7 +178,7 @@ describe('retention', () => {
     try {
       for (let i = 0; i < 2; i++) {
         const app = await createConfigServiceApp();
-        extraApps.push(app);
+        h.onClose(() => app.close());
         await listen(app);
       }
     } finally {
