@@ -23,7 +23,6 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       ca: env.caFile ? readFileSync(env.caFile) : undefined,
       timeoutMs: 10_000,
       connectTimeoutMs: 3_000, // inside the cluster's fence margin (see CLUSTER_TIMING)
-      connectionsPerOrigin: 64,
     });
     this.tokens = new OAuthTokenProvider(this.sender);
   }
@@ -53,7 +52,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     }
     // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
     if (!mayStillSend()) return 'fenced';
-    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.id });
+    const res = await this.sender.send({ url: webhook.url, headers, body });
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
@@ -83,10 +82,9 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return prepared;
   }
 
-  /** Drops everything held for a deleted webhook: decrypted secrets, its connection pool, its OAuth token. */
+  /** Drops everything held for a deleted webhook: decrypted secrets and its OAuth token. */
   forget(webhookId: string): void {
     this.prepared.delete(webhookId);
-    this.sender.forget(webhookId);
     this.tokens.forget(webhookId);
   }
 
