@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { nextAttemptAt, SlidingWindowLimiter } from '@app/delivery';
+import { ConsumerWindowLimiter, nextAttemptAt } from '@app/delivery';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
-import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
+import { WebhookLane } from './webhook-lane';
 
 /**
  * Deliveries one account may hold in memory (queued or in flight) from one partition, across its
@@ -142,18 +142,18 @@ export class DeliveryDispatcher {
     let lane = this.lanes.get(webhookId);
     if (!lane) {
       const rate = this.index.get(webhookId)?.rate_limit ?? 1;
-      lane = new WebhookLane(webhookId, new SlidingWindowLimiter(rate, PACING_WINDOW_MS), (l, item) => this.run(l, item));
+      lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered));
       this.lanes.set(webhookId, lane);
     }
     return lane;
   }
 
-  private async run(lane: WebhookLane, item: DeliveryItem): Promise<void> {
+  private async run(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<void> {
     const key = itemKey(item.task);
     this.inflight.set(key, item.partition);
     let requeued = false;
     try {
-      requeued = await this.deliver(lane, item);
+      requeued = await this.deliver(lane, item, answered);
     } catch (err) {
       this.logger.error(`delivery ${key} failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`);
       item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
@@ -178,7 +178,7 @@ export class DeliveryDispatcher {
   }
 
   /** Makes one attempt and records it; true when the item went back to the front of its lane. */
-  private async deliver(lane: WebhookLane, item: DeliveryItem): Promise<boolean> {
+  private async deliver(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<boolean> {
     if (!this.index.get(item.task.webhook_id) && (await this.mayStillBecomeKnown(item.task.webhook_id))) {
       // Created (or changed) moments ago: the index has not seen it yet. Wait for it, never fail for it.
       this.metrics.waitedForIndex.inc();
@@ -198,6 +198,7 @@ export class DeliveryDispatcher {
       return false;
     }
     const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.mayDeliver(item.partition));
+    answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();
       return false;
