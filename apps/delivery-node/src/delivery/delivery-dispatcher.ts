@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConsumerWindowLimiter, nextAttemptAt } from '@app/delivery';
+import { ConsumerWindowLimiter } from '@app/delivery';
+import { decideAfterAttempt } from './attempt-decision';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
@@ -203,23 +204,17 @@ export class DeliveryDispatcher {
       item.release();
       return false;
     }
-    if (outcome.authExpired) {
+    const decision = decideAfterAttempt(outcome, { attemptsBefore: item.attemptsBefore, firstAttemptAt: item.firstAttemptAt, authExpired: outcome.authExpired, now: Date.now() });
+    this.metrics.observe(outcome);
+    if (decision.kind === 'retry-with-fresh-token') {
       // The endpoint refused the token: one more send with a fresh one, paced like any other.
       await this.recorder.attempt(item, outcome, 'PENDING', null);
-      this.metrics.observe(outcome);
       lane.queue.unshift({ ...item, attemptsBefore: item.attemptsBefore + 1, firstAttemptAt: item.firstAttemptAt ?? Date.now(), tokenRefreshed: true });
       return true;
     }
-    this.metrics.observe(outcome);
-    if (outcome.success) {
-      await this.recorder.attempt(item, outcome, 'SUCCEEDED', null);
-      this.metrics.publishToDelivery(item.task.time);
-    } else {
-      const now = Date.now();
-      const next = nextAttemptAt(item.firstAttemptAt ?? now, item.attemptsBefore + 1, now, outcome.retryAfterMs);
-      await this.recorder.attempt(item, outcome, next === null ? 'FAILED' : 'PENDING', next === null ? null : new Date(next));
-      if (next === null) this.metrics.failed.inc();
-    }
+    await this.recorder.attempt(item, outcome, decision.status, decision.next);
+    if (decision.status === 'SUCCEEDED') this.metrics.publishToDelivery(item.task.time);
+    if (decision.status === 'FAILED') this.metrics.failed.inc();
     item.settle();
     return false;
   }
