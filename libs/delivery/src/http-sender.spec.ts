@@ -121,9 +121,9 @@ describe('HttpSender', () => {
       expect(res.error).toMatch(/^ssrf blocked: /);
     }
     expect((await post(strict, `http://127.0.0.1:${consumer.port}`)).error).toMatch(/ssrf blocked: .*only https/);
-    // The URL check is cached per URL: a second send is refused just the same.
+    // A webhook's own pool connects through the same checks.
     for (const url of [consumer.url, consumer.localhostUrl]) {
-      expect((await strict.send({ url, headers: {}, body: 'x' })).error).toMatch(/^ssrf blocked: /);
+      expect((await strict.send({ url, headers: {}, body: 'x', poolKey: 'webhook-1' })).error).toMatch(/^ssrf blocked: /);
     }
     expect(consumer.requests).toHaveLength(0);
   });
@@ -197,13 +197,13 @@ describe('HttpSender against hostile consumers', () => {
   });
 
   let n = 0;
-  /** Sends to a path that behaves so; then checks a well-behaved send to the same origin still works. */
+  /** Sends to a path that behaves so, each on its own pool; then checks a well-behaved send still works. */
   async function hostile(behave: (req: RawRequest, c: RawConnection) => void): Promise<SendResult> {
     const path = `/h${++n}`;
     behaviours.set(path, behave);
-    const res = await sender.send({ url: `${raw.url}${path}`, headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await sender.send({ url: `${raw.url}${path}`, headers: { 'content-type': 'application/json' }, body: '{}', poolKey: path });
     expect(res.latencyMs).toBeLessThan(TIMEOUT_MS + 2_000);
-    expect(await sender.send({ url: `${raw.url}/fine`, headers: {}, body: '{}' })).toMatchObject({ ok: true, responseExcerpt: 'fine' });
+    expect(await sender.send({ url: `${raw.url}/fine`, headers: {}, body: '{}', poolKey: 'neighbour' })).toMatchObject({ ok: true, responseExcerpt: 'fine' });
     if (res.error !== undefined) expect(storable(res.error)).toBe(true);
     if (res.responseExcerpt) expect(res.responseExcerpt).toBe(storableText(res.responseExcerpt));
     for (const v of Object.values(res.headers ?? {})) expect(v).toBe(storableText(v));
@@ -337,7 +337,7 @@ describe('HttpSender against hostile consumers', () => {
     const plain = await startRawConsumer({ onConnection: (c) => c.socket.once('data', () => c.write('HTTP/1.1 400 Bad Request\r\n\r\n')) });
     const silent = await startRawConsumer({ onConnection: () => undefined });
     servers.push(stranger, plain, silent);
-    const send = (url: string) => sender.send({ url, headers: {}, body: '{}' });
+    const send = (url: string) => sender.send({ url, headers: {}, body: '{}', poolKey: url });
     expect((await send(stranger.url)).error).toMatch(/^tls certificate rejected: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/);
     expect(await send(plain.url.replace('http:', 'https:'))).toMatchObject({
       ok: false,
@@ -365,19 +365,64 @@ describe('HttpSender connection pools', () => {
     senders.push(s);
     return s;
   };
-  const send = (s: HttpSender, path: string) => s.send({ url: `${consumer.url}${path}`, headers: {}, body: '{}' });
+  const send = (s: HttpSender, path: string, poolKey?: string) => s.send({ url: `${consumer.url}${path}`, headers: {}, body: '{}', poolKey });
 
-  it('webhooks of one origin share keep-alive connections, and requests that hang take none another send needs', async () => {
+  it('a webhook whose endpoint hangs cannot take the connections another webhook to the same origin needs', async () => {
+    const s = make({ connectionsPerOrigin: 2, timeoutMs: 5_000 });
+    const stuck = [send(s, '/hang', 'A'), send(s, '/hang', 'A')];
+    await consumer.waitFor((reqs) => reqs.filter((r) => r.path === '/hang').length === 2);
+    // A's third request has to wait for one of A's two connections...
+    let aDone = false;
+    const third = send(s, '/fast', 'A').then((r) => ((aDone = true), r));
+    // ...while B, to the same origin, gets its own at once.
+    const b = await send(s, '/fast', 'B');
+    expect(b).toMatchObject({ ok: true, responseExcerpt: 'ok' });
+    expect(b.latencyMs).toBeLessThan(3_000);
+    expect(aDone).toBe(false);
+    expect(s.poolCount).toBe(2);
+    for (const r of await Promise.all(stuck)) expect(r.error).toMatch(/^timeout waiting for response headers/);
+    await third;
+  });
+
+  it("one key's webhooks of one origin share keep-alive connections; another key never gets them", async () => {
+    const s = make();
+    for (let i = 0; i < 5; i++) expect(await send(s, `/share-${i}`, 'account-1')).toMatchObject({ ok: true }); // five webhooks, one origin
+    expect(await send(s, '/share-other', 'account-2')).toMatchObject({ ok: true });
+    const mine = consumer.requests.filter((r) => /^\/share-\d$/.test(r.path));
+    expect(mine).toHaveLength(5);
+    const sockets = new Set(mine.map((r) => r.socketId));
+    expect(sockets.size).toBeLessThanOrEqual(2); // a pool per webhook would have made 5
+    expect(sockets.has(consumer.requests.find((r) => r.path === '/share-other')!.socketId)).toBe(false);
+  });
+
+  it('without a cap, requests that hang take no connection another request of the same key needs', async () => {
     const s = make({ timeoutMs: 5_000 });
-    for (let i = 0; i < 5; i++) expect(await send(s, `/hook-${i}`)).toMatchObject({ ok: true }); // five webhooks, one origin
-    const hooks = consumer.requests.filter((r) => r.path.startsWith('/hook-'));
-    expect(hooks).toHaveLength(5);
-    expect(new Set(hooks.map((r) => r.socketId)).size).toBeLessThanOrEqual(2); // a pool per webhook would have made 5
-    const stuck = Array.from({ length: 20 }, () => send(s, '/hang'));
-    await consumer.waitFor((reqs) => reqs.filter((r) => r.path === '/hang').length === 20);
-    const other = await send(s, '/fast');
+    const stuck = Array.from({ length: 20 }, () => send(s, '/hang', 'account-1'));
+    await consumer.waitFor((reqs) => reqs.filter((r) => r.path === '/hang').length >= 20);
+    const other = await send(s, '/fast', 'account-1');
     expect(other).toMatchObject({ ok: true, responseExcerpt: 'ok' });
     expect(other.latencyMs).toBeLessThan(3_000);
     for (const r of await Promise.all(stuck)) expect(r.error).toMatch(/^timeout waiting for response headers/);
+  });
+
+  it('closes pools left idle, and forget() closes one at once; requests in flight still finish', async () => {
+    const s = make({ poolIdleMs: 100 });
+    expect(await send(s, '/a', 'idle')).toMatchObject({ ok: true });
+    expect(s.poolCount).toBe(1);
+    await until('the idle pool is closed', () => s.poolCount === 0);
+    expect(await send(s, '/a', 'idle')).toMatchObject({ ok: true }); // a new pool when needed again
+
+    const t = make({ poolIdleMs: 60_000 });
+    consumer.setHandler(() => ({ status: 200, body: 'late', delayMs: 200 }));
+    try {
+      const pending = send(t, '/a', 'gone');
+      await consumer.waitFor((reqs) => reqs.some((r) => r.path === '/a' && r.headers['content-length'] === '2'));
+      t.forget('gone');
+      expect(t.poolCount).toBe(0);
+      expect(await pending).toMatchObject({ ok: true, responseExcerpt: 'late' });
+      t.forget('never-seen'); // harmless
+    } finally {
+      consumer.setHandler((r) => (r.path === '/hang' ? { status: 200, hang: true } : { status: 200, body: 'ok' }));
+    }
   });
 });

@@ -19,12 +19,12 @@ export interface HttpSenderOptions {
   /** Response bytes kept as the excerpt. Default 4096. */
   maxResponseBytes?: number;
   /**
-   * Connections per origin. Default: no cap, so a webhook whose endpoint hangs holds only its own
-   * requests in flight (its lane bounds them) and never the connections another webhook needs.
+   * Connections per origin in each pool (the shared one and every poolKey's own). Default: no cap, so
+   * a webhook whose endpoint hangs holds only its own requests in flight (its lane bounds them).
    */
   connectionsPerOrigin?: number;
-  /** An idle keep-alive connection is closed after this long. Default 4000 (undici's). */
-  keepAliveMs?: number;
+  /** A poolKey's pool unused for this long is closed. Default 60000. */
+  poolIdleMs?: number;
 }
 
 export interface SendRequest {
@@ -33,6 +33,12 @@ export interface SendRequest {
   /** An object, or a flat [name, value, name, value, ...] list (cheaper to build per request). */
   headers: Record<string, string> | string[];
   body: string;
+  /**
+   * Sends over this key's own connection pool, e.g. the account id: its webhooks to one origin reuse
+   * each other's connections, and nothing another key's endpoints do to a connection (answer, then
+   * hang it, or send stray bytes) reaches this key's requests. Without it, the shared dispatcher.
+   */
+  poolKey?: string;
 }
 
 export interface SendResult {
@@ -70,16 +76,20 @@ interface Target {
   path: string;
 }
 
+interface KeyedPool {
+  agent: Agent;
+  inFlight: number;
+  lastUsedAt: number;
+}
+
 /** Where a send was when it failed: the same transport error reads differently before and after the status line. */
 type Phase = 'request' | 'body';
 
 /**
- * Posts webhook requests over one keep-alive undici Agent: a pool per origin, shared by every webhook
- * of that origin (so they reuse each other's connections), with no connection cap (so a webhook
- * whose endpoint hangs holds only its own requests in flight, which its lane bounds). Every
- * connection goes through one connector: SSRF checks, trusted CAs (global, so a pool per origin
- * suffices) and the connect timeout. `send` never throws, takes at most about `timeoutMs` whatever
- * the server does, and returns only texts PostgreSQL accepts.
+ * Posts webhook requests over pooled, keep-alive undici Agents: one shared, and one per `poolKey`
+ * (closed after `poolIdleMs` unused, or by `forget`), with no connection cap unless asked. Every pool connects through the same
+ * connector: SSRF checks, trusted CAs and connect timeout. `send` never throws, takes at most about
+ * `timeoutMs` whatever the server does, and returns only texts PostgreSQL accepts.
  */
 export class HttpSender {
   /** Shared with the OAuth token provider so token requests get the same pooling, CA and SSRF checks. */
@@ -87,13 +97,19 @@ export class HttpSender {
   readonly allowPrivateNetworks: boolean;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly poolIdleMs: number;
+  private readonly agentOptions: Agent.Options;
+  private readonly pools = new Map<string, KeyedPool>();
   private readonly targets = new Map<string, Target>();
   private readonly deadlines: AttemptDeadlines;
+  private sweeper?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(opts: HttpSenderOptions) {
     this.allowPrivateNetworks = opts.allowPrivateNetworks;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 4096;
+    this.poolIdleMs = opts.poolIdleMs ?? 60_000;
     this.deadlines = new AttemptDeadlines(this.timeoutMs);
     // One secure context for every connection: building one from the CA list per handshake is costly.
     const secureContext = opts.ca ? createSecureContext({ ca: [...rootCertificates, opts.ca.toString()] }) : undefined;
@@ -111,25 +127,31 @@ export class HttpSender {
       }
       base(options, callback);
     };
-    this.dispatcher = new Agent({
+    this.agentOptions = {
       connect,
       connections: opts.connectionsPerOrigin ?? null,
-      keepAliveTimeout: opts.keepAliveMs ?? 4_000,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-    });
+    };
+    this.dispatcher = new Agent(this.agentOptions);
+  }
+
+  /** Pools held for poolKeys right now. */
+  get poolCount(): number {
+    return this.pools.size;
   }
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     const signal = this.deadlines.start();
+    const pool = req.poolKey !== undefined ? this.acquire(req.poolKey) : undefined;
     let phase: Phase = 'request';
     let status: number | undefined;
     let rawHeaders: IncomingHeaders | undefined;
     let excerpt: string | undefined;
     try {
       const target = this.target(req.url);
-      const res = await this.dispatcher.request({
+      const res = await (pool?.agent ?? this.dispatcher).request({
         origin: target.origin,
         path: target.path,
         method: req.method ?? 'POST',
@@ -156,6 +178,7 @@ export class HttpSender {
       return res.ok ? res : { ...res, error: storableText(`${res.error ?? `HTTP ${status}`}, then ${why}`, ERROR_CHARS) };
     } finally {
       this.deadlines.end(signal);
+      if (pool) this.release(pool);
     }
   }
 
@@ -199,9 +222,58 @@ export class HttpSender {
     };
   }
 
+  /** Closes a poolKey's pool (a deleted webhook); requests in flight on it still finish. */
+  forget(poolKey: string): void {
+    const pool = this.pools.get(poolKey);
+    if (!pool) return;
+    this.pools.delete(poolKey);
+    void pool.agent.close().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     this.deadlines.close();
-    await this.dispatcher.close();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const agents = [...this.pools.values()].map((p) => p.agent);
+    this.pools.clear();
+    await Promise.all([this.dispatcher.close(), ...agents.map((a) => a.close())]);
+  }
+
+  private acquire(key: string): KeyedPool {
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = { agent: new Agent(this.agentOptions), inFlight: 0, lastUsedAt: Date.now() };
+      // After close() a send still works, on a pool of its own that is not kept.
+      if (!this.closed) this.pools.set(key, pool);
+      this.startSweeper();
+    }
+    pool.inFlight++;
+    return pool;
+  }
+
+  private release(pool: KeyedPool): void {
+    pool.inFlight--;
+    pool.lastUsedAt = Date.now();
+    if (this.closed && pool.inFlight === 0) void pool.agent.close().catch(() => undefined);
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper || this.closed) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(this.poolIdleMs / 2, 30_000)));
+    this.sweeper.unref();
+  }
+
+  /** Closes pools idle for poolIdleMs; stops itself when none are left. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, pool] of this.pools) {
+      if (pool.inFlight === 0 && now - pool.lastUsedAt >= this.poolIdleMs) this.forget(key);
+    }
+    if (!this.pools.size) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 

@@ -52,7 +52,9 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     }
     // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
     if (!mayStillSend()) return 'fenced';
-    const res = await this.sender.send({ url: webhook.url, headers, body });
+    // One pool per account: its webhooks of one origin share connections; another tenant's endpoint
+    // can never leave a connection in a state that reaches this one's requests.
+    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id });
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
