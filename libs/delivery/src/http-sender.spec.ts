@@ -384,6 +384,27 @@ describe('HttpSender connection pools', () => {
     await third;
   });
 
+  it("one key's webhooks of one origin share keep-alive connections; another key never gets them", async () => {
+    const s = make();
+    for (let i = 0; i < 5; i++) expect(await send(s, `/share-${i}`, 'account-1')).toMatchObject({ ok: true }); // five webhooks, one origin
+    expect(await send(s, '/share-other', 'account-2')).toMatchObject({ ok: true });
+    const mine = consumer.requests.filter((r) => /^\/share-\d$/.test(r.path));
+    expect(mine).toHaveLength(5);
+    const sockets = new Set(mine.map((r) => r.socketId));
+    expect(sockets.size).toBeLessThanOrEqual(2); // a pool per webhook would have made 5
+    expect(sockets.has(consumer.requests.find((r) => r.path === '/share-other')!.socketId)).toBe(false);
+  });
+
+  it('without a cap, requests that hang take no connection another request of the same key needs', async () => {
+    const s = make({ timeoutMs: 5_000 });
+    const stuck = Array.from({ length: 20 }, () => send(s, '/hang', 'account-1'));
+    await consumer.waitFor((reqs) => reqs.filter((r) => r.path === '/hang').length >= 20);
+    const other = await send(s, '/fast', 'account-1');
+    expect(other).toMatchObject({ ok: true, responseExcerpt: 'ok' });
+    expect(other.latencyMs).toBeLessThan(3_000);
+    for (const r of await Promise.all(stuck)) expect(r.error).toMatch(/^timeout waiting for response headers/);
+  });
+
   it('closes pools left idle, and forget() closes one at once; requests in flight still finish', async () => {
     const s = make({ poolIdleMs: 100 });
     expect(await send(s, '/a', 'idle')).toMatchObject({ ok: true });
