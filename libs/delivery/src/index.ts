@@ -1,4 +1,3 @@
-export * from './sliding-window-limiter';
 export * from './backoff';
 export * from './ssrf-guard';
 export * from './http-sender';
