@@ -1,4 +1,4 @@
-import { AttemptDeadlines } from './attempt-deadlines';
+import { AttemptDeadlines, StoppedError } from './attempt-deadlines';
 
 describe('AttemptDeadlines', () => {
   it('aborts an attempt once its bound has passed, at the first tick after it, and skips ended ones', () => {
@@ -26,6 +26,27 @@ describe('AttemptDeadlines', () => {
     expect(heard).toEqual(['first', 'second']);
     expect(ended.aborted).toBe(false);
     expect(wheel.size).toBe(0);
+    wheel.close();
+  });
+
+  it('aborts a guarded attempt at the first tick where its guard says no, with a StoppedError; unguarded ones run on', () => {
+    let now = 0;
+    const wheel = new AttemptDeadlines(10_000, 100, () => now);
+    let may = true;
+    const guarded = wheel.start(() => may);
+    const free = wheel.start();
+    now = 100;
+    wheel.tick();
+    expect(guarded.aborted).toBe(false);
+    may = false;
+    now = 200;
+    wheel.tick();
+    expect(guarded.aborted).toBe(true);
+    expect(guarded.reason).toBeInstanceOf(StoppedError);
+    expect(free.aborted).toBe(false);
+    now = 10_000;
+    wheel.tick();
+    expect(free.reason?.message).toBe('timeout');
     wheel.close();
   });
 

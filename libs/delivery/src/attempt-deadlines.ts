@@ -9,7 +9,11 @@ export class DeadlineSignal {
   done = false;
   private listener?: () => void;
 
-  constructor(readonly deadline: number) {}
+  /** `guard`: checked at every tick while the attempt runs; once it returns false the attempt is aborted with a StoppedError. */
+  constructor(
+    readonly deadline: number,
+    readonly guard?: () => boolean,
+  ) {}
 
   addEventListener(_type: 'abort', listener: () => void): void {
     this.listener = listener;
@@ -29,6 +33,13 @@ export class DeadlineSignal {
   }
 }
 
+/** Why an attempt was aborted before its deadline: its guard said it may no longer run. */
+export class StoppedError extends Error {
+  constructor() {
+    super('stopped');
+  }
+}
+
 /**
  * One coarse timer for the whole-attempt bound of every request in flight, instead of a timer and an
  * AbortController per request. All attempts get the same bound, so deadlines arrive in the order the
@@ -39,6 +50,8 @@ export class AttemptDeadlines {
   private queue: DeadlineSignal[] = [];
   private head = 0;
   private timer?: NodeJS.Timeout;
+  /** Guarded attempts started and not yet past their deadline: the tick checks guards only while there are any. */
+  private guarded = 0;
 
   constructor(
     private readonly timeoutMs: number,
@@ -46,10 +59,14 @@ export class AttemptDeadlines {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A signal that aborts once the attempt has run `timeoutMs`; call `end(signal)` when it finishes. */
-  start(): DeadlineSignal {
-    const signal = new DeadlineSignal(this.now() + this.timeoutMs);
+  /**
+   * A signal that aborts once the attempt has run `timeoutMs`, or at the first tick where `guard`
+   * returns false; call `end(signal)` when it finishes.
+   */
+  start(guard?: () => boolean): DeadlineSignal {
+    const signal = new DeadlineSignal(this.now() + this.timeoutMs, guard);
     this.queue.push(signal);
+    if (guard) this.guarded++;
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), this.tickMs);
       this.timer.unref();
@@ -72,7 +89,15 @@ export class AttemptDeadlines {
     while (this.head < this.queue.length && this.queue[this.head].deadline <= now) {
       const signal = this.queue[this.head];
       this.queue[this.head++] = undefined as never;
+      if (signal.guard) this.guarded--;
       signal.abort(timeout);
+    }
+    if (this.guarded > 0) {
+      let stopped: StoppedError | undefined;
+      for (let i = this.head; i < this.queue.length; i++) {
+        const signal = this.queue[i];
+        if (signal.guard && !signal.done && !signal.aborted && !signal.guard()) signal.abort((stopped ??= new StoppedError()));
+      }
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

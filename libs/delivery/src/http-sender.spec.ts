@@ -255,6 +255,19 @@ describe('HttpSender against hostile consumers', () => {
     await until('the endless connection is closed', () => conn!.socket.destroyed);
   });
 
+  it('a send whose guard turns false is cut at once, its connection closed, and says it stopped', async () => {
+    let conn: RawConnection | undefined;
+    let may = true;
+    behaviours.set('/guarded', (_r, c) => {
+      conn = c;
+      may = false; // the node loses the partition while the endpoint holds the request
+    });
+    const res = await sender.send({ url: `${raw.url}/guarded`, headers: {}, body: '{}', poolKey: '/guarded', mayContinue: () => may });
+    expect(res).toEqual({ ok: false, stopped: true, latencyMs: expect.any(Number), error: 'stopped: this node may no longer deliver for the webhook' });
+    expect(res.latencyMs).toBeLessThan(TIMEOUT_MS);
+    await until('the guarded connection is closed', () => conn!.socket.destroyed);
+  });
+
   it('headers later than the timeout, or never, are a headers timeout', async () => {
     for (const behave of [(_r: RawRequest, c: RawConnection) => c.after(TIMEOUT_MS + 500, () => c.respond(200)), () => undefined]) {
       const res = await hostile(behave);

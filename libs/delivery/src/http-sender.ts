@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { storableText } from '@app/domain';
-import { AttemptDeadlines } from './attempt-deadlines';
+import { AttemptDeadlines, StoppedError } from './attempt-deadlines';
 import { parseRetryAfter } from './backoff';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
 
@@ -39,6 +39,12 @@ export interface SendRequest {
    * hang it, or send stray bytes) reaches this key's requests. Without it, the shared dispatcher.
    */
   poolKey?: string;
+  /**
+   * Checked about every 100 ms while the request is in flight: once it returns false the request is
+   * aborted (its connection closed, so nothing more of it reaches the server) and the result says
+   * `stopped`. A node uses it to stop a send the moment it may no longer deliver for the webhook.
+   */
+  mayContinue?: () => boolean;
 }
 
 export interface SendResult {
@@ -58,6 +64,8 @@ export interface SendResult {
   retryAfterMs?: number;
   /** Response headers, values made storable. */
   headers?: Record<string, string>;
+  /** Aborted because `mayContinue` turned false before a status line arrived. */
+  stopped?: boolean;
 }
 
 // Bodies up to this size are read to the end so the connection can be reused; bigger ones close it.
@@ -143,7 +151,7 @@ export class HttpSender {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const signal = this.deadlines.start();
+    const signal = this.deadlines.start(req.mayContinue);
     const pool = req.poolKey !== undefined ? this.acquire(req.poolKey) : undefined;
     let phase: Phase = 'request';
     let status: number | undefined;
@@ -171,7 +179,11 @@ export class HttpSender {
       return this.result(status, rawHeaders, excerpt, Math.round(performance.now() - started));
     } catch (err) {
       const latencyMs = Math.round(performance.now() - started);
-      const why = storableText(describeFailure(err, phase, signal.aborted, this.timeoutMs), ERROR_CHARS);
+      if (status === undefined && signal.reason instanceof StoppedError) return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };
+      const why =
+        signal.reason instanceof StoppedError
+          ? 'stopped reading the response body: this node may no longer deliver for the webhook'
+          : storableText(describeFailure(err, phase, signal.aborted, this.timeoutMs), ERROR_CHARS);
       if (status === undefined) return { ok: false, latencyMs, error: why };
       // The status line came: it decides; the body only failed to arrive in full.
       const res = this.result(status, rawHeaders ?? {}, excerpt, latencyMs);

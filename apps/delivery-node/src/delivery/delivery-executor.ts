@@ -54,7 +54,10 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     if (!mayStillSend()) return 'fenced';
     // One pool per account: its webhooks of one origin share connections; another tenant's endpoint
     // can never leave a connection in a state that reaches this one's requests.
-    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id });
+    // A send in flight is cut the moment the fence trips: nothing of it reaches the endpoint after this
+    // node's lease may have passed to another, which could then be sending for the same webhook.
+    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id, mayContinue: mayStillSend });
+    if (res.stopped) return 'fenced';
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
