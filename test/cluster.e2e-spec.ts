@@ -4,7 +4,7 @@ import { connect, NatsConnection } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { spawnDeliveryNode, NodeProcess } from '@app/testing';
 import { objectTypeOf } from '@app/domain';
-import { ownerOf, partitionOf } from '@app/hashing';
+import { balancedOwners, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
 import {
   ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
@@ -95,7 +95,9 @@ describe('delivery cluster (real node processes)', () => {
 
   const ownerMap = (s: ClusterStatus) => s.partition_leases.map((l) => l.owner);
 
-  /** Polls until the leases and what every node says it delivers match rendezvous over `members`. */
+  const ownerOf = (p: number, members: string[]) => balancedOwners(P, members)[p];
+
+  /** Polls until the leases and what every node says it delivers match the balanced assignment of `members`. */
   async function settled(members: string[], timeoutMs = 30_000): Promise<ClusterStatus> {
     return eventually<ClusterStatus | false>(
       async () => {
@@ -142,7 +144,7 @@ describe('delivery cluster (real node processes)', () => {
     return ids.every((id) => got.has(id));
   };
 
-  /** A node id that rendezvous hashing makes the owner of `partition` when it joins `members`. */
+  /** A node id that the balanced assignment makes the owner of `partition` when it joins `members`. */
   function winnerFor(partition: number, members: string[], prefix: string): string {
     for (let i = 0; ; i++) if (ownerOf(partition, [...members, `${prefix}-${i}`]) === `${prefix}-${i}`) return `${prefix}-${i}`;
   }
@@ -154,6 +156,7 @@ describe('delivery cluster (real node processes)', () => {
     const delivering = three.nodes.flatMap((n) => n.delivering).sort((a, b) => a - b);
     expect(delivering).toEqual(range(P)); // every partition, each by exactly one node
     expect(three.unowned_partitions).toEqual([]);
+    for (const n of three.nodes) expect(n.partitions.length).toBeLessThanOrEqual(Math.ceil(P / 3)); // balanced: 5 or 6 each
     // The operator view: lease ages within the TTL, lag per partition consumer; operators only.
     for (const l of three.partition_leases) {
       expect(l.lease_age_ms).toBeLessThan(TTL);
@@ -182,7 +185,7 @@ describe('delivery cluster (real node processes)', () => {
 
     const after = ownerMap(four);
     const moved = range(P).filter((p) => before[p] !== after[p]);
-    const expected = range(P).filter((p) => ownerOf(p, live()) === 'node-d');
+    const expected = range(P).filter((p) => ownerOf(p, live()) !== ownerOf(p, live().filter((id) => id !== 'node-d')));
     console.log(`join: ${moved.length} of ${P} partitions moved (ideal P/4 = ${P / 4}): [${moved.join(',')}], settled ${settleMs} ms after spawn`);
     expect(moved).toEqual(expected);
     expect(moved.length).toBeGreaterThanOrEqual(1);

@@ -14,6 +14,7 @@ import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { FanoutService } from './fanout/fanout.service';
 import { NodeIdentity } from './node-identity';
+import { OwnershipFence, PARTITION_FENCE } from './ownership/partition-fence';
 import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
@@ -27,6 +28,8 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     WebhookIndexWatcher,
     FanoutService,
     FanoutConsumer,
+    OwnershipFence,
+    { provide: PARTITION_FENCE, useExisting: OwnershipFence },
     DeliveryExecutor,
     DeliveryRecorder,
     DeliveryDispatcher,

@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { nextAttemptAt, SlidingWindowLimiter } from '@app/delivery';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
+import { PARTITION_FENCE, PartitionFence, UNFENCED } from '../ownership/partition-fence';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
@@ -39,8 +40,6 @@ export class DeliveryDispatcher {
   private readonly held = new Set<string>();
   /** `<partition>:<account>` -> deliveries held. */
   private readonly heldByAccount = new Map<string, number>();
-  /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
-  private mayDeliver: (partition: number) => boolean = () => true;
 
   constructor(
     private readonly index: WebhookIndex,
@@ -48,6 +47,8 @@ export class DeliveryDispatcher {
     private readonly recorder: DeliveryRecorder,
     private readonly metrics: DeliveryMetrics,
     private readonly db: Database,
+    /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
+    @Optional() @Inject(PARTITION_FENCE) private readonly fence: PartitionFence = UNFENCED,
   ) {
     index.onChange((c) => {
       if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
@@ -55,10 +56,6 @@ export class DeliveryDispatcher {
       const id = c.kind === 'put' ? c.webhook.id : c.id;
       this.lanes.get(id)?.pump();
     });
-  }
-
-  setFence(mayDeliver: (partition: number) => boolean): void {
-    this.mayDeliver = mayDeliver;
   }
 
   /**
@@ -193,11 +190,11 @@ export class DeliveryDispatcher {
       item.settle();
       return false;
     }
-    if (!this.mayDeliver(item.partition)) {
+    if (!this.fence.mayDeliver(item.partition)) {
       item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
-    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.mayDeliver(item.partition));
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.fence.mayDeliver(item.partition));
     if (outcome === 'fenced') {
       item.release();
       return false;
