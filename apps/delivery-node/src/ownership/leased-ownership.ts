@@ -64,6 +64,11 @@ export class LeasedOwnership extends PartitionOwnership {
     return !!lease && this.active.has(partition) && !lease.gone && !this.stale(lease, monotonic());
   }
 
+  leaseAges(): Map<number, number> {
+    const now = monotonic();
+    return new Map([...this.leases].map(([p, l]) => [p, now - l.renewedAt]));
+  }
+
   /** Leases held (including ones still in their handover gap), for status output. */
   held(): number[] {
     return [...this.leases.keys()].sort((a, b) => a - b);
