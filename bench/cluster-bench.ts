@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '@app/domain';
-import { ownerOf } from '@app/hashing';
+import { balancedOwners } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
 import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform } from '@app/testing';
 import { startSinkProcess } from './support/helpers';
@@ -64,10 +64,10 @@ async function main(): Promise<void> {
     for (const n of NODE_COUNTS) {
       for (let i = 0; i < n; i++) nodes.push(await spawnDeliveryNode(`bench-node-${n}-${i}`, { LOG_LEVEL: 'warn' }));
       await Promise.all(nodes.map((x) => x.ready()));
-      // Wait until ownership has settled: every node delivers exactly its rendezvous share, so no
+      // Wait until ownership has settled: every node delivers exactly its share of the balanced assignment, so no
       // handover happens during the measurement.
       const ids = nodes.map((x) => x.id);
-      const want = (id: string) => JSON.stringify(Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => ownerOf(p, ids) === id));
+      const want = (id: string) => JSON.stringify(Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => balancedOwners(PARTITIONS, ids)[p] === id));
       for (const deadline = Date.now() + 60_000; ; ) {
         const s = (await op.get('/v2/cluster')).body;
         const ok = s.nodes.length === n && s.nodes.every((x: { node: string; delivering: number[] }) => JSON.stringify([...x.delivering].sort((a, b) => a - b)) === want(x.node));

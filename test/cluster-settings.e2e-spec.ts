@@ -1,5 +1,5 @@
 import { connect, NatsConnection } from 'nats';
-import { agreePartitions, PartitionMismatchError } from '@app/messaging';
+import { agreePartitions, changingTo, openClusterKv, PartitionChangeInProgressError, PartitionMismatchError } from '@app/messaging';
 import { startNatsServer, TestNatsServer } from '@app/testing';
 
 /** The partition count is fixed per cluster: the first process records it, a different one is refused. */
@@ -23,6 +23,23 @@ describe('cluster partition count', () => {
     expect(await agreePartitions(js, undefined)).toBe(16);
     expect(await agreePartitions(js, 16)).toBe(16);
     await expect(agreePartitions(js, 32)).rejects.toBeInstanceOf(PartitionMismatchError);
+  });
+
+  it('makes a process wait while the count is being changed, then agree with the new one', async () => {
+    const other = await startNatsServer();
+    const c = await connect({ servers: other.url });
+    try {
+      expect(await agreePartitions(c.jetstream(), undefined)).toBe(1024); // the default for a new cluster
+      const kv = await openClusterKv(c.jetstream());
+      await kv.put('partitions', changingTo(256));
+      await expect(agreePartitions(c.jetstream(), undefined)).rejects.toBeInstanceOf(PartitionChangeInProgressError);
+      await expect(agreePartitions(c.jetstream(), 256)).rejects.toBeInstanceOf(PartitionChangeInProgressError);
+      await kv.put('partitions', '256');
+      expect(await agreePartitions(c.jetstream(), 256)).toBe(256);
+    } finally {
+      await c.close();
+      await other.dispose();
+    }
   });
 
   it('two processes racing to set it end up with one value', async () => {

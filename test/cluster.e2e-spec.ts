@@ -4,7 +4,7 @@ import { connect, NatsConnection } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { spawnDeliveryNode, NodeProcess } from '@app/testing';
 import { objectTypeOf } from '@app/domain';
-import { ownerOf, partitionOf } from '@app/hashing';
+import { balancedOwners, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
 import {
   ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
@@ -22,7 +22,11 @@ const TTL = CLUSTER_TIMING.leaseTtlMs;
 
 interface ClusterStatus {
   partitions: number;
-  nodes: Array<{ node: string; partitions: number[]; delivering: number[]; heartbeat_age_ms: number }>;
+  nodes: Array<{
+    node: string; partitions: number[]; delivering: number[]; heartbeat_age_ms: number; assigned_partitions: number;
+    attempts_last_minute: number | null; oldest_lease_age_ms: number | null; oldest_lease_renewal_ms: number | null; fenced: boolean;
+  }>;
+  balance: { mean_partitions: number; max_partitions_over_mean: number; mean_attempts_last_minute: number; max_attempts_over_mean: number };
   partition_leases: Array<{ partition: number; owner: string | null; lease_age_ms: number | null; lag: number | null }>;
   unowned_partitions: number[];
 }
@@ -95,7 +99,9 @@ describe('delivery cluster (real node processes)', () => {
 
   const ownerMap = (s: ClusterStatus) => s.partition_leases.map((l) => l.owner);
 
-  /** Polls until the leases and what every node says it delivers match rendezvous over `members`. */
+  const ownerOf = (p: number, members: string[]) => balancedOwners(P, members)[p];
+
+  /** Polls until the leases and what every node says it delivers match the balanced assignment of `members`. */
   async function settled(members: string[], timeoutMs = 30_000): Promise<ClusterStatus> {
     return eventually<ClusterStatus | false>(
       async () => {
@@ -142,18 +148,37 @@ describe('delivery cluster (real node processes)', () => {
     return ids.every((id) => got.has(id));
   };
 
-  /** A node id that rendezvous hashing makes the owner of `partition` when it joins `members`. */
+  /** A node id that the balanced assignment makes the owner of `partition` when it joins `members`. */
   function winnerFor(partition: number, members: string[], prefix: string): string {
     for (let i = 0; ; i++) if (ownerOf(partition, [...members, `${prefix}-${i}`]) === `${prefix}-${i}`) return `${prefix}-${i}`;
   }
 
-  it('three nodes own every partition exactly once; a fourth takes about P/4 of them, and only those', async () => {
+  it('three nodes own every partition exactly once, balanced; on a fourth joining only the partitions the balanced assignment moves change owner', async () => {
     await Promise.all(['node-a', 'node-b', 'node-c'].map(startNode));
     await Promise.all([...nodes.values()].map((n) => n.ready()));
     const three = await settled(live());
     const delivering = three.nodes.flatMap((n) => n.delivering).sort((a, b) => a - b);
     expect(delivering).toEqual(range(P)); // every partition, each by exactly one node
     expect(three.unowned_partitions).toEqual([]);
+    // Balanced (5 or 6 each), and the operator sees it: share, assignment, load and lease health per node.
+    for (const n of three.nodes) {
+      expect(n.partitions.length).toBeLessThanOrEqual(Math.ceil(P / 3));
+      expect(n.assigned_partitions).toBe(n.partitions.length);
+      expect(n.attempts_last_minute).toEqual(expect.any(Number));
+      expect(n.oldest_lease_age_ms).toBeLessThan(TTL);
+      expect(n.oldest_lease_renewal_ms).toBeLessThan(TTL - CLUSTER_TIMING.fenceMarginMs);
+      expect(n.fenced).toBe(false);
+    }
+    expect(three.balance.mean_partitions).toBeCloseTo(P / 3, 1);
+    expect(three.balance.max_partitions_over_mean).toBeCloseTo(Math.max(...three.nodes.map((n) => n.partitions.length)) / (P / 3), 1);
+    expect(three.balance.max_partitions_over_mean).toBeLessThanOrEqual(Math.ceil(P / 3) / (P / 3) + 0.01);
+    // The same on each node's /metrics.
+    for (const n of three.nodes) {
+      const text = await fetch(`http://127.0.0.1:${nodes.get(n.node)!.port}/metrics`).then((r) => r.text());
+      expect(text).toMatch(new RegExp(`^webhook_held_leases ${n.partitions.length}$`, 'm'));
+      expect(text).toMatch(/^webhook_oldest_lease_renewal_seconds \d/m);
+      expect(text).toMatch(/^webhook_node_attempts_last_minute \d/m);
+    }
     // The operator view: lease ages within the TTL, lag per partition consumer; operators only.
     for (const l of three.partition_leases) {
       expect(l.lease_age_ms).toBeLessThan(TTL);
@@ -182,7 +207,7 @@ describe('delivery cluster (real node processes)', () => {
 
     const after = ownerMap(four);
     const moved = range(P).filter((p) => before[p] !== after[p]);
-    const expected = range(P).filter((p) => ownerOf(p, live()) === 'node-d');
+    const expected = range(P).filter((p) => ownerOf(p, live()) !== ownerOf(p, live().filter((id) => id !== 'node-d')));
     console.log(`join: ${moved.length} of ${P} partitions moved (ideal P/4 = ${P / 4}): [${moved.join(',')}], settled ${settleMs} ms after spawn`);
     expect(moved).toEqual(expected);
     expect(moved.length).toBeGreaterThanOrEqual(1);
@@ -220,6 +245,13 @@ describe('delivery cluster (real node processes)', () => {
     const all = [...beforeIds, ...duringIds, ...afterIds];
     // Tasks the killed node had pulled come back after the partition consumer's ack wait (60 s).
     for (const h of hooks) await consumer.waitFor(() => hasAll(h.path, all), 120_000);
+    // The operator view counts this load: attempts in the last minute, per node.
+    const loaded = (await eventually(async () => {
+      const s = await status();
+      return s.nodes.some((n) => (n.attempts_last_minute ?? 0) > 0) && s;
+    }, { timeoutMs: 15_000, what: 'load in the cluster view' })) as ClusterStatus;
+    expect(loaded.balance.mean_attempts_last_minute).toBeGreaterThan(0);
+    expect(loaded.balance.max_attempts_over_mean).toBeGreaterThanOrEqual(1);
     const dup = hooks.reduce((n, h) => n + at(h.path).length, 0) - hooks.length * all.length;
     console.log(`kill: ${all.length} events x ${hooks.length} webhooks delivered; ${dup} duplicate sends`);
     for (const h of hooks) await dev.delete(`/v2/webhooks/${h.id}`);

@@ -14,6 +14,8 @@ import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { FanoutService } from './fanout/fanout.service';
 import { NodeIdentity } from './node-identity';
+import { NodeLoad } from './ownership/node-load';
+import { OwnershipFence, PARTITION_FENCE } from './ownership/partition-fence';
 import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
@@ -27,6 +29,9 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     WebhookIndexWatcher,
     FanoutService,
     FanoutConsumer,
+    OwnershipFence,
+    NodeLoad,
+    { provide: PARTITION_FENCE, useExisting: OwnershipFence },
     DeliveryExecutor,
     DeliveryRecorder,
     DeliveryDispatcher,

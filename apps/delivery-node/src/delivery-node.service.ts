@@ -8,10 +8,11 @@ import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
 import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { FanoutConsumer } from './fanout/fanout.consumer';
-import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { NodeIdentity } from './node-identity';
 import { LeasedOwnership } from './ownership/leased-ownership';
 import { Membership } from './ownership/membership';
+import { NodeLoad } from './ownership/node-load';
+import { OwnershipFence } from './ownership/partition-fence';
 import { PartitionOwnership } from './ownership/partition-ownership';
 import { StaticOwnership } from './ownership/static-ownership';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
@@ -36,7 +37,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly reconciler: DeliveryReconciler,
     private readonly metrics: DeliveryMetrics,
     private readonly recorder: DeliveryRecorder,
-    private readonly dispatcher: DeliveryDispatcher,
+    private readonly fence: OwnershipFence,
+    private readonly load: NodeLoad,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -47,7 +49,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
     const leased = process.env.DELIVERY_OWNERSHIP !== 'static';
     this.ownership = leased ? await this.leasedOwnership(partitions, env.streamReplicas) : new StaticOwnership(partitions);
-    this.dispatcher.setFence((p) => this.ownership?.mayDeliver(p) ?? false);
+    this.fence.use(this.ownership);
+    this.load.use(this.ownership);
     this.ownership.onChange(async ({ gained, lost }) => {
       if (lost.length) await this.consumers.stop(lost);
       // Tasks a crashed or fenced previous owner had pulled come back after the consumer's ack wait.
@@ -70,6 +73,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     const js = this.nc.jetstream();
     const [nodesKv, leasesKv] = await untilDone('opening the cluster buckets', () => Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]));
     const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
+    membership.reportLoad(() => this.load.report());
     await membership.start();
     return new LeasedOwnership(partitions, leasesKv, membership);
   }

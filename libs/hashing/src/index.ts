@@ -1,2 +1,3 @@
 export * from './partition-of';
 export * from './rendezvous';
+export * from './bounded-load';

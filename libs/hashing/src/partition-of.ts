@@ -14,3 +14,6 @@ export function assertPartitionCount(partitions: number): void {
     throw new RangeError(`partitions must be an integer in 1..2^32-1, got ${partitions}`);
   }
 }
+
+/** Partitions of a new cluster: enough that bounded-load ownership stays within 1.1 x the mean up to 64 nodes. */
+export const DEFAULT_PARTITIONS = 1024;

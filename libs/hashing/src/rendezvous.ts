@@ -108,3 +108,9 @@ export function assignPartitions(partitions: number, nodeIds: readonly string[])
   }
   return owned;
 }
+
+/** score(nodeIds[i], p) as a function of (i, p), with the node keys looked up once. */
+export function nodeScorer(nodeIds: readonly string[]): (i: number, partition: number) => number {
+  const keys = nodeIds.map(nodeKey);
+  return (i, partition) => scoreKey(keys[i], partition);
+}

@@ -46,6 +46,15 @@ export interface NodeHeartbeat {
   at: string;
   /** Partitions this node delivers now. */
   partitions: number[];
+  /** Its load and lease health, when it reports them. */
+  load?: NodeLoadReport;
+}
+
+export interface NodeLoadReport {
+  attempts_last_minute: number;
+  held_leases: number;
+  /** Since the least recently renewed lease it holds was last renewed (its own clock). */
+  oldest_lease_renewal_ms: number;
 }
 
 export interface PartitionLease {

@@ -1,29 +1,44 @@
 import { JetStreamClient, KV } from 'nats';
+import { assertPartitionCount, DEFAULT_PARTITIONS } from '@app/hashing';
 import { KV_CLUSTER } from './names';
 
 export class PartitionMismatchError extends Error {}
+/** The count is being changed (`npm run admin -- cluster:repartition`): wait, then start with the new one. */
+export class PartitionChangeInProgressError extends Error {}
 
-const PARTITIONS_KEY = 'partitions';
+export const PARTITIONS_KEY = 'partitions';
+/** Value of the partitions key while a change to P is under way. */
+export const changingTo = (partitions: number) => `changing:${partitions}`;
 
 export function openClusterKv(js: JetStreamClient, replicas = 1): Promise<KV> {
   return js.views.kv(KV_CLUSTER, { history: 1, replicas });
 }
 
+/** The stored count, `changing` while a change is under way, or undefined for a new cluster. */
+export function parsePartitions(value: string): number | 'changing' {
+  if (value.startsWith('changing:')) return 'changing';
+  const p = Number(value);
+  assertPartitionCount(p);
+  return p;
+}
+
 /**
- * The partition count is fixed per cluster and stored in NATS: the first node records its setting,
- * every later process must agree (a different P would send a webhook's tasks to two partitions).
+ * The partition count is fixed per cluster and stored in NATS: the first node records its setting
+ * (DEFAULT_PARTITIONS when none is given), every later process must agree (a different P would send
+ * a webhook's tasks to two partitions). Only `cluster:repartition` changes it, with every node stopped.
  */
 export async function agreePartitions(js: JetStreamClient, wanted: number | undefined, replicas = 1): Promise<number> {
   const kv = await openClusterKv(js, replicas);
   const existing = await kv.get(PARTITIONS_KEY);
   if (existing && existing.operation === 'PUT') {
-    const stored = Number(existing.string());
+    const stored = parsePartitions(existing.string());
+    if (stored === 'changing') throw new PartitionChangeInProgressError(`the partition count is being changed (${existing.string()}); waiting`);
     if (wanted !== undefined && stored !== wanted) {
-      throw new PartitionMismatchError(`this cluster has ${stored} partitions but DELIVERY_PARTITIONS is ${wanted}; refusing to start`);
+      throw new PartitionMismatchError(`this cluster has ${stored} partitions but DELIVERY_PARTITIONS is ${wanted}; refusing to start (npm run admin -- cluster:repartition changes it)`);
     }
     return stored;
   }
-  const p = wanted ?? 64;
+  const p = wanted ?? DEFAULT_PARTITIONS;
   try {
     await kv.create(PARTITIONS_KEY, String(p));
     return p;

@@ -21,6 +21,8 @@ export function deliverySubject(partition: number): string {
   return `${DELIVERIES_SUBJECT_PREFIX}${partition}`;
 }
 
+export const DELIVERY_CONSUMER_PREFIX = 'deliver-';
+
 export function deliveryConsumer(partition: number): string {
-  return `deliver-${partition}`;
+  return `${DELIVERY_CONSUMER_PREFIX}${partition}`;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ConsumerInfo, KV, NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
+import { balancedAssignment } from '@app/hashing';
 import {
   CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES,
 } from '@app/messaging';
@@ -13,6 +14,25 @@ export interface ClusterNodeView {
   partitions: number[];
   /** Partitions the node says (in its last heartbeat) it is delivering now. */
   delivering: number[];
+  /** How many partitions the balanced assignment of the live nodes gives it (what it converges to). */
+  assigned_partitions: number;
+  /** Its delivery attempts in the last minute (null from a node that does not report load). */
+  attempts_last_minute: number | null;
+  /** Oldest of its leases by the lease bucket's clock (since the last renewal). */
+  oldest_lease_age_ms: number | null;
+  /** By its own clock: since the least recently renewed lease it holds was renewed. */
+  oldest_lease_renewal_ms: number | null;
+  /** Stopped delivering some partitions it holds because their leases are too old to trust, or it is silent. */
+  fenced: boolean;
+}
+
+export interface ClusterBalanceView {
+  mean_partitions: number;
+  /** Busiest node's partitions over the mean: 1.0 is perfect balance. */
+  max_partitions_over_mean: number;
+  mean_attempts_last_minute: number;
+  /** Busiest node's attempts in the last minute over the mean (1.0 when idle). */
+  max_attempts_over_mean: number;
 }
 
 export interface ClusterPartitionView {
@@ -36,6 +56,21 @@ export interface ClusterView {
   partition_leases: ClusterPartitionView[];
   unowned_partitions: number[];
   total_lag: number;
+  balance: ClusterBalanceView;
+}
+
+function balanceOf(nodes: readonly ClusterNodeView[], partitions: number): ClusterBalanceView {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  if (!nodes.length) return { mean_partitions: 0, max_partitions_over_mean: 0, mean_attempts_last_minute: 0, max_attempts_over_mean: 0 };
+  const meanPartitions = partitions / nodes.length;
+  const attempts = nodes.map((n) => n.attempts_last_minute ?? 0);
+  const meanAttempts = attempts.reduce((a, b) => a + b, 0) / nodes.length;
+  return {
+    mean_partitions: round(meanPartitions),
+    max_partitions_over_mean: meanPartitions ? round(Math.max(...nodes.map((n) => n.partitions.length)) / meanPartitions) : 0,
+    mean_attempts_last_minute: round(meanAttempts),
+    max_attempts_over_mean: meanAttempts ? round(Math.max(...attempts) / meanAttempts) : 1,
+  };
 }
 
 async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; created: Date }>> {
@@ -86,20 +121,34 @@ export class ClusterStatusService {
         num_ack_pending: info?.num_ack_pending ?? null,
       });
     }
+    const assigned = balancedAssignment(Math.max(1, count), nodes.map((n) => n.value.node));
+    const fenceAfterMs = CLUSTER_TIMING.leaseTtlMs - CLUSTER_TIMING.fenceMarginMs;
+    const nodeViews: ClusterNodeView[] = nodes
+      .map((n) => {
+        // What the leases say (authoritative), not what the heartbeat last claimed.
+        const held = partitionViews.filter((v) => v.owner === n.value.node);
+        const heartbeatAge = Math.max(0, now - n.created.getTime());
+        const renewal = n.value.load?.oldest_lease_renewal_ms ?? null;
+        return {
+          node: n.value.node,
+          started_at: n.value.started_at,
+          heartbeat_age_ms: heartbeatAge,
+          partitions: held.map((v) => v.partition),
+          delivering: n.value.partitions ?? [],
+          assigned_partitions: assigned.get(n.value.node)?.length ?? 0,
+          attempts_last_minute: n.value.load?.attempts_last_minute ?? null,
+          oldest_lease_age_ms: held.length ? Math.max(...held.map((v) => v.lease_age_ms ?? 0)) : null,
+          oldest_lease_renewal_ms: renewal,
+          fenced: heartbeatAge > CLUSTER_TIMING.memberTtlMs || (renewal ?? 0) > fenceAfterMs,
+        };
+      })
+      .sort((a, b) => a.node.localeCompare(b.node));
     return {
       partitions,
       lease_ttl_ms: CLUSTER_TIMING.leaseTtlMs,
       member_ttl_ms: CLUSTER_TIMING.memberTtlMs,
-      nodes: nodes
-        .map((n) => ({
-          node: n.value.node,
-          started_at: n.value.started_at,
-          heartbeat_age_ms: Math.max(0, now - n.created.getTime()),
-          // What the leases say (authoritative), not what the heartbeat last claimed.
-          partitions: partitionViews.filter((v) => v.owner === n.value.node).map((v) => v.partition),
-          delivering: n.value.partitions ?? [],
-        }))
-        .sort((a, b) => a.node.localeCompare(b.node)),
+      nodes: nodeViews,
+      balance: balanceOf(nodeViews, count),
       partition_leases: partitionViews,
       unowned_partitions: partitionViews.filter((v) => !v.owner).map((v) => v.partition),
       total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0),

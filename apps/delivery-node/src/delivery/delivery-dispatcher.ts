@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ConsumerWindowLimiter } from '@app/delivery';
 import { decideAfterAttempt } from './attempt-decision';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
+import { PARTITION_FENCE, PartitionFence, UNFENCED } from '../ownership/partition-fence';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
@@ -40,8 +41,6 @@ export class DeliveryDispatcher {
   private readonly held = new Set<string>();
   /** `<partition>:<account>` -> deliveries held. */
   private readonly heldByAccount = new Map<string, number>();
-  /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
-  private mayDeliver: (partition: number) => boolean = () => true;
 
   constructor(
     private readonly index: WebhookIndex,
@@ -49,6 +48,8 @@ export class DeliveryDispatcher {
     private readonly recorder: DeliveryRecorder,
     private readonly metrics: DeliveryMetrics,
     private readonly db: Database,
+    /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
+    @Optional() @Inject(PARTITION_FENCE) private readonly fence: PartitionFence = UNFENCED,
   ) {
     index.onChange((c) => {
       if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
@@ -56,10 +57,6 @@ export class DeliveryDispatcher {
       const id = c.kind === 'put' ? c.webhook.id : c.id;
       this.lanes.get(id)?.pump();
     });
-  }
-
-  setFence(mayDeliver: (partition: number) => boolean): void {
-    this.mayDeliver = mayDeliver;
   }
 
   /**
@@ -194,11 +191,11 @@ export class DeliveryDispatcher {
       item.settle();
       return false;
     }
-    if (!this.mayDeliver(item.partition)) {
+    if (!this.fence.mayDeliver(item.partition)) {
       item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
-    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.mayDeliver(item.partition));
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.fence.mayDeliver(item.partition));
     answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();

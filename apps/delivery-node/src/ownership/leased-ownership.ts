@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { KvWatchInclude, type KV, type KvEntry } from 'nats';
-import { ownerOf } from '@app/hashing';
+import { balancedAssignment } from '@app/hashing';
 import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease, SupervisedLoop } from '@app/messaging';
 import type { Membership } from './membership';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
@@ -22,8 +22,8 @@ const monotonic = () => performance.now();
 const INCARNATION = randomUUID();
 
 /**
- * Consistent-hash ownership with leases: this node wants the partitions whose rendezvous owner over
- * the live members is itself; it delivers one only while holding its lease in KV `partition-leases`
+ * Consistent-hash ownership with leases: this node wants its share of the balanced assignment
+ * (bounded loads over rendezvous ranks, libs/hashing) of the live members; it delivers one only while holding its lease in KV `partition-leases`
  * (CAS create, renewed with update(revision)). Losing a partition (membership change, a failed
  * renewal, or a lease too old to trust) first stops delivery through the handler, then deletes the
  * lease (CAS on our revision, so another holder's lease is never touched).
@@ -39,6 +39,7 @@ export class LeasedOwnership extends PartitionOwnership {
   private timers: NodeJS.Timeout[] = [];
   private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
+  private assignment?: { key: string; mine: ReadonlySet<number> };
 
   constructor(
     readonly partitions: number,
@@ -61,6 +62,11 @@ export class LeasedOwnership extends PartitionOwnership {
   mayDeliver(partition: number): boolean {
     const lease = this.leases.get(partition);
     return !!lease && this.active.has(partition) && !lease.gone && !this.stale(lease, monotonic());
+  }
+
+  leaseAges(): Map<number, number> {
+    const now = monotonic();
+    return new Map([...this.leases].map(([p, l]) => [p, now - l.renewedAt]));
   }
 
   /** Leases held (including ones still in their handover gap), for status output. */
@@ -118,11 +124,12 @@ export class LeasedOwnership extends PartitionOwnership {
       .catch((err) => this.logger.warn(`ownership reconcile failed: ${(err as Error).message}`));
   }
 
-  private desired(): Set<number> {
+  /** This node's share under the balanced assignment of the live members (computed once per membership). */
+  private desired(): ReadonlySet<number> {
     const members = this.membership.members();
-    const out = new Set<number>();
-    for (let p = 0; p < this.partitions; p++) if (ownerOf(p, members) === this.self) out.add(p);
-    return out;
+    const key = members.join('\n');
+    if (this.assignment?.key !== key) this.assignment = { key, mine: new Set(balancedAssignment(this.partitions, members).get(this.self)) };
+    return this.assignment.mine;
   }
 
   private stale(lease: Lease, now: number): boolean {

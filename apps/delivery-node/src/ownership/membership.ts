@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from 'nats';
-import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat, SupervisedLoop } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat, NodeLoadReport, SupervisedLoop } from '@app/messaging';
 
 /**
  * Live members of the delivery cluster: every node puts a heartbeat into KV `delivery-nodes`
@@ -19,6 +19,7 @@ export class Membership {
   private current: string[] = [];
   private left = false;
   private lastSweep = Date.now();
+  private load?: () => Promise<NodeLoadReport>;
 
   constructor(
     private readonly kv: KV,
@@ -32,6 +33,11 @@ export class Membership {
   /** Sorted ids of the live members, this node included. */
   members(): string[] {
     return this.current;
+  }
+
+  /** Adds this node's load to every heartbeat. */
+  reportLoad(fn: () => Promise<NodeLoadReport>): void {
+    this.load = fn;
   }
 
   onChange(fn: () => void): void {
@@ -82,7 +88,8 @@ export class Membership {
   /** Puts this node's heartbeat now (also used to publish a changed partition list promptly). */
   async beat(): Promise<void> {
     if (this.left) return;
-    const hb: NodeHeartbeat = { node: this.self, started_at: this.startedAt, at: new Date().toISOString(), partitions: this.partitionsNow() };
+    const load = await this.load?.().catch(() => undefined);
+    const hb: NodeHeartbeat = { node: this.self, started_at: this.startedAt, at: new Date().toISOString(), partitions: this.partitionsNow(), ...(load && { load }) };
     await this.kv.put(this.self, JSON.stringify(hb)).catch((err) => this.logger.warn(`heartbeat failed: ${err.message}`));
   }
 

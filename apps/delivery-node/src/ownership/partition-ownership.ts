@@ -24,4 +24,9 @@ export abstract class PartitionOwnership {
   mayDeliver(partition: number): boolean {
     return this.owned().has(partition);
   }
+
+  /** Partition -> ms since its lease was last renewed (none without leases). */
+  leaseAges(): Map<number, number> {
+    return new Map();
+  }
 }

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { registeredMetric as metric } from '@app/http-common';
+import type { NodeLoadReport } from '@app/messaging';
+import { DeliveryMetrics } from '../delivery-metrics';
+import type { PartitionOwnership } from './partition-ownership';
+
+const WINDOW_MS = 60_000;
+
+/**
+ * What this node tells the cluster (heartbeat, GET /v2/cluster) and Prometheus about its share:
+ * attempts in the last minute and how old its partition leases' last renewals are, so an operator
+ * sees an unbalanced or a fenced node at a glance.
+ */
+@Injectable()
+export class NodeLoad {
+  private readonly samples: Array<{ at: number; attempts: number }> = [];
+  private ownership?: PartitionOwnership;
+  readonly attemptsLastMinute = metric('webhook_node_attempts_last_minute', () => new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute' }));
+  readonly oldestLeaseRenewal = metric('webhook_oldest_lease_renewal_seconds', () => new Gauge({ name: 'webhook_oldest_lease_renewal_seconds', help: 'Age of the least recently renewed partition lease this node holds (a node stops delivering a partition past lease TTL minus the fence margin)' }));
+  readonly heldLeases = metric('webhook_held_leases', () => new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)' }));
+
+  constructor(private readonly metrics: DeliveryMetrics) {}
+
+  use(ownership: PartitionOwnership): void {
+    this.ownership = ownership;
+  }
+
+  async report(): Promise<NodeLoadReport> {
+    const now = Date.now();
+    const total = (await this.metrics.attempts.get()).values.reduce((s, v) => s + v.value, 0);
+    this.samples.push({ at: now, attempts: total });
+    while (this.samples.length > 1 && now - this.samples[1].at >= WINDOW_MS) this.samples.shift();
+    const attempts = total - this.samples[0].attempts;
+    const ages = this.ownership?.leaseAges() ?? new Map<number, number>();
+    const oldest = ages.size ? Math.max(...ages.values()) : 0;
+    this.attemptsLastMinute.set(attempts);
+    this.oldestLeaseRenewal.set(oldest / 1000);
+    this.heldLeases.set(ages.size);
+    return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest) };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Cost of the partition count on this machine: one delivery node holding every partition of a fresh
+ * cluster (own nats-server and database); time until /health is green and every partition is
+ * consumed, idle CPU of the node and of nats-server over 20 s, the node's RSS, and a graceful stop.
+ * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024]
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { spawnDeliveryNode, startTestPlatform } from '../libs/testing/src';
+import { parseArgs } from '../scripts/cli-args';
+
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+
+async function main(): Promise<void> {
+  const { flags } = parseArgs(process.argv.slice(2));
+  for (const P of (flags.partitions ?? '64,256,1024').split(',').map(Number)) {
+    const platform = await startTestPlatform({ DELIVERY_PARTITIONS: String(P), LOG_LEVEL: 'error' });
+    const natsPid = Number(execSync(`pgrep -f 'nats-server -a 127.0.0.1 -p ${platform.nats.port} '`).toString().trim().split('\n')[0]);
+    const t0 = Date.now();
+    const node = await spawnDeliveryNode('cost-1', {});
+    await node.ready(300_000);
+    const readyMs = Date.now() - t0;
+    for (;;) {
+      const m = await fetch(`http://127.0.0.1:${node.port}/metrics`).then((r) => r.text());
+      if (Number(/^webhook_owned_partitions (\d+)/m.exec(m)?.[1]) === P) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const c0 = cpuSeconds(node.proc.pid!), n0 = cpuSeconds(natsPid), w0 = Date.now();
+    await new Promise((r) => setTimeout(r, 20_000));
+    const secs = (Date.now() - w0) / 1000;
+    const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (cpuSeconds(natsPid) - n0)) / secs).toFixed(1)} %`;
+    const rss = rssMb(node.proc.pid!).toFixed(0);
+    const s0 = Date.now();
+    await node.stop(120_000);
+    console.log(`P=${P}: ready ${readyMs} ms; idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${Date.now() - s0} ms`);
+    await platform.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

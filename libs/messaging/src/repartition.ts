@@ -1,0 +1,60 @@
+import type { NatsConnection } from 'nats';
+import { assertPartitionCount } from '@app/hashing';
+import { CLUSTER_TIMING, openLeasesKv, openNodesKv } from './cluster-kv';
+import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY } from './cluster-settings';
+import { DELIVERY_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
+
+export class RepartitionRefusedError extends Error {}
+
+export interface RepartitionResult {
+  from: number | 'changing' | null;
+  to: number;
+  moved_rows: number;
+  purged_tasks: number;
+}
+
+/**
+ * Changes the partition count of a cluster whose delivery nodes are all stopped, in one fenced step:
+ * 1. refuse while any node heartbeats (nobody may be sending);
+ * 2. mark the count as changing (CAS), so a node started meanwhile waits instead of joining;
+ * 3. drop the leases, the partition consumers and the queued tasks (only copies: every delivery
+ *    has its row in Postgres);
+ * 4. `moveRows(P)`: every unfinished delivery row to its new partition, due now;
+ * 5. store the new count. Nodes then start with it and their retry scanners re-drive the rows.
+ * A change interrupted after step 2 is finished by running the command again.
+ */
+export async function repartitionCluster(nc: NatsConnection, partitions: number, moveRows: (partitions: number) => Promise<number>, replicas = 1): Promise<RepartitionResult> {
+  assertPartitionCount(partitions);
+  const js = nc.jetstream();
+  const [clusterKv, nodesKv, leasesKv, jsm] = await Promise.all([openClusterKv(js, replicas), openNodesKv(js, replicas), openLeasesKv(js, replicas), nc.jetstreamManager()]);
+
+  // Any heartbeat still in the bucket counts, however old: a busy node beats late but still sends.
+  // (Keys are listed first: a lister read slowly while heartbeats keep arriving can end early.)
+  const keys: string[] = [];
+  for await (const key of await nodesKv.keys()) keys.push(key);
+  const live = (await Promise.all(keys.map((k) => nodesKv.get(k)))).flatMap((e) => (e?.operation === 'PUT' ? [e.key] : []));
+  if (live.length) {
+    throw new RepartitionRefusedError(`delivery nodes are running (${live.sort().join(', ')}); stop every delivery node first (a crashed node's heartbeat expires ${CLUSTER_TIMING.memberTtlMs / 1000} s after its last)`);
+  }
+
+  const stored = await clusterKv.get(PARTITIONS_KEY);
+  const from = stored?.operation === 'PUT' ? parsePartitions(stored.string()) : null;
+  if (from === partitions) return { from, to: partitions, moved_rows: 0, purged_tasks: 0 };
+  const marker = changingTo(partitions);
+  const revision = stored?.operation === 'PUT' ? await clusterKv.update(PARTITIONS_KEY, marker, stored.revision) : await clusterKv.create(PARTITIONS_KEY, marker);
+
+  const leases: string[] = [];
+  for await (const key of await leasesKv.keys()) leases.push(key);
+  await Promise.all(leases.map((key) => leasesKv.delete(key)));
+  let purged = 0;
+  try {
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);
+    purged = (await jsm.streams.purge(STREAM_DELIVERIES)).purged;
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+  }
+
+  const moved = await moveRows(partitions);
+  await clusterKv.update(PARTITIONS_KEY, String(partitions), revision);
+  return { from, to: partitions, moved_rows: moved, purged_tasks: purged };
+}

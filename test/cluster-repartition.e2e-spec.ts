@@ -1,0 +1,157 @@
+import { INestApplication } from '@nestjs/common';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { connect, NatsConnection } from 'nats';
+import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { objectTypeOf } from '@app/domain';
+import { partitionOf } from '@app/hashing';
+import { agreePartitions, openClusterKv, PartitionMismatchError, publishEvent, STREAM_DELIVERIES } from '@app/messaging';
+import {
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
+} from '@app/testing';
+
+/**
+ * Changing the partition count of a running cluster (`npm run admin -- cluster:repartition`, so
+ * `npm run build` first): deliveries caught in every state (queued tasks, retries scheduled in
+ * Postgres, events not fanned out yet) are each delivered exactly once afterwards.
+ */
+jest.setTimeout(300_000);
+
+const FROM = 4;
+const TO = 16;
+const HOOKS = 6;
+const run = promisify(execFile);
+const ADMIN = join(process.cwd(), 'dist', 'scripts', 'admin.js');
+
+describe('cluster:repartition', () => {
+  let platform: TestPlatform;
+  let config: INestApplication;
+  let consumer: HttpsConsumer;
+  let nc: NatsConnection;
+  let dev: ApiClient;
+  let accountId: string;
+  let failing = true;
+  /** webhook path -> webhook-id header -> times answered 2xx. */
+  const accepted = new Map<string, Map<string, number>>();
+  const nodes: NodeProcess[] = [];
+
+  beforeAll(async () => {
+    const pki = makeTestPki();
+    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(FROM) });
+    consumer = await startHttpsConsumer({
+      pki,
+      handler: (r) => {
+        if (failing) return { status: 503, body: 'down for maintenance' };
+        const byId = accepted.get(r.path) ?? new Map<string, number>();
+        accepted.set(r.path, byId);
+        byId.set(r.headers['webhook-id'], (byId.get(r.headers['webhook-id']) ?? 0) + 1);
+        return { status: 200, body: 'ok' };
+      },
+    });
+    config = await createConfigServiceApp();
+    const api = new ApiClient(await listen(config));
+    const acct = await platform.account();
+    accountId = acct.accountId;
+    dev = api.as(await acct.token('alice', ['developer']));
+    nc = await connect({ servers: platform.nats.url });
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
+    await nc?.close();
+    await config?.close();
+    await consumer?.close();
+    await platform?.close();
+  });
+
+  const startNodes = async (partitions: number) => {
+    const started = await Promise.all(['node-a', 'node-b'].map((id) => spawnDeliveryNode(id, { DELIVERY_PARTITIONS: String(partitions) })));
+    nodes.push(...started);
+    await Promise.all(started.map((n) => n.ready()));
+  };
+
+  const stopNodes = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    nodes.length = 0;
+  };
+
+  const publishMany = async (n: number) => {
+    const ids = Array.from({ length: n }, () => randomUUID());
+    await Promise.all(
+      ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } })),
+    );
+    return ids;
+  };
+
+  const admin = (partitions: number) =>
+    run(process.execPath, [ADMIN, 'cluster:repartition', '--partitions', String(partitions)], { env: process.env }).then(
+      ({ stdout }) => ({ ok: true as const, out: JSON.parse(stdout) }),
+      (err: { stderr: string }) => ({ ok: false as const, err: err.stderr }),
+    );
+
+  it('moves a cluster from 4 to 16 partitions with deliveries in flight: every one delivered, none twice', async () => {
+    const hooks: Array<{ id: string; path: string }> = [];
+    for (let i = 0; i < HOOKS; i++) {
+      const path = `/r-${i}`;
+      const res = await dev.post('/v2/webhooks', { name: `r${i}`, url: `${consumer.url}${path}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k' }, event_types: ['identity.*'], rate_limit: 100 });
+      expect(res.status).toBe(201);
+      hooks.push({ id: res.body.id, path });
+    }
+    await waitForWebhooksInKv(nc, hooks.map((h) => h.id));
+    await startNodes(FROM);
+
+    // In flight: every delivery answered 503 at least once (a retry scheduled in Postgres), while more
+    // events arrive; then the nodes stop with tasks queued and events not fanned out yet.
+    const first = await publishMany(40);
+    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where attempts > 0`))[0].n) >= 40 * HOOKS, { timeoutMs: 60_000, what: 'every delivery tried once' });
+    const second = await publishMany(20);
+    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries`))[0].n) > 40 * HOOKS, { timeoutMs: 30_000, what: 'some of the second batch fanned out' });
+
+    // Refused while a node runs: nothing changes.
+    const refused = await admin(TO);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.err).toMatch(/delivery nodes are running \(node-a, node-b\)/);
+    expect((await (await openClusterKv(nc.jetstream())).get('partitions'))?.string()).toBe(String(FROM));
+
+    await stopNodes();
+    const third = await publishMany(20); // waits in EVENTS for the new partitions
+    const changed = await admin(TO);
+    expect(changed.ok ? 'done' : changed.err).toBe('done');
+    expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO } });
+    const pending = await platform.sql<{ webhook_id: string; partition: number; due: boolean }>(`select webhook_id, partition, next_attempt_at <= now() as due from deliveries where status = 'PENDING'`);
+    expect(pending.length).toBeGreaterThan(0);
+    expect(changed.ok && changed.out.moved_rows).toBe(pending.length);
+    // Rows are on their new partition (the SQL hash is partitionOf) and due now; old tasks and consumers are gone.
+    for (const row of pending) {
+      expect(row.partition).toBe(partitionOf(row.webhook_id, TO));
+      expect(row.due).toBe(true);
+    }
+    const jsm = await nc.jetstreamManager();
+    expect((await jsm.streams.info(STREAM_DELIVERIES)).state.messages).toBe(0);
+    expect((await jsm.consumers.list(STREAM_DELIVERIES).next()).filter((c) => c.name.startsWith('deliver-'))).toEqual([]);
+    expect(await agreePartitions(nc.jetstream(), undefined)).toBe(TO);
+    await expect(agreePartitions(nc.jetstream(), FROM)).rejects.toBeInstanceOf(PartitionMismatchError);
+
+    failing = false;
+    await startNodes(TO);
+    const all = [...first, ...second, ...third];
+    await eventually(
+      async () => Number((await platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS,
+      { timeoutMs: 180_000, intervalMs: 500, what: 'every delivery succeeded' },
+    );
+    expect(await platform.sql(`select status, count(*) from deliveries where status <> 'SUCCEEDED' group by status`)).toEqual([]);
+    // New deliveries are recorded on the new partitions.
+    for (const row of await platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [third])) {
+      expect(row.partition).toBe(partitionOf(row.webhook_id, TO));
+    }
+    // The consumer's view: each event exactly once per webhook, by its webhook-id.
+    for (const h of hooks) {
+      const byId = accepted.get(h.path) ?? new Map<string, number>();
+      const twice = [...byId].filter(([, n]) => n > 1);
+      expect(twice).toEqual([]);
+      expect(byId.size).toBe(all.length);
+    }
+  });
+});
