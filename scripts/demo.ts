@@ -5,7 +5,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadEnv } from '../libs/config/src';
 import { objectTypeOf } from '../libs/domain/src';
 import { connectNats, KV_WEBHOOKS, publishEvent } from '../libs/messaging/src';
 import { createAccount, createToken, ormConfig } from '../libs/persistence/src';
@@ -57,7 +56,12 @@ async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
   const count = Number(flags.count ?? 3);
   if (!Number.isInteger(count) || count < 1 || count > 100) fail('usage: npm run demo [-- --count 1..100]');
-  const env = loadEnv();
+  // The same variables and defaults as npm start (a development cluster on this machine).
+  const env = {
+    configPort: Number(process.env.CONFIG_PORT || 3000),
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/webhooks',
+    natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+  };
   const base = `http://127.0.0.1:${env.configPort}`;
   const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
   if (!up) fail(`[demo] nothing ready at ${base}: start the cluster first, in another terminal: npm run demo:start`);
