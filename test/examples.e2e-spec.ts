@@ -1,16 +1,13 @@
-import { INestApplication } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { connect, NatsConnection } from 'nats';
 import { Agent, request } from 'undici';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { signPayload } from '@app/crypto';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import { createToken } from '@app/persistence';
-import { ApiClient, developerTenant, eventually, freePort, listen, makeTestPki, startTestPlatform, TestPki, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, freePort, waitForWebhooksInKv } from '@app/testing';
+import { Harness, startHarness } from './support/harness';
 
 jest.setTimeout(180_000);
 
@@ -60,13 +57,9 @@ async function startExample(command: string, args: string[], env: Record<string,
 }
 
 describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }) => {
-  let pki: TestPki;
-  let platform: TestPlatform;
-  let config: INestApplication;
-  let node: INestApplication;
+  let h: Harness;
   let dev: ApiClient;
   let accountId: string;
-  let nc: NatsConnection;
   let example: Example;
   let hook: { id: string; signing_secret: string };
   let tls: Agent;
@@ -74,15 +67,10 @@ describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }
   const apiKey = `key-${randomUUID()}`;
 
   beforeAll(async () => {
-    pki = makeTestPki();
-    tls = new Agent({ connect: { ca: pki.caPem } });
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4' });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    node = await createDeliveryNodeApp();
-    await node.init();
-    ({ accountId, dev } = await developerTenant(platform, api, name));
-    nc = await connect({ servers: platform.nats.url });
+    h = await startHarness({ pki: true, config: true, node: true, nats: true, env: { DELIVERY_PARTITIONS: '4' } });
+    tls = new Agent({ connect: { ca: h.pki.caPem } });
+    h.onClose(() => tls.close());
+    ({ accountId, dev } = await h.tenant(name));
 
     // The webhook first (its signing secret is the example's setting), then the example on its port.
     const port = await freePort();
@@ -97,38 +85,33 @@ describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }
     });
     expect(res.status).toBe(201);
     hook = res.body;
-    await waitForWebhooksInKv(nc, [hook.id]);
+    await waitForWebhooksInKv(h.nc, [hook.id]);
     example = await startExample(command, args, {
       PORT: String(port),
-      TLS_CERT_FILE: pki.certFile,
-      TLS_KEY_FILE: pki.keyFile,
+      TLS_CERT_FILE: h.pki.certFile,
+      TLS_KEY_FILE: h.pki.keyFile,
       WEBHOOK_SECRET: hook.signing_secret,
       ...(auth === 'API_KEY' ? { API_KEY: apiKey } : { OAUTH_CLIENT_ID: oauth.client_id, OAUTH_CLIENT_SECRET: oauth.client_secret }),
-      PLATFORM_URL: api.baseUrl,
-      PLATFORM_TOKEN: (await createToken(platform.orm.em.fork(), accountId, `consumer-${name}`, ['developer'])).token,
+      PLATFORM_URL: h.api.baseUrl,
+      PLATFORM_TOKEN: (await createToken(h.platform.orm.em.fork(), accountId, `consumer-${name}`, ['developer'])).token,
+    });
+    h.onClose(async () => {
+      if (example.proc.exitCode !== null) return;
+      const gone = new Promise((r) => example.proc.once('exit', r));
+      example.proc.kill('SIGTERM');
+      await gone;
     });
     expect(example.url).toBe(`${base}/webhooks`);
   });
 
-  afterAll(async () => {
-    if (example && example.proc.exitCode === null) {
-      const gone = new Promise((r) => example.proc.once('exit', r));
-      example.proc.kill('SIGTERM');
-      await gone;
-    }
-    await tls?.close();
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await platform?.close();
-  });
+  afterAll(() => h?.close());
 
   const linesFor = (eventId: string, msg: string) => example.lines.filter((l) => l.event_id === eventId && l.msg === msg);
 
   async function publish(object: Record<string, unknown>) {
     const id = randomUUID();
     const type = 'identity.approved';
-    await publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object });
+    await publishEvent(h.nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object });
     return id;
   }
 
