@@ -177,8 +177,12 @@ describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }
     const wrongCreds: Record<string, string> = auth === 'API_KEY' ? { 'x-api-key': 'not-the-key' } : { authorization: 'Bearer not-a-token' };
     expect(await post({ ...wrongCreds, ...tampered }, body)).toBe(401);
 
-    const rejected = example.lines.filter((l) => l.msg === 'rejected' && l.webhook_id === forgedId);
-    expect(rejected.map((l) => l.reason?.split(':')[0])).toEqual(['signature', 'signature', 'signature', 'unauthorised']);
+    // The log line may reach us after the answer does.
+    const rejected = await eventually(() => {
+      const lines = example.lines.filter((l) => l.msg === 'rejected' && l.webhook_id === forgedId);
+      return lines.length >= 4 ? lines : undefined;
+    }, { what: 'four rejections logged' });
+    expect(rejected!.map((l) => l.reason?.split(':')[0])).toEqual(['signature', 'signature', 'signature', 'unauthorised']);
     expect(example.lines.filter((l) => l.event_id === forgedId)).toEqual([]);
     // Signed with the right secret and sent with the right credentials, the same request is taken in.
     expect(await post({ ...creds, ...tampered }, body)).toBe(204);

@@ -154,6 +154,14 @@ def worker():
 class Handler(BaseHTTPRequestHandler):
     server_version = "consumer"
     sys_version = ""
+    timeout = 15  # a client that stalls holds only its own thread, and not for long
+
+    def setup(self):
+        # The TLS handshake happens here, on this request's thread, not in the accepting loop.
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
 
     def log_message(self, format, *args):  # the JSON lines are the log
         pass
@@ -225,7 +233,7 @@ def main():
     if TLS_CERT_FILE:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(TLS_CERT_FILE, TLS_KEY_FILE)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         scheme = "https"
     threading.Thread(target=worker, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
