@@ -49,7 +49,9 @@ export async function ensureDevNats(natsUrl: string, dataDir: string): Promise<D
   mkdirSync(storeDir, { recursive: true });
   const logFile = join(dataDir, 'nats-server.log');
   const log = openSync(logFile, 'a');
-  const proc = spawn(bin, ['-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', log, log] });
+  // A process group of its own: Ctrl-C in the terminal reaches the apps, which still need NATS to hand
+  // their partitions back; this server is stopped after they have exited.
+  const proc = spawn(bin, ['-a', host === 'localhost' ? '127.0.0.1' : host, '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', log, log], detached: true });
   const deadline = Date.now() + 15_000;
   while (!(await reachable(host, port, 500))) {
     if (proc.exitCode !== null) throw new StartError(`nats-server exited (${proc.exitCode}) at start; see ${logFile}`);
