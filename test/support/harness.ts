@@ -14,8 +14,8 @@ import {
  * order, also when a start-up step fails half-way.
  */
 export interface HarnessOptions {
-  /** Extra platform environment (DELIVERY_PARTITIONS, DELIVERY_RECONCILE_AFTER_MS, ...). */
-  env?: Record<string, string>;
+  /** Extra platform environment (DELIVERY_PARTITIONS, DELIVERY_RECONCILE_AFTER_MS, ...); a function is read at start. */
+  env?: Record<string, string> | (() => Record<string, string>);
   /** An HTTPS consumer with a test CA the delivery node trusts; true answers 200 "ok". */
   consumer?: ConsumerHandler | true;
   /** A test CA (DELIVERY_CA_FILE) without a consumer, for files that start their own. */
@@ -26,8 +26,8 @@ export interface HarnessOptions {
   config?: boolean;
   /** An in-process delivery node; 'listen' also serves its /health and /metrics. */
   node?: boolean | 'listen';
-  /** A NATS client connection to the platform's server. */
-  nats?: boolean | Partial<ConnectionOptions>;
+  /** A NATS client connection to the platform's server (or to the servers the options name; a function is read at start). */
+  nats?: boolean | Partial<ConnectionOptions> | (() => Partial<ConnectionOptions>);
 }
 
 export interface Harness {
@@ -66,7 +66,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   } as Harness;
   try {
     if (opts.consumer || opts.pki) h.pki = makeTestPki();
-    h.platform = await startTestPlatform({ ...(h.pki ? { DELIVERY_CA_FILE: h.pki.caFile } : {}), ...opts.env });
+    const env = typeof opts.env === 'function' ? opts.env() : opts.env;
+    h.platform = await startTestPlatform({ ...(h.pki ? { DELIVERY_CA_FILE: h.pki.caFile } : {}), ...env });
     h.onClose(() => h.platform.close());
     if (opts.consumer) {
       h.consumer = await startHttpsConsumer({ pki: h.pki, handler: opts.consumer === true ? undefined : opts.consumer });
@@ -93,7 +94,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       else await h.node.init();
     }
     if (opts.nats) {
-      h.nc = await connect({ servers: h.platform.nats.url, ...(opts.nats === true ? {} : opts.nats) });
+      const options = opts.nats === true ? {} : typeof opts.nats === 'function' ? opts.nats() : opts.nats;
+      h.nc = await connect({ servers: h.platform.nats.url, ...options });
       h.onClose(() => h.nc.close());
     }
     return h;

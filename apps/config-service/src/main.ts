@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadEnv } from '@app/config';
 import { configureHttp, logLevels } from '@app/http-common';
+import { DecisionTransport } from './approvals/decision-transport';
 import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
@@ -18,6 +19,10 @@ export async function createConfigServiceApp() {
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  // Hybrid app: approval decisions arrive over JetStream, consumed once the app is initialised.
+  app.connectMicroservice({ strategy: app.get(DecisionTransport).server });
+  await app.init();
+  await app.startAllMicroservices();
   return app;
 }
 

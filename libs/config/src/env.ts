@@ -21,6 +21,9 @@ export interface PlatformEnv {
   logLevel: string;
   /** A delivery row unscheduled this long, that no task in NATS and no node holds, is re-driven. */
   reconcileAfterMs: number;
+  retentionDays: number;
+  retentionIntervalMs: number;
+  approvalApplyMaxAttempts: number;
 }
 
 export class EnvError extends Error {}
@@ -69,5 +72,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): PlatformEnv {
     streamReplicas: int(env, 'NATS_REPLICAS', 1, 1, 5),
     logLevel: env.LOG_LEVEL || 'log',
     reconcileAfterMs: int(env, 'DELIVERY_RECONCILE_AFTER_MS', 120_000, 1000, 24 * 3600 * 1000),
+    retentionDays: int(env, 'RETENTION_DAYS', 30, 1, 3650),
+    retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 600_000, 1000, 24 * 3600 * 1000),
+    approvalApplyMaxAttempts: int(env, 'APPROVAL_APPLY_MAX_ATTEMPTS', 10, 1, 1000),
   };
 }
