@@ -1,13 +1,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { loadEnv } from '../libs/config/src';
+import { EnvError, loadEnv } from '../libs/config/src';
 import { migrate } from '../libs/persistence/src';
+import { banner, waitReady } from './dev/banner';
+import { ensureDevNats, StartError } from './dev/dev-nats';
+import { requirePostgres } from './dev/dev-postgres';
 
 /**
  * `npm start`: applies migrations, then runs the config service, the approval service and
  * DELIVERY_NODES delivery nodes as child processes in the foreground. SIGINT/SIGTERM stop them all.
+ * With no PostgreSQL it stops with one line saying how to get one; with nothing at NATS_URL (on this
+ * machine) it starts nats-server with JetStream in DEV_DATA_DIR (default .dev/, git-ignored).
  */
 const DIST = join(__dirname, '..');
+const DEV_DATA_DIR = process.env.DEV_DATA_DIR || join(DIST, '..', '.dev');
 
 function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--enable-source-maps', join(DIST, entry)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -25,8 +31,13 @@ function run(name: string, entry: string, env: Record<string, string>): ChildPro
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const applied = await migrate(env.databaseUrl);
+  await requirePostgres(env.databaseUrl);
+  const applied = await migrate(env.databaseUrl).catch((err) => {
+    throw new StartError(`migrations failed: ${err.message}`);
+  });
   if (applied.length) console.log(`[start] applied migrations: ${applied.join(', ')}`);
+  const devNats = await ensureDevNats(env.natsUrl, DEV_DATA_DIR);
+  if (devNats) console.log(`[start] nothing answered at ${env.natsUrl}: started nats-server with JetStream (data in ${devNats.storeDir}, log ${devNats.logFile}); it stops with the cluster`);
   const children = new Map<string, ChildProcess>();
   children.set('config-service', run('config-service', 'apps/config-service/src/main.js', { NATS_CLIENT_NAME: 'config-service' }));
   children.set('approval-service', run('approval-service', 'apps/approval-service/src/main.js', { NATS_CLIENT_NAME: 'approval-service' }));
@@ -34,8 +45,7 @@ async function main(): Promise<void> {
     const name = `delivery-node-${i}`;
     children.set(name, run(name, 'apps/delivery-node/src/main.js', { NODE_ID: process.env[`NODE_ID_${i}`] ?? `node-${i}`, PORT: String(3100 + i), NATS_CLIENT_NAME: name }));
   }
-  console.log(`[start] config service http://127.0.0.1:${env.configPort}, approval service http://127.0.0.1:${env.approvalPort}, ${env.deliveryNodes} delivery node(s) on ports 3101..${3100 + env.deliveryNodes}`);
-
+  const nodePorts = Array.from({ length: env.deliveryNodes }, (_, i) => 3101 + i);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -48,6 +58,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  void waitReady(
+    [
+      { name: 'config service', url: `http://127.0.0.1:${env.configPort}/health` },
+      { name: 'approval service', url: `http://127.0.0.1:${env.approvalPort}/health` },
+      ...nodePorts.map((p, i) => ({ name: `delivery-node-${i + 1}`, url: `http://127.0.0.1:${p}/health` })),
+    ],
+    90_000,
+  ).then((notReady) => {
+    if (!stopping) console.log(banner({ configPort: env.configPort, approvalPort: env.approvalPort, nodePorts, natsUrl: env.natsUrl, natsStartedHere: devNats?.storeDir, notReady }));
+  });
   await Promise.all(
     [...children].map(
       ([name, c]) =>
@@ -63,9 +83,11 @@ async function main(): Promise<void> {
         ),
     ),
   );
+  await devNats?.stop();
 }
 
 main().catch((err) => {
-  console.error(`[start] ${err.stack ?? err}`);
+  // Set-up problems the developer can fix get one line, not a stack.
+  console.error(err instanceof StartError || err instanceof EnvError ? `[start] ${err.message}` : `[start] ${err.stack ?? err}`);
   process.exit(1);
 });
