@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { loadEnv } from '../libs/config/src';
+import { readConfig } from '../libs/config/src';
 import { migrate } from '../libs/persistence/src';
+import { useDevSecretsKey } from './dev-secrets-key';
 
 /**
  * `npm start`: applies migrations, then runs the config service, the approval service and
@@ -24,7 +25,9 @@ function run(name: string, entry: string, env: Record<string, string>): ChildPro
 }
 
 async function main(): Promise<void> {
-  const env = loadEnv();
+  const generated = useDevSecretsKey({ create: true });
+  if (generated) console.log(`[start] ${generated}`);
+  const env = readConfig();
   const applied = await migrate(env.databaseUrl);
   if (applied.length) console.log(`[start] applied migrations: ${applied.join(', ')}`);
   const children = new Map<string, ChildProcess>();

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, nanos, NatsConnection } from 'nats';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, decodeDecision, ensureApprovalsStream, STREAM_APPROVALS } from '@app/approvals-contract';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { InjectNats, LoopSession, SupervisedLoop } from '@app/messaging';
 import { DecisionApplier } from './decision-applier';
 import { countApplied } from './decision-metrics';
@@ -21,6 +21,7 @@ export class DecisionConsumer implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly applier: DecisionApplier,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,7 +62,7 @@ export class DecisionConsumer implements OnApplicationBootstrap, OnModuleDestroy
 
   private async ensureConsumer(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    await ensureApprovalsStream(jsm, loadEnv().streamReplicas);
+    await ensureApprovalsStream(jsm, this.config.streamReplicas);
     try {
       await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { HttpSender, OAuthTokenProvider } from '@app/delivery';
 import type { WebhookSnapshot } from '@app/domain';
@@ -15,8 +15,10 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   readonly tokens: OAuthTokenProvider;
   private readonly secrets = new Map<string, { version: number; values: Record<string, string> }>();
 
-  constructor(private readonly box: SecretBox) {
-    const env = loadEnv();
+  constructor(
+    private readonly box: SecretBox,
+    env: AppConfig,
+  ) {
     this.sender = new HttpSender({
       allowPrivateNetworks: env.allowPrivateNetworks,
       ca: env.caFile ? readFileSync(env.caFile) : undefined,
@@ -75,9 +77,9 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     const cached = this.secrets.get(w.id);
     if (cached && cached.version === w.version) return cached.values as never;
     const values = {
-      signing: this.box.decrypt(w.signing_secret_enc),
-      apiKey: w.api_key ? this.box.decrypt(w.api_key.key_enc) : '',
-      clientSecret: w.oauth ? this.box.decrypt(w.oauth.client_secret_enc) : '',
+      signing: this.box.open(w.signing_secret_enc, { owner: w.id, field: 'signing_secret' }),
+      apiKey: w.api_key ? this.box.open(w.api_key.key_enc, { owner: w.id, field: 'api_key' }) : '',
+      clientSecret: w.oauth ? this.box.open(w.oauth.client_secret_enc, { owner: w.id, field: 'oauth_client_secret' }) : '',
     };
     this.secrets.set(w.id, { version: w.version, values });
     return values;
