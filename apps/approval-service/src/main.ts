@@ -4,10 +4,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, configOrExit } from '@app/config';
 import { configureHttp } from '@app/http-common';
+import { NatsRefusedError } from '@app/messaging';
 import { ApprovalServiceModule } from './approval-service.module';
 
 export async function createApprovalServiceApp() {
-  const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true });
+  const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
   app.useLogger(app.get(Logger));
   configureHttp(app);
   const doc = new DocumentBuilder()
@@ -25,7 +26,7 @@ if (require.main === module) {
   createApprovalServiceApp()
     .then((app) => app.listen(app.get(AppConfig).approvalPort, '0.0.0.0'))
     .catch((err) => {
-      console.error(err);
+      console.error(err instanceof NatsRefusedError ? `approval-service: ${err.message}` : err);
       process.exit(1);
     });
 }

@@ -4,11 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, configOrExit } from '@app/config';
 import { configureHttp } from '@app/http-common';
+import { NatsRefusedError } from '@app/messaging';
 import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
 export async function createConfigServiceApp() {
-  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true });
+  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
   app.useLogger(app.get(Logger));
   const config = app.get(AppConfig);
   mountDashboard(app, { approvalServiceUrl: config.approvalServiceUrl, dir: config.dashboardDir });
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    console.error(err instanceof NatsRefusedError ? `config-service: ${err.message}` : err);
     process.exit(1);
   });
 }
