@@ -1,14 +1,12 @@
-import { INestApplication } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startNatsCluster, startTcpProxy, startTestPlatform,
-  TcpProxy, TestNatsCluster, TestPlatform, viaProxy, waitForWebhooksInKv,
+  eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, startNatsCluster, startTcpProxy, TcpProxy, TestNatsCluster, TestPlatform, viaProxy, waitForWebhooksInKv,
 } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(600_000);
 
@@ -22,10 +20,27 @@ const RATE = 40; // events per second published during each fault, per account
  * subscribed webhook and every delivery row must end SUCCEEDED. Figures: test-results/faults.json.
  */
 describe('faults under load', () => {
-  let platform: TestPlatform;
   let cluster: TestNatsCluster;
   let proxy: TcpProxy;
-  let config: INestApplication;
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+  });
+  const h = useHarness({
+    env: () => ({ DELIVERY_PARTITIONS: '8', NATS_URL: cluster.url, NATS_REPLICAS: '3', DELIVERY_RECONCILE_AFTER_MS: '5000' }),
+    consumer: () => ({ status: 200, body: 'ok', delayMs: consumerDelayMs }),
+    // Every app reaches Postgres through a proxy the test controls; the test's own queries go direct.
+    async prepare(h) {
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(h.platform.db.url).port || 5432) });
+      h.onClose(() => proxy.close());
+      process.env.DATABASE_URL = viaProxy(h.platform.db.url, proxy);
+    },
+    config: true,
+    nats: () => ({ servers: cluster.url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 }),
+  });
+  afterAll(async () => {
+    await cluster?.dispose(); // after the harness has closed everything that used it (after-hooks run in declaration order)
+  });
+  let platform: TestPlatform;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   const nodes: NodeProcess[] = [];
@@ -34,24 +49,22 @@ describe('faults under load', () => {
   const figures: Record<string, unknown> = {};
   let sql: (text: string, params?: unknown[]) => Promise<any[]>;
   let consumerDelayMs = 0;
-  let closing = false; // set in afterAll: publishers give up instead of retrying forever
+  let closing = false; // set at close: publishers give up instead of retrying forever
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    cluster = await startNatsCluster(3);
-    platform = await startTestPlatform({
-      DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8', NATS_URL: cluster.url, NATS_REPLICAS: '3', DELIVERY_RECONCILE_AFTER_MS: '5000',
-    });
+    ({ platform, consumer, nc } = h);
     sql = (text, params = []) => platform.sql(text, params);
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(platform.db.url).port || 5432) });
-    process.env.DATABASE_URL = viaProxy(platform.db.url, proxy); // every app below reaches Postgres through the proxy
-    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok', delayMs: consumerDelayMs }) });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    nc = await connect({ servers: cluster.url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    h.onClose(() => proxy.restore());
+    h.onClose(() => Promise.allSettled(nodes.map((n) => n.stop(15_000))));
+    h.onClose(() => {
+      closing = true; // publishers give up instead of retrying forever
+      mkdirSync('test-results', { recursive: true });
+      writeFileSync('test-results/faults.json', JSON.stringify(figures, null, 2));
+      process.stdout.write(`faults: ${JSON.stringify(figures)}\n`);
+    });
     for (const [name, paths] of [['tenant-a', ['/a1', '/a2']], ['tenant-b', ['/b1']]] as const) {
       const acct = await platform.account(name);
-      const dev = api.as(await acct.token(`dev-${name}`, ['developer']));
+      const dev = h.api.as(await acct.token(`dev-${name}`, ['developer']));
       const ids: string[] = [];
       for (const path of paths) {
         const res = await dev.post('/v2/webhooks', {
@@ -67,21 +80,6 @@ describe('faults under load', () => {
     }
     for (const id of ['fault-1', 'fault-2']) nodes.push(await spawnDeliveryNode(id, {}));
     await Promise.all(nodes.map((n) => n.ready()));
-  });
-
-  afterAll(async () => {
-    closing = true;
-    mkdirSync('test-results', { recursive: true });
-    writeFileSync('test-results/faults.json', JSON.stringify(figures, null, 2));
-    process.stdout.write(`faults: ${JSON.stringify(figures)}\n`);
-    await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-    await nc?.close();
-    await config?.close();
-    proxy?.restore();
-    await consumer?.close();
-    await proxy?.close();
-    await platform?.close();
-    await cluster?.dispose();
   });
 
   /** Publishes RATE events per second per account until stopped; each publish is retried until stored. */
@@ -110,14 +108,28 @@ describe('faults under load', () => {
         }
       }
     }, 100);
-    return {
+    return (activeLoad = {
       async stop() {
         running = false;
         clearInterval(timer);
         while (inFlight.size) await Promise.all([...inFlight]);
       },
-    };
+    });
   }
+  let activeLoad: { stop(): Promise<void> } | undefined;
+
+  // A fault test that fails must not poison the next: its load stops, Postgres is reachable again,
+  // and a node that died is replaced.
+  afterEach(async () => {
+    await activeLoad?.stop();
+    activeLoad = undefined;
+    proxy.restore();
+    for (let i = 0; i < nodes.length; i++) {
+      if (!nodes[i].exited) continue;
+      nodes[i] = await spawnDeliveryNode(`fault-${i + 1}`, {});
+      await nodes[i].ready();
+    }
+  });
 
   const receivedAt = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string));
 
@@ -150,6 +162,9 @@ describe('faults under load', () => {
   }
 
   const health = (n: NodeProcess) => fetch(`http://127.0.0.1:${n.port}/health`).then((r) => r.status, () => 0);
+  /** For a failure message: which nodes have exited, and the last lines they wrote. */
+  const describeExits = () =>
+    nodes.filter((n) => n.exited).map((n) => `\n${n.id} exited (${n.proc.exitCode ?? n.proc.signalCode}):\n${n.output().slice(-1500)}`).join('');
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('a NATS server of three killed (SIGKILL) under load, then restarted', async () => {
@@ -171,7 +186,7 @@ describe('faults under load', () => {
     try {
       await eventually(async () => {
         const seen = await Promise.all(nodes.map(health));
-        if (!seen.every((s) => s === 503)) throw new Error(`health answers ${seen.join(', ')}`);
+        if (!seen.every((s) => s === 503)) throw new Error(`health answers ${seen.join(', ')}${describeExits()}`);
         return true;
       }, { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 });
       await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));

@@ -10,10 +10,11 @@ import { ClusterModule } from './cluster/cluster.module';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsModule } from './events/events.module';
 import { MeController } from './me/me.controller';
+import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
-  imports: [AppConfigModule.forApp('config-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule],
+  imports: [AppConfigModule.forApp('config-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule, RetentionModule],
   controllers: [EventTypesController, MeController],
 })
 export class ConfigServiceModule {}

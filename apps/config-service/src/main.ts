@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig, configOrExit } from '@app/config';
 import { configureHttp } from '@app/http-common';
 import { NatsRefusedError } from '@app/messaging';
+import { DecisionTransport } from './approvals/decision-transport';
 import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
@@ -21,6 +22,10 @@ export async function createConfigServiceApp() {
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  // Hybrid app: approval decisions arrive over JetStream, consumed once the app is initialised.
+  app.connectMicroservice({ strategy: app.get(DecisionTransport).server });
+  await app.init();
+  await app.startAllMicroservices();
   return app;
 }
 

@@ -46,13 +46,16 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'DELIVERY_RECONCILE_AFTER_MS', apps: ['delivery-node'], secret: false, default: '120000', description: 'a delivery row unscheduled this long, with no task anywhere, is re-driven (see Isolation)' },
   { name: 'DELIVERY_ALLOW_PRIVATE_NETWORKS', apps: ['delivery-node'], secret: false, default: 'false', description: 'let delivery reach loopback/private addresses (development and tests only)' },
   { name: 'DELIVERY_CA_FILE', apps: ['delivery-node'], secret: false, default: '', description: 'extra CA (PEM) trusted for consumer and token-endpoint TLS' },
+  { name: 'RETENTION_DAYS', apps: ['config-service'], secret: false, default: '30', description: 'events, deliveries and attempts older than this many days are pruned' },
+  { name: 'RETENTION_INTERVAL_MS', apps: ['config-service'], secret: false, default: '600000', description: 'how often the retention pruner runs' },
+  { name: 'APPROVAL_APPLY_MAX_ATTEMPTS', apps: ['config-service'], secret: false, default: '10', description: 'deliveries of an approved change that cannot be applied before its webhook ends in ERROR' },
 ];
 
 /**
  * Prefixes the platform owns: a variable with one of them that the catalogue does not know is a
  * typo (`DELIVERY_PARTITONS`) and stops the app, instead of silently leaving a default in force.
  */
-export const OWNED_PREFIXES: readonly string[] = ['DATABASE_', 'NATS_', 'DELIVERY_', 'SECRETS_', 'APPROVAL_', 'CONFIG_', 'LOG_', 'DASHBOARD_'];
+export const OWNED_PREFIXES: readonly string[] = ['DATABASE_', 'NATS_', 'DELIVERY_', 'SECRETS_', 'APPROVAL_', 'CONFIG_', 'LOG_', 'DASHBOARD_', 'RETENTION_'];
 
 /** Names with an owned prefix that belong to other tools (the test harness's nats-server binary). */
 export const FOREIGN_VARIABLES: readonly string[] = ['NATS_SERVER_BIN'];

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './nats-server';
+import type { NetHost } from './netns';
 
 /**
  * A delivery node as a real child process (`node dist/apps/delivery-node/src/main.js`), for crash,
@@ -27,13 +28,18 @@ export interface NodeProcess {
 /** Tests and benchmarks run from the repository root, where `npm run build` writes dist/. */
 export const DELIVERY_NODE_MAIN = join(process.cwd(), 'dist', 'apps', 'delivery-node', 'src', 'main.js');
 
-export async function spawnDeliveryNode(id: string, env: Record<string, string | undefined>, opts: { main?: string; echo?: boolean } = {}): Promise<NodeProcess> {
-  const port = await freePort();
+/** `host`: run the node inside that network-lab host's namespace (its /health is then at the host's address). */
+export async function spawnDeliveryNode(id: string, env: Record<string, string | undefined>, opts: { main?: string; echo?: boolean; host?: NetHost } = {}): Promise<NodeProcess> {
+  const port = opts.host ? 3100 : await freePort();
   const nodeArgs = (process.env.APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, opts.main ?? DELIVERY_NODE_MAIN], {
+  const args = ['--enable-source-maps', ...nodeArgs, opts.main ?? DELIVERY_NODE_MAIN];
+  const spawnOpts = {
     env: { ...process.env, ...env, NODE_ID: id, PORT: String(port), NATS_CLIENT_NAME: id },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+  };
+  // `ip netns exec` execs the command, so the child's pid (and signals) are the node's own.
+  const proc = opts.host ? opts.host.spawn(process.execPath, args, spawnOpts) : spawn(process.execPath, args, spawnOpts);
+  const healthHost = opts.host?.address ?? '127.0.0.1';
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
@@ -52,7 +58,7 @@ export async function spawnDeliveryNode(id: string, env: Record<string, string |
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (node.exited) throw new Error(`delivery node ${id} exited during start-up:\n${out.slice(-3000)}`);
-        const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+        const ok = await fetch(`http://${healthHost}:${port}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
         if (ok) return;
         if (Date.now() > deadline) throw new Error(`delivery node ${id} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));

@@ -15,6 +15,8 @@ export interface ReceivedRequest {
   receivedAt: number;
   /** Same number for requests that came over the same TLS connection. */
   socketId: number;
+  /** The client's address (which host sent it, in a network lab). */
+  remoteAddress: string;
 }
 
 export interface ConsumerReply {
@@ -45,6 +47,8 @@ export interface HttpsConsumer {
 export async function startHttpsConsumer(opts: {
   pki: Pick<TestPki, 'certPem' | 'keyPem'>;
   handler?: ConsumerHandler;
+  /** Listen address (default 127.0.0.1); the certificate must name it. */
+  host?: string;
 }): Promise<HttpsConsumer> {
   let handler: ConsumerHandler = opts.handler ?? (() => ({ status: 200, body: 'ok' }));
   const requests: ReceivedRequest[] = [];
@@ -74,6 +78,7 @@ export async function startHttpsConsumer(opts: {
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
         socketId: socketIds.get(req.socket) ?? 0,
+        remoteAddress: req.socket.remoteAddress ?? '',
       };
       requests.push(received);
       events.emit('request');
@@ -102,12 +107,13 @@ export async function startHttpsConsumer(opts: {
     timers.add(timer);
   }
 
-  server.listen(0, '127.0.0.1');
+  const host = opts.host ?? '127.0.0.1';
+  server.listen(0, host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `https://${host}:${port}`,
     localhostUrl: `https://localhost:${port}`,
     port,
     requests,

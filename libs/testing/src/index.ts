@@ -9,3 +9,7 @@ export * from './webhooks-kv';
 export * from './nats-cluster';
 export * from './tcp-proxy';
 export * from './raw-consumer';
+export * from './netns';
+export * from './netns-nats';
+export * from './netns-analysis';
+export * from './https-consumer-process';

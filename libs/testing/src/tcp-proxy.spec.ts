@@ -50,6 +50,32 @@ describe('startTcpProxy', () => {
     expect(await roundTrip(proxy.port)).toBe('echo:ping');
   });
 
+  it('delays every chunk both ways on command, keeping their order, and stops delaying', async () => {
+    const s = new Socket();
+    s.on('error', () => undefined);
+    s.connect(proxy.port, '127.0.0.1');
+    await once(s, 'connect');
+    let got = '';
+    s.on('data', (d) => (got += d));
+    const echoed = (text: string) => new Promise<void>((resolve) => {
+      const check = () => (got.includes(text) ? (s.off('data', check), resolve()) : undefined);
+      s.on('data', check);
+      check();
+    });
+    proxy.setDelay(150);
+    const sentAt = Date.now();
+    s.write('a');
+    s.write('b');
+    setTimeout(() => s.write('c'), 20);
+    await echoed('abc');
+    expect(got).toBe('abc');
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(300); // held 150 ms each way
+    proxy.setDelay(0);
+    s.write('d');
+    await echoed('abcd');
+    s.destroy();
+  });
+
   it('points a URL at the proxy', () => {
     expect(viaProxy('postgres://postgres@127.0.0.1:5432/db?x=1', { host: '127.0.0.1', port: 7 })).toBe('postgres://postgres@127.0.0.1:7/db?x=1');
   });

@@ -5,7 +5,7 @@ import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 export type CutMode = 'refuse' | 'blackhole';
 
 export interface TcpProxy {
-  /** 127.0.0.1 */
+  /** 127.0.0.1 unless another listen address was given */
   host: string;
   port: number;
   /** Connections currently piped to the target. */
@@ -17,6 +17,8 @@ export interface TcpProxy {
   cut(mode?: CutMode): void;
   /** Pipes new connections to the target again (held blackholed ones are dropped). */
   restore(): void;
+  /** Holds every chunk this long before passing it on, both ways, order kept (0: none); applies to open connections too. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -24,10 +26,31 @@ export interface TcpProxy {
  * A TCP proxy on a free loopback port to `target`, under the test's control: point a service's
  * DATABASE_URL (or any client) at it to simulate the dependency going away and coming back.
  */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(target: { host: string; port: number }, opts: { listenHost?: string } = {}): Promise<TcpProxy> {
   const piped = new Set<Socket>();
   const held = new Set<Socket>();
   let mode: CutMode | undefined;
+  let delayMs = 0;
+
+  /** from -> to, each chunk held until delayMs after it arrived (a slow link, not a slow reader). */
+  const forward = (from: Socket, to: Socket) => {
+    const queue: Array<{ due: number; chunk: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const pump = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length && queue[0].due <= now) to.write(queue.shift()!.chunk);
+      if (queue.length) timer = setTimeout(pump, queue[0].due - now);
+    };
+    from.on('data', (chunk: Buffer) => {
+      if (!delayMs && !queue.length) return void to.write(chunk);
+      queue.push({ due: Date.now() + delayMs, chunk });
+      timer ??= setTimeout(pump, delayMs);
+    });
+    from.on('end', () => (queue.length ? setTimeout(() => to.end(), queue[queue.length - 1].due - Date.now() + 1) : to.end()));
+    from.on('close', () => clearTimeout(timer));
+    from.resume();
+  };
 
   const server: Server = createServer((client) => {
     client.on('error', () => undefined);
@@ -44,12 +67,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('close', () => (upstream.destroy(), piped.delete(client), piped.delete(upstream)));
     upstream.on('close', () => (client.destroy(), piped.delete(client), piped.delete(upstream)));
     piped.add(client).add(upstream);
+    client.pause();
     upstream.connect(target.port, target.host, () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
+      forward(client, upstream);
+      forward(upstream, client);
     });
   });
-  server.listen(0, '127.0.0.1');
+  const host = opts.listenHost ?? '127.0.0.1';
+  server.listen(0, host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
 
@@ -59,7 +84,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
 
   return {
-    host: '127.0.0.1',
+    host,
     port,
     get openConnections() {
       return piped.size / 2;
@@ -71,6 +96,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     restore() {
       mode = undefined;
       dropAll(held);
+    },
+    setDelay(ms: number) {
+      delayMs = ms;
     },
     async close() {
       dropAll(piped);

@@ -14,10 +14,10 @@ export interface TestPki {
 }
 
 /**
- * A throwaway CA and a server certificate for `localhost`, 127.0.0.1 and ::1, made with the openssl
+ * A throwaway CA and a server certificate for `localhost`, 127.0.0.1, ::1 and `extraIps`, made with the openssl
  * CLI (EC P-256, so it takes a few tens of ms). Trust `caPem` in the client; serve `certPem`/`keyPem`.
  */
-export function makeTestPki(dir: string = mkdtempSync(join(tmpdir(), 'test-pki-'))): TestPki {
+export function makeTestPki(dir: string = mkdtempSync(join(tmpdir(), 'test-pki-')), extraIps: string[] = []): TestPki {
   const f = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -32,7 +32,7 @@ export function makeTestPki(dir: string = mkdtempSync(join(tmpdir(), 'test-pki-'
   writeFileSync(
     f('server.ext'),
     [
-      'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+      `subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1${extraIps.map((a) => `,IP:${a}`).join('')}`,
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
       'extendedKeyUsage=serverAuth',

@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DecisionApplier } from './decision-applier';
-import { DecisionConsumer } from './decision-consumer';
+import { DecisionController } from './decision-controller';
+import { DecisionTransport } from './decision-transport';
 
 /** Applies decided approval requests that arrive over NATS from the approval service. */
 @Module({
   imports: [WebhooksModule, OutboxModule],
-  providers: [DecisionApplier, DecisionConsumer],
+  controllers: [DecisionController],
+  providers: [DecisionApplier, DecisionTransport],
 })
 export class ApprovalDecisionsModule {}

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { isWebhookAction } from '@app/approvals-contract';
 import { SecretBox } from '@app/crypto';
-import { DomainError, FieldError } from '@app/domain';
 import { ApplicationOutcome, ApprovalRequest, Webhook, WebhookApprovalApplication } from '@app/persistence';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { applyPatch } from '../webhooks/webhook-spec';
 import { WebhookStore } from '../webhooks/webhook-store';
+import { ApplyAttempt, finalFailure } from './decision-failure';
 import { openProposal } from './proposal';
 
 /** What became of one decision message. */
@@ -22,6 +22,11 @@ export type ApplyResult = ApplicationOutcome | 'ALREADY_DONE' | 'UNKNOWN_REQUEST
  * (e.g. the new name was taken meanwhile) the webhook shows ERROR with the reason and nothing else
  * changes. Rejected or cancelled: a pending create disappears (its slot is free again), a pending
  * update or delete leaves the webhook as it was.
+ *
+ * Any other failure (the proposal cannot be opened after a SECRETS_KEY change, a database constraint)
+ * is thrown so the decision is retried, until the last attempt: then the webhook shows ERROR with
+ * the reason too, so a change that can never apply does not stay pending forever. An unreachable
+ * database or NATS is never final.
  */
 @Injectable()
 export class DecisionApplier {
@@ -32,13 +37,13 @@ export class DecisionApplier {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async apply(requestId: string): Promise<ApplyResult> {
+  async apply(requestId: string, attempt: ApplyAttempt = { attempt: 1, last: false }): Promise<ApplyResult> {
     let result: ApplyResult;
     try {
       result = await this.em.fork().transactional((em) => this.inTransaction(em, requestId, (webhook, request) => this.act(em, webhook, request)));
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      const reason = `The approved change could not be applied: ${describe(err)}`;
+      const reason = finalFailure(err, attempt);
+      if (!reason) throw err;
       result = await this.em.fork().transactional((em) =>
         this.inTransaction(em, requestId, async (webhook) => {
           await this.store.setStatus(em, webhook, 'ERROR', { errorDetail: reason, pendingApprovalId: null });
@@ -79,9 +84,4 @@ export class DecisionApplier {
     else await this.store.setStatus(em, webhook, proposal.restore_status, { pendingApprovalId: null });
     return { outcome: 'REVERTED' };
   }
-}
-
-function describe(err: DomainError): string {
-  const errors = (err.meta.errors as FieldError[] | undefined) ?? [];
-  return errors.length ? `${err.message} ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}` : err.message;
 }
