@@ -130,8 +130,8 @@ async function main(): Promise<void> {
     const e2eMeter = new CpuMeter(() => ({ node: [nodePid], nats: natsPids, postgres: pgGroups().backends, 'postgres shared': pgGroups().shared, sink: [sink.pid], driver: [process.pid] }));
     // Warm-up, as for the raw client: a few events through every webhook, not measured.
     await publishAll(js, (i) => accounts[i % ACCOUNTS], WARM_UP);
-    for (const deadline = Date.now() + 60_000; (await succeeded()) < WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
-      if (Date.now() > deadline) throw new Error('warm-up deliveries not recorded within 60 s');
+    for (const deadline = Date.now() + 180_000; (await succeeded()) < WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
+      if (Date.now() > deadline) throw new Error('warm-up deliveries not recorded within 180 s');
     }
     await sink.reset();
     const base = await succeeded();

@@ -191,21 +191,44 @@ describe('event delivery (one node)', () => {
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 
-  it('never sends more than rate_limit requests in any one-second window (5/s, 100 events)', async () => {
-    const hook = await createHook('/limited', { rate_limit: 5 });
-    const ids = await Promise.all(Array.from({ length: 100 }, () => publish()));
-    await consumer.waitFor(() => at('/limited').length >= 100, 120_000);
-    const times = at('/limited').map((r) => r.receivedAt).sort((a, b) => a - b);
+  /** Arrivals at the consumer: the fullest one-second window, and the rate without the first and last second. */
+  function windowsAt(path: string) {
+    const times = at(path).map((r) => r.receivedAt).sort((a, b) => a - b);
     let worst = 0;
-    for (let i = 0; i < times.length; i++) {
-      let j = i;
+    for (let i = 0, j = 0; i < times.length; i++) {
       while (j < times.length && times[j] - times[i] < 1000) j++;
       worst = Math.max(worst, j - i);
     }
-    if (worst > 5) console.log(times.map((t) => t - times[0]).join(' '));
-    expect(worst).toBeLessThanOrEqual(5);
-    expect(new Set(at('/limited').map((r) => JSON.parse(r.body).id))).toEqual(new Set(ids));
-    await dev.delete(`/v2/webhooks/${hook.id}`);
+    const first = times[0];
+    const last = times[times.length - 1];
+    const steady = times.filter((t) => t >= first + 1000 && t < last - 1000).length / ((last - first - 2000) / 1000);
+    return { worst, steady, times: times.map((t) => t - first) };
+  }
+
+  it('a webhook with a backlog gets its whole rate_limit, and no one-second window at the consumer gets more (5/s and 100/s)', async () => {
+    const slow = await createHook('/limited-5', { rate_limit: 5, event_types: ['identity.approved'] });
+    const fast = await createHook('/limited-100', { rate_limit: 100, event_types: ['identity.disabled'] });
+    const publishMany = async (n: number, type: string) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i += 200) ids.push(...(await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => publish(type)))));
+      return ids;
+    };
+    const [slowIds, fastIds] = await Promise.all([publishMany(110, 'identity.approved'), publishMany(2200, 'identity.disabled')]);
+    await consumer.waitFor(() => at('/limited-5').length >= 110 && at('/limited-100').length >= 2200, 120_000);
+    for (const [path, rate, ids] of [['/limited-5', 5, slowIds], ['/limited-100', 100, fastIds]] as const) {
+      const w = windowsAt(path);
+      if (w.worst > rate) console.log(`${path}: ${w.times.join(' ')}`);
+      expect(w.worst).toBeLessThanOrEqual(rate);
+      // A webhook gets R x 1000 / (1000 + answer time): 0.97 R and more with a consumer that answers
+      // within 30 ms (the bench and the lane's fake-clock test show it). On a loaded test machine the
+      // consumer in this process answers in hundreds of ms, and 100/s may be more than the whole node
+      // then delivers, so only the slow webhook's rate is checked here, with a margin; the window
+      // is checked for both and never gives.
+      if (rate === 5) expect(w.steady).toBeGreaterThanOrEqual(0.6 * rate);
+      expect(new Set(at(path).map((r) => JSON.parse(r.body).id))).toEqual(new Set(ids));
+    }
+    await dev.delete(`/v2/webhooks/${slow.id}`);
+    await dev.delete(`/v2/webhooks/${fast.id}`);
   });
 
   it('retries a failing consumer (500, 500, 200) and records three attempts', async () => {

@@ -14,3 +14,13 @@ export function signPayload(secret: string, msgId: string, timestampSeconds: num
   const mac = createHmac('sha256', secretBytes(secret)).update(`${msgId}.${timestampSeconds}.${body}`).digest('base64');
   return `v1,${mac}`;
 }
+
+/** A signing secret decoded once, for signing many messages with signWithKey. */
+export function signingKey(secret: string): Buffer {
+  return secretBytes(secret);
+}
+
+/** signPayload with the secret already decoded (the delivery path signs every attempt). */
+export function signWithKey(key: Buffer, msgId: string, timestampSeconds: number, body: string): string {
+  return `v1,${createHmac('sha256', key).update(`${msgId}.${timestampSeconds}.${body}`).digest('base64')}`;
+}

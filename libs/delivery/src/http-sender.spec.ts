@@ -255,6 +255,19 @@ describe('HttpSender against hostile consumers', () => {
     await until('the endless connection is closed', () => conn!.socket.destroyed);
   });
 
+  it('a send whose guard turns false is cut at once, its connection closed, and says it stopped', async () => {
+    let conn: RawConnection | undefined;
+    let may = true;
+    behaviours.set('/guarded', (_r, c) => {
+      conn = c;
+      may = false; // the node loses the partition while the endpoint holds the request
+    });
+    const res = await sender.send({ url: `${raw.url}/guarded`, headers: {}, body: '{}', poolKey: '/guarded', mayContinue: () => may });
+    expect(res).toEqual({ ok: false, stopped: true, latencyMs: expect.any(Number), error: 'stopped: this node may no longer deliver for the webhook' });
+    expect(res.latencyMs).toBeLessThan(TIMEOUT_MS);
+    await until('the guarded connection is closed', () => conn!.socket.destroyed);
+  });
+
   it('headers later than the timeout, or never, are a headers timeout', async () => {
     for (const behave of [(_r: RawRequest, c: RawConnection) => c.after(TIMEOUT_MS + 500, () => c.respond(200)), () => undefined]) {
       const res = await hostile(behave);
@@ -382,6 +395,27 @@ describe('HttpSender connection pools', () => {
     expect(s.poolCount).toBe(2);
     for (const r of await Promise.all(stuck)) expect(r.error).toMatch(/^timeout waiting for response headers/);
     await third;
+  });
+
+  it("one key's webhooks of one origin share keep-alive connections; another key never gets them", async () => {
+    const s = make();
+    for (let i = 0; i < 5; i++) expect(await send(s, `/share-${i}`, 'account-1')).toMatchObject({ ok: true }); // five webhooks, one origin
+    expect(await send(s, '/share-other', 'account-2')).toMatchObject({ ok: true });
+    const mine = consumer.requests.filter((r) => /^\/share-\d$/.test(r.path));
+    expect(mine).toHaveLength(5);
+    const sockets = new Set(mine.map((r) => r.socketId));
+    expect(sockets.size).toBeLessThanOrEqual(2); // a pool per webhook would have made 5
+    expect(sockets.has(consumer.requests.find((r) => r.path === '/share-other')!.socketId)).toBe(false);
+  });
+
+  it('without a cap, requests that hang take no connection another request of the same key needs', async () => {
+    const s = make({ timeoutMs: 5_000 });
+    const stuck = Array.from({ length: 20 }, () => send(s, '/hang', 'account-1'));
+    await consumer.waitFor((reqs) => reqs.filter((r) => r.path === '/hang').length >= 20);
+    const other = await send(s, '/fast', 'account-1');
+    expect(other).toMatchObject({ ok: true, responseExcerpt: 'ok' });
+    expect(other.latencyMs).toBeLessThan(3_000);
+    for (const r of await Promise.all(stuck)) expect(r.error).toMatch(/^timeout waiting for response headers/);
   });
 
   it('closes pools left idle, and forget() closes one at once; requests in flight still finish', async () => {

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { storableText } from '@app/domain';
+import { AttemptDeadlines, StoppedError } from './attempt-deadlines';
 import { parseRetryAfter } from './backoff';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
 
@@ -17,7 +18,10 @@ export interface HttpSenderOptions {
   timeoutMs?: number;
   /** Response bytes kept as the excerpt. Default 4096. */
   maxResponseBytes?: number;
-  /** Keep-alive connections per origin, in each pool (the shared one and every poolKey's own). Default 16. */
+  /**
+   * Connections per origin in each pool (the shared one and every poolKey's own). Default: no cap, so
+   * a webhook whose endpoint hangs holds only its own requests in flight (its lane bounds them).
+   */
   connectionsPerOrigin?: number;
   /** A poolKey's pool unused for this long is closed. Default 60000. */
   poolIdleMs?: number;
@@ -26,14 +30,21 @@ export interface HttpSenderOptions {
 export interface SendRequest {
   url: string;
   method?: 'POST';
-  headers: Record<string, string>;
+  /** An object, or a flat [name, value, name, value, ...] list (cheaper to build per request). */
+  headers: Record<string, string> | string[];
   body: string;
   /**
-   * Sends over this key's own connection pool (its own connection cap), e.g. the webhook id, so one
-   * webhook whose endpoint hangs cannot take the connections another webhook to the same origin needs.
-   * Without it, the shared dispatcher.
+   * Sends over this key's own connection pool, e.g. the account id: its webhooks to one origin reuse
+   * each other's connections, and nothing another key's endpoints do to a connection (answer, then
+   * hang it, or send stray bytes) reaches this key's requests. Without it, the shared dispatcher.
    */
   poolKey?: string;
+  /**
+   * Checked about every 100 ms while the request is in flight: once it returns false the request is
+   * aborted (its connection closed, so nothing more of it reaches the server) and the result says
+   * `stopped`. A node uses it to stop a send the moment it may no longer deliver for the webhook.
+   */
+  mayContinue?: () => boolean;
 }
 
 export interface SendResult {
@@ -53,6 +64,8 @@ export interface SendResult {
   retryAfterMs?: number;
   /** Response headers, values made storable. */
   headers?: Record<string, string>;
+  /** Aborted because `mayContinue` turned false before a status line arrived. */
+  stopped?: boolean;
 }
 
 // Bodies up to this size are read to the end so the connection can be reused; bigger ones close it.
@@ -60,6 +73,16 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 /** Longest error text returned; header values surfaced are cut at HEADER_VALUE_CHARS. */
 const ERROR_CHARS = 500;
 const HEADER_VALUE_CHARS = 1000;
+
+/** Parsed URLs kept at most (one per webhook URL in use); the cache starts over beyond that. */
+const MAX_CACHED_TARGETS = 100_000;
+
+type IncomingHeaders = Record<string, string | string[] | undefined>;
+
+interface Target {
+  origin: string;
+  path: string;
+}
 
 interface KeyedPool {
   agent: Agent;
@@ -72,7 +95,7 @@ type Phase = 'request' | 'body';
 
 /**
  * Posts webhook requests over pooled, keep-alive undici Agents: one shared, and one per `poolKey`
- * (closed after `poolIdleMs` unused, or by `forget`). Every pool connects through the same
+ * (closed after `poolIdleMs` unused, or by `forget`), with no connection cap unless asked. Every pool connects through the same
  * connector: SSRF checks, trusted CAs and connect timeout. `send` never throws, takes at most about
  * `timeoutMs` whatever the server does, and returns only texts PostgreSQL accepts.
  */
@@ -85,6 +108,8 @@ export class HttpSender {
   private readonly poolIdleMs: number;
   private readonly agentOptions: Agent.Options;
   private readonly pools = new Map<string, KeyedPool>();
+  private readonly targets = new Map<string, Target>();
+  private readonly deadlines: AttemptDeadlines;
   private sweeper?: NodeJS.Timeout;
   private closed = false;
 
@@ -93,6 +118,7 @@ export class HttpSender {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 4096;
     this.poolIdleMs = opts.poolIdleMs ?? 60_000;
+    this.deadlines = new AttemptDeadlines(this.timeoutMs);
     // One secure context for every connection: building one from the CA list per handshake is costly.
     const secureContext = opts.ca ? createSecureContext({ ca: [...rootCertificates, opts.ca.toString()] }) : undefined;
     const base = buildConnector({
@@ -111,7 +137,7 @@ export class HttpSender {
     };
     this.agentOptions = {
       connect,
-      connections: opts.connectionsPerOrigin ?? 16,
+      connections: opts.connectionsPerOrigin ?? null,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     };
@@ -125,56 +151,85 @@ export class HttpSender {
 
   async send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const latencyMs = () => Math.round(performance.now() - started);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error('timeout')), this.timeoutMs);
+    const signal = this.deadlines.start(req.mayContinue);
     const pool = req.poolKey !== undefined ? this.acquire(req.poolKey) : undefined;
     let phase: Phase = 'request';
     let status: number | undefined;
-    let headers: Record<string, string> | undefined;
+    let rawHeaders: IncomingHeaders | undefined;
     let excerpt: string | undefined;
     try {
-      const url = new URL(req.url);
-      assertUrlAllowed(url, this.allowPrivateNetworks);
-      const res = await request(url, {
-        dispatcher: pool?.agent ?? this.dispatcher,
+      const target = this.target(req.url);
+      const res = await (pool?.agent ?? this.dispatcher).request({
+        origin: target.origin,
+        path: target.path,
         method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
-        signal: controller.signal,
+        signal,
       });
       phase = 'body';
       status = res.statusCode;
-      headers = flattenHeaders(res.headers);
+      rawHeaders = res.headers;
       const kept = new BodyPrefix();
       try {
-        await readCapped(res.body, this.maxResponseBytes, kept);
+        await readBody(res.body, this.maxResponseBytes, kept);
       } finally {
-        excerpt = storableText(kept.text());
+        excerpt = kept.bytes ? storableText(kept.text()) : '';
       }
-      return this.result(status, headers, excerpt, latencyMs());
+      return this.result(status, rawHeaders, excerpt, Math.round(performance.now() - started));
     } catch (err) {
-      const why = storableText(describeFailure(err, phase, controller.signal.aborted, this.timeoutMs), ERROR_CHARS);
-      if (status === undefined) return { ok: false, latencyMs: latencyMs(), error: why };
+      const latencyMs = Math.round(performance.now() - started);
+      if (status === undefined && signal.reason instanceof StoppedError) return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };
+      const why =
+        signal.reason instanceof StoppedError
+          ? 'stopped reading the response body: this node may no longer deliver for the webhook'
+          : storableText(describeFailure(err, phase, signal.aborted, this.timeoutMs), ERROR_CHARS);
+      if (status === undefined) return { ok: false, latencyMs, error: why };
       // The status line came: it decides; the body only failed to arrive in full.
-      const res = this.result(status, headers ?? {}, excerpt, latencyMs());
+      const res = this.result(status, rawHeaders ?? {}, excerpt, latencyMs);
       return res.ok ? res : { ...res, error: storableText(`${res.error ?? `HTTP ${status}`}, then ${why}`, ERROR_CHARS) };
     } finally {
-      clearTimeout(timer);
+      this.deadlines.end(signal);
       if (pool) this.release(pool);
     }
   }
 
-  private result(status: number, headers: Record<string, string>, responseExcerpt: string | undefined, latencyMs: number): SendResult {
+  /** Origin and path of a URL, parsed and SSRF-checked once per distinct URL (webhook URLs repeat). */
+  private target(url: string): Target {
+    let t = this.targets.get(url);
+    if (!t) {
+      const parsed = new URL(url);
+      assertUrlAllowed(parsed, this.allowPrivateNetworks);
+      t = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  private result(status: number, raw: IncomingHeaders, responseExcerpt: string | undefined, latencyMs: number): SendResult {
     const ok = status >= 200 && status < 300;
-    const retryAfterMs = ok ? undefined : parseRetryAfter(headers['retry-after']);
+    if (ok) {
+      // Nobody on the delivery path reads a success's headers: flattened only when asked for.
+      return {
+        ok,
+        status,
+        latencyMs,
+        responseExcerpt,
+        get headers() {
+          return flattenHeaders(raw);
+        },
+      };
+    }
+    const headers = flattenHeaders(raw);
+    const retryAfterMs = parseRetryAfter(headers['retry-after']);
     return {
       ok,
       status,
       latencyMs,
       responseExcerpt,
       headers,
-      ...(ok ? {} : statusError(status, headers)),
+      ...statusError(status, headers),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   }
@@ -189,6 +244,7 @@ export class HttpSender {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.deadlines.close();
     clearInterval(this.sweeper);
     this.sweeper = undefined;
     const agents = [...this.pools.values()].map((p) => p.agent);
@@ -248,8 +304,34 @@ export class BodyPrefix {
   readonly chunks: Buffer[] = [];
   bytes = 0;
   text(): string {
-    return new StringDecoder('utf8').write(Buffer.concat(this.chunks));
+    return new StringDecoder('utf8').write(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks));
   }
+}
+
+/**
+ * Reads a response body into `kept` (its first `max` bytes) with plain stream events, no async
+ * iteration: most bodies arrive as one chunk. Small bodies are drained so the connection can be
+ * reused; a large or endless one is cut off (destroying it makes undici close the socket).
+ */
+function readBody(body: Dispatcher.ResponseData['body'], max: number, kept: BodyPrefix): Promise<void> {
+  const limit = Math.max(DRAIN_LIMIT_BYTES, max);
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    body.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (kept.bytes < max) {
+        const part = kept.bytes + chunk.length <= max ? chunk : chunk.subarray(0, max - kept.bytes);
+        kept.chunks.push(part);
+        kept.bytes += part.length;
+      }
+      if (total > limit) {
+        body.destroy();
+        resolve();
+      }
+    });
+    body.once('end', resolve);
+    body.once('error', reject);
+  });
 }
 
 /**

@@ -27,7 +27,8 @@ export const CLUSTER_TIMING: Readonly<ClusterTiming> = {
    * A holder stops delivering a partition once its last successful renewal is older than
    * leaseTtlMs - fenceMarginMs, so it has stopped well before anyone else can take the lease. The
    * margin covers what can pass between the last fence check and the request going out (the
-   * delivery connect timeout is 3 s).
+   * delivery connect timeout is 3 s); a send still in flight when the fence trips is cut within
+   * about 100 ms, so none outlives the holder's right to send.
    */
   fenceMarginMs: 5000,
   /** A partition whose lease someone else still holds is tried again this often (and on release). */

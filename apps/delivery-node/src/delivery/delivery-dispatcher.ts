@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { nextAttemptAt, SlidingWindowLimiter } from '@app/delivery';
+import { ConsumerWindowLimiter } from '@app/delivery';
+import { decideAfterAttempt } from './attempt-decision';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
-import { PACING_WINDOW_MS, WebhookLane } from './webhook-lane';
+import { WebhookLane } from './webhook-lane';
 
 /**
  * Deliveries one account may hold in memory (queued or in flight) from one partition, across its
@@ -142,18 +143,18 @@ export class DeliveryDispatcher {
     let lane = this.lanes.get(webhookId);
     if (!lane) {
       const rate = this.index.get(webhookId)?.rate_limit ?? 1;
-      lane = new WebhookLane(webhookId, new SlidingWindowLimiter(rate, PACING_WINDOW_MS), (l, item) => this.run(l, item));
+      lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered));
       this.lanes.set(webhookId, lane);
     }
     return lane;
   }
 
-  private async run(lane: WebhookLane, item: DeliveryItem): Promise<void> {
+  private async run(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<void> {
     const key = itemKey(item.task);
     this.inflight.set(key, item.partition);
     let requeued = false;
     try {
-      requeued = await this.deliver(lane, item);
+      requeued = await this.deliver(lane, item, answered);
     } catch (err) {
       this.logger.error(`delivery ${key} failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`);
       item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
@@ -178,7 +179,7 @@ export class DeliveryDispatcher {
   }
 
   /** Makes one attempt and records it; true when the item went back to the front of its lane. */
-  private async deliver(lane: WebhookLane, item: DeliveryItem): Promise<boolean> {
+  private async deliver(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<boolean> {
     if (!this.index.get(item.task.webhook_id) && (await this.mayStillBecomeKnown(item.task.webhook_id))) {
       // Created (or changed) moments ago: the index has not seen it yet. Wait for it, never fail for it.
       this.metrics.waitedForIndex.inc();
@@ -198,27 +199,22 @@ export class DeliveryDispatcher {
       return false;
     }
     const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.mayDeliver(item.partition));
+    answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();
       return false;
     }
-    if (outcome.authExpired) {
+    const decision = decideAfterAttempt(outcome, { attemptsBefore: item.attemptsBefore, firstAttemptAt: item.firstAttemptAt, authExpired: outcome.authExpired, now: Date.now() });
+    this.metrics.observe(outcome);
+    if (decision.kind === 'retry-with-fresh-token') {
       // The endpoint refused the token: one more send with a fresh one, paced like any other.
       await this.recorder.attempt(item, outcome, 'PENDING', null);
-      this.metrics.observe(outcome);
       lane.queue.unshift({ ...item, attemptsBefore: item.attemptsBefore + 1, firstAttemptAt: item.firstAttemptAt ?? Date.now(), tokenRefreshed: true });
       return true;
     }
-    this.metrics.observe(outcome);
-    if (outcome.success) {
-      await this.recorder.attempt(item, outcome, 'SUCCEEDED', null);
-      this.metrics.publishToDelivery(item.task.time);
-    } else {
-      const now = Date.now();
-      const next = nextAttemptAt(item.firstAttemptAt ?? now, item.attemptsBefore + 1, now, outcome.retryAfterMs);
-      await this.recorder.attempt(item, outcome, next === null ? 'FAILED' : 'PENDING', next === null ? null : new Date(next));
-      if (next === null) this.metrics.failed.inc();
-    }
+    await this.recorder.attempt(item, outcome, decision.status, decision.next);
+    if (decision.status === 'SUCCEEDED') this.metrics.publishToDelivery(item.task.time);
+    if (decision.status === 'FAILED') this.metrics.failed.inc();
     item.settle();
     return false;
   }

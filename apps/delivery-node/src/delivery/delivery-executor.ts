@@ -6,14 +6,15 @@ import { HttpSender, OAuthTokenProvider } from '@app/delivery';
 import type { WebhookSnapshot } from '@app/domain';
 import type { DeliveryTask } from '@app/messaging';
 import type { AttemptOutcome } from './delivery-item';
-import { signedHeaders, thinBody } from './delivery-request';
+import { PreparedWebhook, prepareWebhook, signedHeaders, thinBody } from './delivery-request';
 
 /** Makes one HTTPS attempt of one delivery: body, signature, authentication, send. */
 @Injectable()
 export class DeliveryExecutor implements OnApplicationShutdown {
   readonly sender: HttpSender;
   readonly tokens: OAuthTokenProvider;
-  private readonly secrets = new Map<string, { version: number; values: Record<string, string> }>();
+  /** Per webhook version: decrypted secrets, decoded signing key, fixed headers (never logged). */
+  private readonly prepared = new Map<string, PreparedWebhook>();
 
   constructor(
     private readonly box: SecretBox,
@@ -24,7 +25,6 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       ca: env.caFile ? readFileSync(env.caFile) : undefined,
       timeoutMs: 10_000,
       connectTimeoutMs: 3_000, // inside the cluster's fence margin (see CLUSTER_TIMING)
-      connectionsPerOrigin: 64,
     });
     this.tokens = new OAuthTokenProvider(this.sender);
   }
@@ -40,23 +40,26 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     mayStillSend: () => boolean = () => true,
   ): Promise<(AttemptOutcome & { authExpired?: boolean }) | 'fenced'> {
     const body = thinBody(task);
-    const secrets = this.decrypted(webhook);
-    const headers = signedHeaders(task, body, secrets.signing);
+    const prepared = this.prepare(webhook);
+    const headers = signedHeaders(prepared, task, body);
     let token: string | undefined;
-    if (webhook.auth_type === 'API_KEY' && webhook.api_key) {
-      headers[webhook.api_key.header.toLowerCase()] = secrets.apiKey;
-    } else if (webhook.oauth) {
+    if (!(webhook.auth_type === 'API_KEY' && webhook.api_key) && webhook.oauth) {
       const started = performance.now();
       try {
-        token = await this.tokens.getToken(webhook.id, { client_url: webhook.oauth.client_url, client_id: webhook.oauth.client_id, client_secret: secrets.clientSecret });
+        token = await this.tokens.getToken(webhook.id, { client_url: webhook.oauth.client_url, client_id: webhook.oauth.client_id, client_secret: prepared.clientSecret });
       } catch (err) {
         return { success: false, error: `oauth token request failed: ${(err as Error).message}`, latencyMs: performance.now() - started };
       }
-      headers.authorization = `Bearer ${token}`;
+      headers.push('authorization', `Bearer ${token}`);
     }
     // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
     if (!mayStillSend()) return 'fenced';
-    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.id });
+    // One pool per account: its webhooks of one origin share connections; another tenant's endpoint
+    // can never leave a connection in a state that reaches this one's requests.
+    // A send in flight is cut the moment the fence trips: nothing of it reaches the endpoint after this
+    // node's lease may have passed to another, which could then be sending for the same webhook.
+    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id, mayContinue: mayStillSend });
+    if (res.stopped) return 'fenced';
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
@@ -72,23 +75,23 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return outcome;
   }
 
-  /** Decrypted secrets, cached per webhook version (never logged). */
-  private decrypted(w: WebhookSnapshot): { signing: string; apiKey: string; clientSecret: string } {
-    const cached = this.secrets.get(w.id);
-    if (cached && cached.version === w.version) return cached.values as never;
-    const values = {
-      signing: this.box.open(w.signing_secret_enc, { owner: w.id, field: 'signing_secret' }),
-      apiKey: w.api_key ? this.box.open(w.api_key.key_enc, { owner: w.id, field: 'api_key' }) : '',
-      clientSecret: w.oauth ? this.box.open(w.oauth.client_secret_enc, { owner: w.id, field: 'oauth_client_secret' }) : '',
-    };
-    this.secrets.set(w.id, { version: w.version, values });
-    return values;
+  /** Secrets decrypted and headers built once per webhook version. */
+  private prepare(w: WebhookSnapshot): PreparedWebhook {
+    const cached = this.prepared.get(w.id);
+    if (cached && cached.version === w.version) return cached;
+    const prepared = prepareWebhook(
+      w.version,
+      this.box.open(w.signing_secret_enc, { owner: w.id, field: 'signing_secret' }),
+      w.auth_type === 'API_KEY' && w.api_key ? { header: w.api_key.header, key: this.box.open(w.api_key.key_enc, { owner: w.id, field: 'api_key' }) } : undefined,
+      w.oauth ? this.box.open(w.oauth.client_secret_enc, { owner: w.id, field: 'oauth_client_secret' }) : '',
+    );
+    this.prepared.set(w.id, prepared);
+    return prepared;
   }
 
-  /** Drops everything held for a deleted webhook: decrypted secrets, its connection pool, its OAuth token. */
+  /** Drops everything held for a deleted webhook: decrypted secrets and its OAuth token. */
   forget(webhookId: string): void {
-    this.secrets.delete(webhookId);
-    this.sender.forget(webhookId);
+    this.prepared.delete(webhookId);
     this.tokens.forget(webhookId);
   }
 

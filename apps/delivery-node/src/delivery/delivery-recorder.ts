@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { storableText } from '@app/domain';
 import { isDependencyUnavailable } from '@app/http-common';
 import { Database } from '../database';
-import type { AttemptOutcome, DeliveryItem } from './delivery-item';
+import { itemKey, type AttemptOutcome, type DeliveryItem } from './delivery-item';
 import { NodeIdentity } from '../node-identity';
 
 type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
@@ -29,6 +29,38 @@ interface StateOp {
 }
 type Op = AttemptOp | StateOp;
 
+/** Attempts, the moves of their deliveries, and state changes: one statement per batch. */
+const RECORD_SQL = `
+  with attempt_rows as (
+    select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::uuid[], $12::text[], $13::timestamptz[], $14::text[])
+      as t(event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, created_at, attempt_key, status, next, last_error)
+  ), inserted as (
+    insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
+    select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
+    on conflict (attempt_key) do nothing
+    returning attempt_key
+  ), attempted as (
+    update deliveries d set
+      status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
+      attempts = d.attempts + 1,
+      first_attempt_at = coalesce(d.first_attempt_at, v.created_at),
+      last_attempt_at = v.created_at,
+      next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
+      last_status_code = v.status_code,
+      last_error = v.last_error,
+      updated_at = now()
+    from attempt_rows v join inserted i on i.attempt_key = v.attempt_key
+    where d.event_id = v.event_id and d.webhook_id = v.webhook_id
+    returning 1
+  ), changed as (
+    update deliveries d set
+      status = s.status, next_attempt_at = s.next, last_error = coalesce(s.err, d.last_error), updated_at = now()
+    from unnest($16::uuid[], $17::uuid[], $18::text[], $19::timestamptz[], $20::text[]) as s(event_id, webhook_id, status, next, err)
+    where d.event_id = s.event_id and d.webhook_id = s.webhook_id and d.status = 'PENDING'
+    returning 1
+  )
+  select (select count(*) from attempted) as attempted, (select count(*) from changed) as changed`;
+
 const FLUSH_EVERY_MS = 25;
 const MAX_BATCH = 1000;
 const EXCERPT_CHARS = 1024;
@@ -47,8 +79,8 @@ function withoutOutsideText(op: Op, cause: Error): Op {
 }
 
 /**
- * Writes attempts and delivery state to Postgres in batches (one statement per kind per batch, never
- * one insert per request). Each call resolves once its row is committed, so callers ack NATS only
+ * Writes attempts and delivery state to Postgres in batches (one statement per batch, never one
+ * insert per request). Each call resolves once its row is committed, so callers ack NATS only
  * after the outcome is durable.
  */
 @Injectable()
@@ -128,73 +160,50 @@ export class DeliveryRecorder implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * One statement, so one round trip and no transaction around it: the attempts inserted (a key
+   * already present inserts nothing), the deliveries of the attempts inserted just now moved on (a
+   * row that already succeeded, after a duplicate send, stays SUCCEEDED), and the state changes. A
+   * delivery with both an attempt and a state change in one batch gets two statements, in that order,
+   * since one statement cannot update a row twice.
+   */
   private async write(batch: Op[]): Promise<void> {
     const attempts = batch.filter((o): o is AttemptOp => o.kind === 'attempt');
     const states = batch.filter((o): o is StateOp => o.kind === 'state');
-    await this.db.transaction(async (client) => {
-      if (attempts.length) {
-        const inserted = await client.query<{ attempt_key: string }>(
-          `insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
-           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::timestamptz[], $12::uuid[])
-           on conflict (attempt_key) do nothing
-           returning attempt_key`,
-          [
-            attempts.map((o) => o.item.task.event_id),
-            attempts.map((o) => o.item.task.webhook_id),
-            attempts.map((o) => o.item.task.account_id),
-            attempts.map((o) => o.item.attemptsBefore + 1),
-            attempts.map((o) => o.outcome.success),
-            attempts.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
-            attempts.map((o) => (o.outcome.error === undefined ? null : storableText(o.outcome.error, ERROR_CHARS))),
-            attempts.map((o) => clampInt(o.outcome.latencyMs)),
-            attempts.map((o) => (o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS))),
-            attempts.map(() => this.node.id),
-            attempts.map((o) => o.at),
-            attempts.map((o) => o.key),
-          ],
-        );
-        // Only attempts recorded just now move their delivery on; a row that already succeeded (a
-        // duplicate send) stays SUCCEEDED.
-        const keys = new Set(inserted.rows.map((r) => r.attempt_key));
-        const fresh = attempts.filter((o) => keys.has(o.key));
-        await client.query(
-          `update deliveries d set
-             status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
-             attempts = d.attempts + 1,
-             first_attempt_at = coalesce(d.first_attempt_at, v.at),
-             last_attempt_at = v.at,
-             next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
-             last_status_code = v.code,
-             last_error = v.err,
-             updated_at = now()
-           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::text[]) as v(event_id, webhook_id, status, at, next, code, err)
-           where d.event_id = v.event_id and d.webhook_id = v.webhook_id`,
-          [
-            fresh.map((o) => o.item.task.event_id),
-            fresh.map((o) => o.item.task.webhook_id),
-            fresh.map((o) => o.status),
-            fresh.map((o) => o.at),
-            fresh.map((o) => o.next),
-            fresh.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
-            fresh.map((o) => (o.outcome.success ? null : storableText(o.outcome.error ?? `HTTP ${o.outcome.statusCode}`, ERROR_CHARS))),
-          ],
-        );
-      }
-      if (states.length) {
-        await client.query(
-          `update deliveries d set
-             status = v.status, next_attempt_at = v.next, last_error = coalesce(v.err, d.last_error), updated_at = now()
-           from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) as v(event_id, webhook_id, status, next, err)
-           where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING'`,
-          [
-            states.map((o) => o.item.task.event_id),
-            states.map((o) => o.item.task.webhook_id),
-            states.map((o) => o.status),
-            states.map((o) => o.next),
-            states.map((o) => (o.error === null ? null : storableText(o.error, ERROR_CHARS))),
-          ],
-        );
-      }
+    const attempted = new Set(attempts.map((o) => itemKey(o.item.task)));
+    if (attempts.length && states.some((o) => attempted.has(itemKey(o.item.task)))) {
+      await this.writeOps(attempts, []);
+      return this.writeOps([], states);
+    }
+    return this.writeOps(attempts, states);
+  }
+
+  private async writeOps(attempts: AttemptOp[], states: StateOp[]): Promise<void> {
+    await this.db.pool.query({
+      name: 'record-delivery-outcomes',
+      text: RECORD_SQL,
+      values: [
+        attempts.map((o) => o.item.task.event_id),
+        attempts.map((o) => o.item.task.webhook_id),
+        attempts.map((o) => o.item.task.account_id),
+        attempts.map((o) => o.item.attemptsBefore + 1),
+        attempts.map((o) => o.outcome.success),
+        attempts.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
+        attempts.map((o) => (o.outcome.error === undefined ? null : storableText(o.outcome.error, ERROR_CHARS))),
+        attempts.map((o) => clampInt(o.outcome.latencyMs)),
+        attempts.map((o) => (o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS))),
+        attempts.map((o) => o.at),
+        attempts.map((o) => o.key),
+        attempts.map((o) => o.status),
+        attempts.map((o) => o.next),
+        attempts.map((o) => (o.outcome.success ? null : storableText(o.outcome.error ?? `HTTP ${o.outcome.statusCode}`, ERROR_CHARS))),
+        this.node.id,
+        states.map((o) => o.item.task.event_id),
+        states.map((o) => o.item.task.webhook_id),
+        states.map((o) => o.status),
+        states.map((o) => o.next),
+        states.map((o) => (o.error === null ? null : storableText(o.error, ERROR_CHARS))),
+      ],
     });
   }
 

@@ -1,30 +1,29 @@
-import { SlidingWindowLimiter } from '@app/delivery';
+import { ConsumerWindowLimiter, type SendSlot } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
 
 /**
- * The queue of one webhook, with a bounded number of sends in flight. Sends are spaced at least
- * 1/rate seconds apart and also checked against the sliding log: evenly spaced sends keep the
- * consumer under its limit even when network jitter bunches what it receives, which a burst of
- * `rate` sends at the start of each second would not.
+ * The queue of one webhook, with a bounded number of sends in flight. Sends are paced evenly,
+ * 1/rate seconds apart against a schedule (a timer that fires late lets the next send catch up, so
+ * lateness does not add up), and each one is checked against the consumer-side window
+ * (ConsumerWindowLimiter): the `rate`-th previous send must have been answered more than a second
+ * ago. So a webhook with a backlog gets about its whole `rate_limit` (less its consumer's answer
+ * time), and no one-second window at the consumer ever sees more, whatever the network does.
  */
-/**
- * Sends are paced over a window 100 ms longer than a second: a request delayed by up to that much
- * more than its neighbours (a new TLS connection, a busy network) still lands within the limit.
- */
-export const PACING_WINDOW_MS = 1100;
-
 export class WebhookLane {
   readonly queue: DeliveryItem[] = [];
   /** `<partition>:<account>` of this webhook (a webhook has one of each), once it has had work. */
   accountKey?: string;
   inFlight = 0;
   private timer?: NodeJS.Timeout;
-  private lastSendAt = -Infinity;
+  /** Earliest start of the next send by the even pacing. */
+  private nextAt = -Infinity;
 
   constructor(
     readonly webhookId: string,
-    readonly limiter: SlidingWindowLimiter,
-    private readonly run: (lane: WebhookLane, item: DeliveryItem) => Promise<void>,
+    readonly limiter: ConsumerWindowLimiter,
+    /** Makes the attempt; calls `answered` as soon as the consumer's answer (or the failure) is in. */
+    private readonly run: (lane: WebhookLane, item: DeliveryItem, answered: () => void) => Promise<void>,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -44,28 +43,39 @@ export class WebhookLane {
     return this.queue.length === 0 && this.inFlight === 0;
   }
 
-  /** Starts as many sends as the limiter and the in-flight bound allow now; wakes itself later. */
+  /** Starts as many sends as pacing, the window and the in-flight bound allow now; wakes itself later. */
   pump(): void {
     if (this.timer) return;
     while (this.queue.length && this.inFlight < this.maxInFlight) {
-      const now = Date.now();
-      const spacing = this.lastSendAt + PACING_WINDOW_MS / this.limiter.rate - now;
-      const wait = spacing > 0 ? spacing : this.limiter.tryAcquire(now);
+      const now = this.now();
+      const spacing = this.nextAt - now;
+      const wait = spacing > 0 ? spacing : this.limiter.wait(now);
+      if (wait === Infinity) return; // woken when that send is answered
       if (wait > 0) {
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.pump();
-        }, wait);
+        }, Math.ceil(wait));
         return;
       }
-      this.lastSendAt = now;
+      const interval = 1000 / this.limiter.rate;
+      // Late by less than one interval: keep the schedule (catch up); later than that: start afresh.
+      this.nextAt = (this.nextAt > now - interval ? this.nextAt : now) + interval;
+      const slot = this.limiter.start();
       const item = this.queue.shift()!;
       this.inFlight++;
-      void this.run(this, item).finally(() => {
+      void this.run(this, item, () => this.answered(slot)).finally(() => {
+        this.answered(slot);
         this.inFlight--;
         this.pump();
       });
     }
+  }
+
+  private answered(slot: SendSlot): void {
+    if (slot.answeredAt !== Infinity) return;
+    this.limiter.answered(slot, this.now());
+    this.pump();
   }
 
   /** Hands back everything not yet started (e.g. when the partition moves to another node). */

@@ -3,6 +3,7 @@ import { AckPolicy, DeliverPolicy, headers, JsMsg, NatsConnection, nanos } from 
 import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { FanoutService } from './fanout.service';
+import { TaskPublisher } from './task-publisher';
 
 const BATCH = 500;
 const LINGER_MS = 2;
@@ -28,12 +29,15 @@ export class FanoutConsumer {
   private buffer: JsMsg[] = [];
   private processing?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private readonly publisher: TaskPublisher;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly fanout: FanoutService,
     private readonly metrics: DeliveryMetrics,
-  ) {}
+  ) {
+    this.publisher = new TaskPublisher(nc);
+  }
 
   /** Resolves once the consumer is pulling; it is restarted whenever it ends. */
   start(partitions: number): Promise<void> {
@@ -46,6 +50,7 @@ export class FanoutConsumer {
     clearTimeout(this.timer);
     await this.processing;
     for (const m of this.buffer.splice(0)) m.nak();
+    this.publisher.close();
   }
 
   private async consume(session: LoopSession): Promise<void> {
@@ -95,15 +100,15 @@ export class FanoutConsumer {
       return;
     }
     // Each event is acked once all of its own publishes are stored; one that fails comes back alone.
-    const js = this.nc.jetstream();
-    const pubs: Promise<unknown>[][] = batch.map(() => []);
-    for (const { source, partition, task } of plan.tasks) {
-      pubs[source].push(js.publish(deliverySubject(partition), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) }));
-    }
-    plan.rejected.forEach((r, i) => {
-      if (r) pubs[i].push(this.setAside(batch[i], r.code, r.reason));
+    const stored = this.publisher.publishAll(
+      plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
+    );
+    const asides = plan.rejected.map((r, i) => (r ? this.setAside(batch[i], r.code, r.reason).then(() => null, (err: Error) => err) : null));
+    const outcomes: (Error | null)[] = await Promise.all(asides);
+    (await stored).forEach((err, t) => {
+      const source = plan.tasks[t].source;
+      if (err && !outcomes[source]) outcomes[source] = err;
     });
-    const outcomes = await Promise.all(pubs.map((p) => Promise.all(p).then(() => null, (err: Error) => err)));
     let failed = 0;
     outcomes.forEach((err, i) => {
       if (!err) return batch[i].ack();
