@@ -1,8 +1,8 @@
-import { loadEnv } from '../libs/config/src';
+import { readConfig } from '../libs/config/src';
 import { migrate } from '../libs/persistence/src';
 
 /** Creates the database if missing and applies pending migrations. */
-migrate(loadEnv().databaseUrl)
+migrate(readConfig().databaseUrl)
   .then((applied) => process.stdout.write(`${JSON.stringify({ applied })}\n`))
   .catch((err) => {
     process.stderr.write(`migration failed: ${err.message}\n`);

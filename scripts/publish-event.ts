@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadEnv } from '../libs/config/src';
+import { readConfig } from '../libs/config/src';
 import { isKnownEventType, objectTypeOf } from '../libs/domain/src';
 import { connectNats, ensureStreams, publishEvent } from '../libs/messaging/src';
 import { fail, parseArgs } from './cli-args';
@@ -14,8 +14,8 @@ async function main(): Promise<void> {
   const count = Number(flags.count ?? 1);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('--count must be a positive integer');
   const object = flags.object ? JSON.parse(flags.object) : { id: randomUUID(), sample: true };
-  const env = loadEnv();
-  const nc = await connectNats(env.natsUrl, 'publish-event');
+  const env = readConfig();
+  const nc = await connectNats(env.natsUrl, 'publish-event', env.nats);
   try {
     await ensureStreams(await nc.jetstreamManager(), env.streamReplicas);
     const js = nc.jetstream();

@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { EnvError, loadEnv } from '../libs/config/src';
+import { EnvError, readConfig } from '../libs/config/src';
 import { migrate } from '../libs/persistence/src';
+import { useDevSecretsKey } from './dev-secrets-key';
 import { banner, waitReady } from './dev/banner';
 import { ensureDevNats, StartError } from './dev/dev-nats';
 import { requirePostgres } from './dev/dev-postgres';
@@ -30,7 +31,9 @@ function run(name: string, entry: string, env: Record<string, string>): ChildPro
 }
 
 async function main(): Promise<void> {
-  const env = loadEnv();
+  const generated = useDevSecretsKey({ create: true });
+  if (generated) console.log(`[start] ${generated}`);
+  const env = readConfig();
   await requirePostgres(env.databaseUrl);
   const applied = await migrate(env.databaseUrl).catch((err) => {
     throw new StartError(`migrations failed: ${err.message}`);

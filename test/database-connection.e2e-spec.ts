@@ -1,4 +1,5 @@
 import { Database } from '../apps/delivery-node/src/database';
+import { readConfig } from '@app/config';
 import { createTestDatabase, startTcpProxy, TcpProxy, TestDatabase, viaProxy } from '@app/testing';
 
 /**
@@ -15,8 +16,7 @@ describe('delivery node database connection drops', () => {
     db = await createTestDatabase();
     const url = new URL(db.url);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    process.env.DATABASE_URL = viaProxy(db.url, proxy);
-    database = new Database();
+    database = new Database({ ...readConfig({}), databaseUrl: viaProxy(db.url, proxy) });
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
+import { AppConfigModule, LoggingModule } from '@app/config';
 import { ObservabilityModule } from '@app/http-common';
 import { NatsModule } from '@app/messaging';
 import { PersistenceModule } from '@app/persistence';
@@ -7,6 +8,6 @@ import { PoliciesModule } from './policies/policies.module';
 import { ApprovalsModule } from './requests/approvals.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, PoliciesModule, ApprovalsModule],
+  imports: [AppConfigModule.forApp('approval-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule, PoliciesModule, ApprovalsModule],
 })
 export class ApprovalServiceModule {}

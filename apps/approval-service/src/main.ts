@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { loadEnv } from '@app/config';
-import { configureHttp, logLevels } from '@app/http-common';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, configOrExit } from '@app/config';
+import { configureHttp } from '@app/http-common';
+import { NatsRefusedError } from '@app/messaging';
 import { ApprovalServiceModule } from './approval-service.module';
 
 export async function createApprovalServiceApp() {
-  const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, logger: logLevels(loadEnv().logLevel) });
+  const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  app.useLogger(app.get(Logger));
   configureHttp(app);
   const doc = new DocumentBuilder()
     .setTitle('Approvals API')
@@ -19,10 +22,11 @@ export async function createApprovalServiceApp() {
 }
 
 if (require.main === module) {
+  configOrExit('approval-service');
   createApprovalServiceApp()
-    .then((app) => app.listen(loadEnv().approvalPort, '0.0.0.0'))
+    .then((app) => app.listen(app.get(AppConfig).approvalPort, '0.0.0.0'))
     .catch((err) => {
-      console.error(err);
+      console.error(err instanceof NatsRefusedError ? `approval-service: ${err.message}` : err);
       process.exit(1);
     });
 }

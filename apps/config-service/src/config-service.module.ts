@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
+import { AppConfigModule, LoggingModule } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule } from '@app/http-common';
 import { NatsModule } from '@app/messaging';
@@ -13,7 +14,7 @@ import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule, RetentionModule],
+  imports: [AppConfigModule.forApp('config-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule, RetentionModule],
   controllers: [EventTypesController, MeController],
 })
 export class ConfigServiceModule {}

@@ -1,16 +1,19 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { loadEnv } from '@app/config';
-import { configureHttp, logLevels } from '@app/http-common';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, configOrExit } from '@app/config';
+import { configureHttp } from '@app/http-common';
+import { NatsRefusedError } from '@app/messaging';
 import { DecisionTransport } from './approvals/decision-transport';
 import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
 export async function createConfigServiceApp() {
-  const env = loadEnv();
-  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, logger: logLevels(env.logLevel) });
-  mountDashboard(app, { approvalServiceUrl: env.approvalServiceUrl });
+  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  app.useLogger(app.get(Logger));
+  const config = app.get(AppConfig);
+  mountDashboard(app, { approvalServiceUrl: config.approvalServiceUrl, dir: config.dashboardDir });
   configureHttp(app);
   const doc = new DocumentBuilder()
     .setTitle('Webhooks admin API')
@@ -27,13 +30,14 @@ export async function createConfigServiceApp() {
 }
 
 async function main(): Promise<void> {
+  configOrExit('config-service');
   const app = await createConfigServiceApp();
-  await app.listen(loadEnv().configPort, '0.0.0.0');
+  await app.listen(app.get(AppConfig).configPort, '0.0.0.0');
 }
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    console.error(err instanceof NatsRefusedError ? `config-service: ${err.message}` : err);
     process.exit(1);
   });
 }

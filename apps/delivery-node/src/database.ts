@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 
 /**
  * The delivery node talks to Postgres with plain batched SQL (unnest arrays): the hot path writes
@@ -10,9 +10,10 @@ import { loadEnv } from '@app/config';
 export class Database implements OnApplicationShutdown {
   // Bounded waits: a partitioned network must fail queries (and turn readiness red) within seconds,
   // not hang passes until TCP gives up minutes later.
-  readonly pool = new Pool({ connectionString: loadEnv().databaseUrl, max: 6, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
+  readonly pool: Pool;
 
-  constructor() {
+  constructor(config: AppConfig) {
+    this.pool = new Pool({ connectionString: config.databaseUrl, max: 6, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
     this.pool.on('error', () => undefined); // idle client errors surface on the next query
     // A connection that drops while checked out (between the statements of a transaction) emits
     // 'error' on its client, which pg leaves unhandled: that would end the process. The error

@@ -1,4 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { AppConfigModule, LoggingModule } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { NatsModule } from '@app/messaging';
@@ -20,7 +21,7 @@ import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
 @Module({
-  imports: [NatsModule, ObservabilityModule, SecretsModule],
+  imports: [AppConfigModule.forApp('delivery-node'), LoggingModule, NatsModule, ObservabilityModule, SecretsModule],
   providers: [
     Database,
     NodeIdentity,

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv, PartitionMismatchError, untilDone } from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
@@ -39,15 +39,16 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly recorder: DeliveryRecorder,
     private readonly fence: OwnershipFence,
     private readonly load: NodeLoad,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const env = loadEnv();
+    const env = this.config;
     await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas));
     const partitions = await untilDone('reading the partition count', () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas), (err) => err instanceof PartitionMismatchError);
     await this.watcher.start();
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
-    const leased = process.env.DELIVERY_OWNERSHIP !== 'static';
+    const leased = env.ownership === 'leased';
     this.ownership = leased ? await this.leasedOwnership(partitions, env.streamReplicas) : new StaticOwnership(partitions);
     this.fence.use(this.ownership);
     this.load.use(this.ownership);

@@ -1,21 +1,25 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadEnv } from '@app/config';
-import { configureHttp, logLevels } from '@app/http-common';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, configOrExit } from '@app/config';
+import { configureHttp } from '@app/http-common';
+import { NatsRefusedError } from '@app/messaging';
 import { DeliveryNodeModule } from './delivery-node.module';
 
 /** A delivery node serves only GET /health and GET /metrics over HTTP. */
 export async function createDeliveryNodeApp() {
-  const app = await NestFactory.create(DeliveryNodeModule, { bodyParser: false, abortOnError: false, logger: logLevels(loadEnv().logLevel) });
+  const app = await NestFactory.create(DeliveryNodeModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  app.useLogger(app.get(Logger));
   configureHttp(app);
   return app;
 }
 
 if (require.main === module) {
+  configOrExit('delivery-node');
   createDeliveryNodeApp()
-    .then((app) => app.listen(loadEnv().port ?? 3100, '0.0.0.0'))
+    .then((app) => app.listen(app.get(AppConfig).port ?? 3100, '0.0.0.0'))
     .catch((err) => {
-      console.error(err);
+      console.error(err instanceof NatsRefusedError ? `delivery-node: ${err.message}` : err);
       process.exit(1);
     });
 }

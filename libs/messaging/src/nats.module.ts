@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { Readiness } from '@app/http-common';
 import { connectNats } from './nats-connection';
 import { loopsDown } from './loop-health';
@@ -35,7 +35,7 @@ class NatsCloser implements OnApplicationShutdown, OnModuleInit {
 @Global()
 @Module({
   providers: [
-    { provide: NATS_CONNECTION, useFactory: () => connectNats(loadEnv().natsUrl, process.env.NATS_CLIENT_NAME ?? 'webhooks') },
+    { provide: NATS_CONNECTION, inject: [AppConfig], useFactory: (config: AppConfig) => connectNats(config.natsUrl, config.natsClientName, config.nats) },
     NatsCloser,
   ],
   exports: [NATS_CONNECTION],

@@ -3,7 +3,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Readiness } from '@app/http-common';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { ormConfig } from './orm-config';
 
 @Injectable()
@@ -24,7 +24,8 @@ class DatabaseReadiness implements OnModuleInit {
   providers: [DatabaseReadiness],
   imports: [
     MikroOrmModule.forRootAsync({
-      useFactory: () => ({ ...ormConfig(loadEnv().databaseUrl), registerRequestContext: true }),
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ ...ormConfig(config.databaseUrl), registerRequestContext: true }),
       driver: PostgreSqlDriver,
     }),
   ],

@@ -23,9 +23,10 @@ export interface TestPlatform {
 /**
  * One test file's private world: its own migrated database and its own JetStream server, with the
  * platform's environment pointing at them (process.env is set, since the apps read it at start-up).
+ * `natsArgs` go to nats-server (e.g. `-c <config>` for a server that demands credentials and TLS).
  */
-export async function startTestPlatform(extraEnv: Record<string, string> = {}): Promise<TestPlatform> {
-  const [db, nats] = await Promise.all([createTestDatabase(), startNatsServer()]);
+export async function startTestPlatform(extraEnv: Record<string, string> = {}, opts: { natsArgs?: string[] } = {}): Promise<TestPlatform> {
+  const [db, nats] = await Promise.all([createTestDatabase(), startNatsServer({ extraArgs: opts.natsArgs })]);
   const env = {
     DATABASE_URL: db.url,
     NATS_URL: nats.url,

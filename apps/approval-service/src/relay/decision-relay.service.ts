@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { NatsConnection } from 'nats';
 import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensureApprovalsStream } from '@app/approvals-contract';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { InjectNats, KickedLoop } from '@app/messaging';
 import { countRelayed } from './relay-metrics';
 
@@ -33,6 +33,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly em: EntityManager,
     @InjectNats() private readonly nc: NatsConnection,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,7 +56,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async ensureStream(): Promise<void> {
-    await ensureApprovalsStream(await this.nc.jetstreamManager(), loadEnv().streamReplicas);
+    await ensureApprovalsStream(await this.nc.jetstreamManager(), this.config.streamReplicas);
     this.ready = true;
   }
 

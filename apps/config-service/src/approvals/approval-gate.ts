@@ -39,7 +39,7 @@ export class ApprovalGate {
       action: change.action,
       webhookId: change.webhook.id,
       changes: change.shown ? maskedChanges(change.shown) : null,
-      proposalEnc: sealProposal(this.box, { patch: change.patch, restore_status: change.webhook.status }),
+      proposalEnc: sealProposal(this.box, id, { patch: change.patch, restore_status: change.webhook.status }),
       requestedBy: principal.user,
       requiredApprovals: policy.requiredApprovals,
       status: 'PENDING',

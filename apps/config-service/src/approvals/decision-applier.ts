@@ -73,7 +73,7 @@ export class DecisionApplier {
   }
 
   private async act(em: EntityManager, webhook: Webhook, request: ApprovalRequest): Promise<{ outcome: ApplicationOutcome }> {
-    const proposal = openProposal(this.box, request.proposalEnc);
+    const proposal = openProposal(this.box, request.id, request.proposalEnc);
     if (request.status === 'APPROVED') {
       if (request.action === 'CREATE') await this.store.setStatus(em, webhook, 'ACTIVE', { pendingApprovalId: null, errorDetail: null });
       else if (request.action === 'UPDATE') await this.store.replace(em, webhook, applyPatch(this.store.specOf(webhook), proposal.patch ?? {}));

@@ -1,7 +1,7 @@
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { APPROVAL_DECIDED_SUBJECT, decodeDecision } from '@app/approvals-contract';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { JetStreamContext, RethrowRpcErrors } from '@app/messaging';
 import { DecisionApplier } from './decision-applier';
 import { countApplied } from './decision-metrics';
@@ -15,9 +15,14 @@ import { countApplied } from './decision-metrics';
 @Controller()
 export class DecisionController {
   private readonly logger = new Logger('ApprovalDecisions');
-  private readonly maxAttempts = loadEnv().approvalApplyMaxAttempts;
+  private readonly maxAttempts: number;
 
-  constructor(private readonly applier: DecisionApplier) {}
+  constructor(
+    private readonly applier: DecisionApplier,
+    config: AppConfig,
+  ) {
+    this.maxAttempts = config.approvalApplyMaxAttempts;
+  }
 
   @EventPattern(APPROVAL_DECIDED_SUBJECT)
   @UseFilters(RethrowRpcErrors)

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamManager, nanos, NatsConnection } from 'nats';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, ensureApprovalsStream, STREAM_APPROVALS } from '@app/approvals-contract';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { InjectNats, JetStreamServer } from '@app/messaging';
 
 /**
@@ -14,8 +14,8 @@ import { InjectNats, JetStreamServer } from '@app/messaging';
 export class DecisionTransport implements OnModuleDestroy {
   readonly server: JetStreamServer;
 
-  constructor(@InjectNats() nc: NatsConnection) {
-    const replicas = loadEnv().streamReplicas;
+  constructor(@InjectNats() nc: NatsConnection, config: AppConfig) {
+    const replicas = config.streamReplicas;
     this.server = new JetStreamServer(nc, [
       {
         pattern: APPROVAL_DECIDED_SUBJECT,

@@ -20,8 +20,8 @@ describe('webhook proposals', () => {
   });
 
   it('seals the proposal so no credential is stored in clear', () => {
-    const sealed = sealProposal(box, { patch: { api_key: { header: 'X-Key', key: 'very-secret-9876' } }, restore_status: 'ACTIVE' });
+    const sealed = sealProposal(box, 'req-1', { patch: { api_key: { header: 'X-Key', key: 'very-secret-9876' } }, restore_status: 'ACTIVE' });
     expect(sealed).not.toContain('very-secret');
-    expect(openProposal(box, sealed)).toEqual({ patch: { api_key: { header: 'X-Key', key: 'very-secret-9876' } }, restore_status: 'ACTIVE' });
+    expect(openProposal(box, 'req-1', sealed)).toEqual({ patch: { api_key: { header: 'X-Key', key: 'very-secret-9876' } }, restore_status: 'ACTIVE' });
   });
 });

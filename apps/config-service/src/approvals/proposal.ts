@@ -14,14 +14,15 @@ export interface WebhookProposal {
   restore_status: WebhookStatus;
 }
 
-export function sealProposal(box: SecretBox, proposal: WebhookProposal): string {
-  return box.encrypt(JSON.stringify(proposal));
+/** Sealed to its approval request: a proposal copied into another request does not open. */
+export function sealProposal(box: SecretBox, requestId: string, proposal: WebhookProposal): string {
+  return box.seal(JSON.stringify(proposal), { owner: requestId, field: 'proposal' });
 }
 
-export function openProposal(box: SecretBox, sealed: string | null): WebhookProposal {
+export function openProposal(box: SecretBox, requestId: string, sealed: string | null): WebhookProposal {
   if (!sealed) throw new Error('the approval request carries no proposal');
   try {
-    return JSON.parse(box.decrypt(sealed)) as WebhookProposal;
+    return JSON.parse(box.open(sealed, { owner: requestId, field: 'proposal' })) as WebhookProposal;
   } catch {
     // Never pass on the parser's message: it would quote the decrypted text.
     throw new Error('the sealed proposal could not be read (wrong SECRETS_KEY or damaged data)');

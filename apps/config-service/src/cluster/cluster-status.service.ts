@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConsumerInfo, KV, NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { balancedAssignment } from '@app/hashing';
 import {
   CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES,
@@ -83,10 +83,13 @@ async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; create
 /** The operator's view of the delivery cluster, read from NATS only: members, leases, lag. */
 @Injectable()
 export class ClusterStatusService {
-  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly config: AppConfig,
+  ) {}
 
   async status(): Promise<ClusterView> {
-    const replicas = loadEnv().streamReplicas;
+    const replicas = this.config.streamReplicas;
     const js = this.nc.jetstream();
     const [nodesKv, leasesKv, clusterKv, jsm] = await Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas), openClusterKv(js, replicas), this.nc.jetstreamManager()]);
     const [nodes, leases, stored, consumers] = await Promise.all([

@@ -30,7 +30,6 @@ export const DASHBOARD_CSP = [
 
 /** The built dashboard (`npm run build` writes it to dist/dashboard at the repository root). */
 export function dashboardDir(): string {
-  if (process.env.DASHBOARD_DIR) return resolve(process.env.DASHBOARD_DIR);
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return join(dir, 'dist', 'dashboard');
@@ -133,7 +132,7 @@ export function approvalProxy(target: string, logger = new Logger('ApprovalProxy
  * body parser, so proxied bodies pass through untouched.
  */
 export function mountDashboard(app: INestApplication, opts: { approvalServiceUrl: string; dir?: string }): void {
-  const dir = opts.dir ?? dashboardDir();
+  const dir = opts.dir ? resolve(opts.dir) : dashboardDir();
   app.use(APPROVAL_API_PREFIX, approvalProxy(opts.approvalServiceUrl));
   const files = express.static(dir, {
     index: 'index.html',

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, untilDone } from '@app/messaging';
 import { partitionOf } from '@app/hashing';
 
@@ -9,14 +9,17 @@ import { partitionOf } from '@app/hashing';
 export class DeliveryPublisher implements OnApplicationBootstrap {
   private partitionCount?: Promise<number>;
 
-  constructor(@InjectNats() private readonly nc: NatsConnection) {}
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly config: AppConfig,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), loadEnv().streamReplicas));
+    await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), this.config.streamReplicas));
   }
 
   partitions(): Promise<number> {
-    this.partitionCount ??= agreePartitions(this.nc.jetstream(), loadEnv().partitions, loadEnv().streamReplicas).catch((err) => {
+    this.partitionCount ??= agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas).catch((err) => {
       this.partitionCount = undefined;
       throw err;
     });

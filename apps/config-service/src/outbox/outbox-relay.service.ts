@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { KV, NatsConnection } from 'nats';
 import { InjectNats, KickedLoop, openWebhooksKv, untilDone } from '@app/messaging';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 
 /** One relay at a time across all config-service instances, so per-key order is kept. */
 const RELAY_LOCK = 727_001;
@@ -32,10 +32,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly em: EntityManager,
     @InjectNats() private readonly nc: NatsConnection,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.kv = await untilDone('opening the webhooks bucket', () => openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas));
+    this.kv = await untilDone('opening the webhooks bucket', () => openWebhooksKv(this.nc.jetstream(), this.config.streamReplicas));
     this.loop.start();
   }
 

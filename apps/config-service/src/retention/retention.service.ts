@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { countPruned } from './retention-metrics';
 import { pruneExpired, Pruned } from './retention-pruner';
 
@@ -19,10 +19,11 @@ const DAY_MS = 24 * 3600 * 1000;
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Retention');
-  private readonly env = loadEnv();
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopping = false;
+
+  constructor(private readonly env: AppConfig) {}
 
   /** How far back events, deliveries and attempts go. */
   get days(): number {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { SecretBox, generateSigningSecret } from '@app/crypto';
 import { Conflict, MAX_WEBHOOKS_PER_ACCOUNT, NotFound, WebhookStatus } from '@app/domain';
 import { Account, OutboxEntry, Webhook } from '@app/persistence';
@@ -34,13 +35,16 @@ export class WebhookStore {
     const used = new Set(live.map((w) => w.slot));
     const slot = Array.from({ length: MAX_WEBHOOKS_PER_ACCOUNT }, (_, i) => i + 1).find((s) => !used.has(s))!;
     const signingSecret = generateSigningSecret();
+    // The id is chosen here because every secret is sealed to it.
+    const id = randomUUID();
     const webhook = em.create(Webhook, {
+      id,
       accountId,
       status,
       pendingApprovalId,
       slot,
-      signingSecretEnc: this.box.encrypt(signingSecret),
-      ...this.columns(spec),
+      signingSecretEnc: this.box.seal(signingSecret, { owner: id, field: 'signing_secret' }),
+      ...this.columns(spec, id),
     } as Webhook);
     await this.flush(em, webhook);
     return { webhook, signingSecret };
@@ -56,7 +60,7 @@ export class WebhookStore {
   /** Replaces the configuration of a locked, loaded webhook; no change awaits approval afterwards. */
   async replace(em: EntityManager, webhook: Webhook, spec: WebhookSpec, status: WebhookStatus = 'ACTIVE'): Promise<Webhook> {
     await this.assertNameAvailable(em, webhook, spec.name);
-    em.assign(webhook, { ...this.columns(spec), status, errorDetail: null, pendingApprovalId: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
+    em.assign(webhook, { ...this.columns(spec, webhook.id), status, errorDetail: null, pendingApprovalId: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
     await this.flush(em, webhook);
     return webhook;
   }
@@ -86,17 +90,17 @@ export class WebhookStore {
     await em.flush();
   }
 
-  /** The columns of a spec, with its secrets encrypted. */
-  columns(spec: WebhookSpec): Partial<Webhook> {
+  /** The columns of a spec, with its secrets sealed to the webhook. */
+  columns(spec: WebhookSpec, webhookId: string): Partial<Webhook> {
     return {
       name: spec.name,
       url: spec.url,
       authType: spec.auth_type,
       apiKeyHeader: spec.api_key?.header ?? null,
-      apiKeyEnc: spec.api_key ? this.box.encrypt(spec.api_key.key) : null,
+      apiKeyEnc: spec.api_key ? this.box.seal(spec.api_key.key, { owner: webhookId, field: 'api_key' }) : null,
       oauthClientUrl: spec.oauth?.client_url ?? null,
       oauthClientId: spec.oauth?.client_id ?? null,
-      oauthClientSecretEnc: spec.oauth ? this.box.encrypt(spec.oauth.client_secret) : null,
+      oauthClientSecretEnc: spec.oauth ? this.box.seal(spec.oauth.client_secret, { owner: webhookId, field: 'oauth_client_secret' }) : null,
       eventTypes: spec.event_types,
       rateLimit: spec.rate_limit,
     };
@@ -108,10 +112,10 @@ export class WebhookStore {
       name: w.name,
       url: w.url,
       auth_type: w.authType,
-      api_key: w.authType === 'API_KEY' ? { header: w.apiKeyHeader!, key: this.box.decrypt(w.apiKeyEnc!) } : null,
+      api_key: w.authType === 'API_KEY' ? { header: w.apiKeyHeader!, key: this.box.open(w.apiKeyEnc!, { owner: w.id, field: 'api_key' }) } : null,
       oauth:
         w.authType === 'OAUTH'
-          ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: this.box.decrypt(w.oauthClientSecretEnc!) }
+          ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: this.box.open(w.oauthClientSecretEnc!, { owner: w.id, field: 'oauth_client_secret' }) }
           : null,
       event_types: w.eventTypes,
       rate_limit: w.rateLimit,

@@ -28,10 +28,10 @@ export function toWebhookView(w: Webhook, box: SecretBox, extra: { signingSecret
     name: w.name,
     url: w.url,
     auth_type: w.authType,
-    api_key: w.authType === 'API_KEY' && w.apiKeyEnc ? { header: w.apiKeyHeader!, key: maskSecret(box.decrypt(w.apiKeyEnc)) } : null,
+    api_key: w.authType === 'API_KEY' && w.apiKeyEnc ? { header: w.apiKeyHeader!, key: maskSecret(box.open(w.apiKeyEnc, { owner: w.id, field: 'api_key' })) } : null,
     oauth:
       w.authType === 'OAUTH' && w.oauthClientSecretEnc
-        ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: maskSecret(box.decrypt(w.oauthClientSecretEnc)) }
+        ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret: maskSecret(box.open(w.oauthClientSecretEnc, { owner: w.id, field: 'oauth_client_secret' })) }
         : null,
     event_types: w.eventTypes,
     rate_limit: w.rateLimit,

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { HttpSender, OAuthTokenProvider } from '@app/delivery';
 import type { WebhookSnapshot } from '@app/domain';
@@ -16,8 +16,10 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   /** Per webhook version: decrypted secrets, decoded signing key, fixed headers (never logged). */
   private readonly prepared = new Map<string, PreparedWebhook>();
 
-  constructor(private readonly box: SecretBox) {
-    const env = loadEnv();
+  constructor(
+    private readonly box: SecretBox,
+    env: AppConfig,
+  ) {
     this.sender = new HttpSender({
       allowPrivateNetworks: env.allowPrivateNetworks,
       ca: env.caFile ? readFileSync(env.caFile) : undefined,
@@ -79,9 +81,9 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     if (cached && cached.version === w.version) return cached;
     const prepared = prepareWebhook(
       w.version,
-      this.box.decrypt(w.signing_secret_enc),
-      w.auth_type === 'API_KEY' && w.api_key ? { header: w.api_key.header, key: this.box.decrypt(w.api_key.key_enc) } : undefined,
-      w.oauth ? this.box.decrypt(w.oauth.client_secret_enc) : '',
+      this.box.open(w.signing_secret_enc, { owner: w.id, field: 'signing_secret' }),
+      w.auth_type === 'API_KEY' && w.api_key ? { header: w.api_key.header, key: this.box.open(w.api_key.key_enc, { owner: w.id, field: 'api_key' }) } : undefined,
+      w.oauth ? this.box.open(w.oauth.client_secret_enc, { owner: w.id, field: 'oauth_client_secret' }) : '',
     );
     this.prepared.set(w.id, prepared);
     return prepared;

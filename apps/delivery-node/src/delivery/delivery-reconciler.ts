@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import { deliveryConsumer, InjectNats, KickedLoop, STREAM_DELIVERIES } from '@app/messaging';
 import { Database } from '../database';
 import { DeliveryMetrics } from '../delivery-metrics';
@@ -21,8 +21,8 @@ const MAX_PAGES = 20;
 @Injectable()
 export class DeliveryReconciler {
   private readonly logger = new Logger(DeliveryReconciler.name);
-  private readonly afterMs = loadEnv().reconcileAfterMs;
-  private readonly loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`), 'reconciler');
+  private readonly afterMs: number;
+  private readonly loop: KickedLoop;
   private readonly ownedSince = new Map<number, number>();
   private partitions: () => ReadonlySet<number> = () => new Set();
 
@@ -32,7 +32,11 @@ export class DeliveryReconciler {
     private readonly dispatcher: DeliveryDispatcher,
     private readonly consumers: PartitionConsumers,
     private readonly metrics: DeliveryMetrics,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.afterMs = config.reconcileAfterMs;
+    this.loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`), 'reconciler');
+  }
 
   start(owned: () => ReadonlySet<number>): void {
     this.partitions = owned;

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
-import { loadEnv } from '@app/config';
+import { AppConfig } from '@app/config';
 import type { WebhookSnapshot } from '@app/domain';
 import { InjectNats, LoopSession, openWebhooksKv, SupervisedLoop } from '@app/messaging';
 import { WebhookIndex } from './webhook-index';
@@ -20,6 +20,7 @@ export class WebhookIndexWatcher implements OnApplicationShutdown {
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     readonly index: WebhookIndex,
+    private readonly config: AppConfig,
   ) {}
 
   /** Resolves once the index holds the bucket's current content. */
@@ -28,7 +29,7 @@ export class WebhookIndexWatcher implements OnApplicationShutdown {
   }
 
   private async watch(session: LoopSession): Promise<void> {
-    const kv = await openWebhooksKv(this.nc.jetstream(), loadEnv().streamReplicas);
+    const kv = await openWebhooksKv(this.nc.jetstream(), this.config.streamReplicas);
     const seen = new Set<string>();
     let initial = true;
     const watch = await kv.watch({

@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, registerAs } from '@nestjs/config';
+import { loadAppConfig, type PlatformEnv } from './env';
+import type { AppName } from './variables';
+
+/**
+ * The validated configuration of the running app, injected by type:
+ * `constructor(private readonly config: AppConfig)`.
+ */
+export abstract class AppConfig {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface AppConfig extends PlatformEnv {}
+
+/** The @nestjs/config namespace that holds it (`ConfigService.get('platform')`). */
+export const PLATFORM_CONFIG = 'platform';
+
+/**
+ * One app's configuration through @nestjs/config, validated by that app's schema from the
+ * catalogue. The environment is read when the app is created (not when this file is imported), so
+ * tests can set it first.
+ */
+@Module({})
+export class AppConfigModule {
+  static forApp(app: AppName): DynamicModule {
+    const platform = registerAs(PLATFORM_CONFIG, () => ({ ...loadAppConfig(app, process.env) }));
+    return {
+      module: AppConfigModule,
+      global: true,
+      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true }), ConfigModule.forFeature(platform)],
+      providers: [{ provide: AppConfig, useFactory: (c: PlatformEnv) => c, inject: [platform.KEY] }],
+      exports: [AppConfig],
+    };
+  }
+}
+
+/** For an app's main(): validates before Nest starts, so a bad environment is one line on stderr and exit 1. */
+export function configOrExit(app: AppName): PlatformEnv {
+  try {
+    return loadAppConfig(app, process.env);
+  } catch (err) {
+    process.stderr.write(`${app}: configuration refused: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,94 @@
+import { Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoggerModule, type Params } from 'nestjs-pino';
+import type { Options } from 'pino-http';
+import { AppConfig } from './app-config.module';
+import type { LogLevelName, PlatformEnv } from './env';
+
+/** Nest's level names (kept for LOG_LEVEL) mapped to pino's. */
+export const PINO_LEVELS: Record<LogLevelName, string> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+
+/**
+ * Where secrets can appear in a log object. Request headers are reduced to a short whitelist by the
+ * serializer anyway; this is the second line, also for objects code logs on purpose.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  ...['authorization', 'cookie', 'password', 'token', 'access_token', 'secret', 'client_secret', 'signing_secret', 'api_key', 'apiKey', 'key', 'secrets', 'headers.authorization'].flatMap((k) => [k, `*.${k}`]),
+];
+
+/** Request headers worth a log line; every other header (credentials, cookies, custom API key headers) is left out. */
+const LOGGED_HEADERS = ['user-agent', 'content-type', 'content-length', 'x-request-id', 'x-forwarded-for'];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const WEBHOOK_PATH = new RegExp(`/v2/webhooks/(${UUID})`);
+const EVENT_PATH = new RegExp(`/v2/events/(${UUID})`);
+
+type Req = IncomingMessage & { id?: unknown; originalUrl?: string; principal?: { accountId?: string } };
+
+/** The caller's `X-Request-Id` when it is a plain short token, else a new one; returned on the response either way. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/** The ids a request is about: the signed-in account, and the webhook or event of its path. */
+export function requestIds(req: Req): Record<string, string> {
+  const out: Record<string, string> = {};
+  const path = req.originalUrl ?? req.url ?? '';
+  if (req.principal?.accountId) out.account_id = req.principal.accountId;
+  const webhook = WEBHOOK_PATH.exec(path)?.[1];
+  if (webhook) out.webhook_id = webhook.toLowerCase();
+  const event = EVENT_PATH.exec(path)?.[1];
+  if (event) out.event_id = event.toLowerCase();
+  return out;
+}
+
+export function pinoHttpOptions(config: Pick<PlatformEnv, 'logLevel' | 'logPretty'>, stdoutIsTty = !!process.stdout.isTTY): Options {
+  const pretty = config.logPretty ?? stdoutIsTty;
+  return {
+    level: PINO_LEVELS[config.logLevel],
+    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+    genReqId: requestId,
+    customAttributeKeys: { reqId: 'request_id' },
+    quietReqLogger: true,
+    customProps: (req) => requestIds(req as Req),
+    // Probes and scrapes are not news; failures still are.
+    autoLogging: { ignore: (req) => req.method === 'GET' && /^\/(health|metrics)(\/|$|\?)/.test(req.url ?? '') },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'info'),
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        headers: Object.fromEntries(LOGGED_HEADERS.filter((h) => req.headers?.[h] !== undefined).map((h) => [h, req.headers[h]])),
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    transport: pretty ? { target: 'pino-pretty', options: { singleLine: true, colorize: stdoutIsTty } } : undefined,
+  };
+}
+
+/**
+ * JSON logs through nestjs-pino (pretty when stdout is a terminal or LOG_PRETTY=true): a request id
+ * honoured from and returned in `X-Request-Id`, the account, webhook and event ids where they apply,
+ * credentials redacted. Log lines about one event or webhook pass the ids as fields:
+ * `logger.warn({ msg: '...', event_id, webhook_id })`.
+ */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): Params => ({ pinoHttp: pinoHttpOptions(config) }),
+    }),
+  ],
+})
+export class LoggingModule {}

@@ -1,0 +1,90 @@
+import { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, NatsConnection } from 'nats';
+import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { objectTypeOf } from '@app/domain';
+import { publishEvent } from '@app/messaging';
+import {
+  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform, waitForWebhooksInKv,
+} from '@app/testing';
+
+jest.setTimeout(240_000);
+
+const PASSWORD = `nats-pw-${randomUUID()}`;
+
+/**
+ * Every app against a nats-server that demands a user and password over TLS (its certificate from
+ * a CA the test makes): the config service in process and a delivery node as its own process
+ * connect with NATS_USER/NATS_PASSWORD and NATS_TLS_CA_FILE and deliver an event end to end; the
+ * same node with a wrong password, or without the CA, stops at start-up with a clear line.
+ */
+describe('NATS with credentials and TLS', () => {
+  let pki: TestPki;
+  let platform: TestPlatform;
+  let config: INestApplication;
+  let consumer: HttpsConsumer;
+  let nc: NatsConnection;
+  let node: NodeProcess | undefined;
+
+  beforeAll(async () => {
+    pki = makeTestPki();
+    const conf = join(pki.dir, 'nats.conf');
+    writeFileSync(conf, [
+      `authorization { user: "svc", password: "${PASSWORD}" }`,
+      `tls { cert_file: "${pki.certFile}", key_file: "${pki.keyFile}", timeout: 5 }`,
+    ].join('\n'));
+    platform = await startTestPlatform(
+      { NATS_USER: 'svc', NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: pki.caFile, DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' },
+      { natsArgs: ['-c', conf] },
+    );
+    consumer = await startHttpsConsumer({ pki });
+    nc = await connect({ servers: platform.nats.url, user: 'svc', pass: PASSWORD, tls: { caFile: pki.caFile } });
+    config = await createConfigServiceApp();
+  });
+
+  afterAll(async () => {
+    await node?.stop();
+    await nc?.close();
+    await config?.close();
+    await consumer?.close();
+    await platform?.close();
+  });
+
+  it('the server refuses a client without credentials or without TLS', async () => {
+    await expect(connect({ servers: platform.nats.url, tls: { caFile: pki.caFile } })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+    await expect(connect({ servers: platform.nats.url, user: 'svc', pass: PASSWORD })).rejects.toThrow(/certificate/);
+  });
+
+  it('the config service and a delivery node process connect with them and deliver an event', async () => {
+    const api = new ApiClient(await listen(config));
+    // Ready (NATS answering, loops running) once start-up has settled.
+    const health = await eventually(async () => {
+      const res = await api.get('/health');
+      return res.status === 200 ? res : undefined;
+    }, { what: 'config service ready', timeoutMs: 60_000 });
+    expect(health!.body.checks.nats).toBe('ok');
+    const acct = await platform.account('tls');
+    const dev = api.as(await acct.token('dev', ['developer']));
+    const hook = await dev.post('/v2/webhooks', { name: 'tls', url: `${consumer.url}/tls`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k-tls' }, event_types: ['identity.*'] });
+    expect(hook.status).toBe(201);
+    await waitForWebhooksInKv(nc, [hook.body.id]);
+
+    node = await spawnDeliveryNode('tls-node', platform.env);
+    await node.ready();
+    const id = randomUUID();
+    await publishEvent(nc.jetstream(), { id, account_id: acct.accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } });
+    await consumer.waitFor((reqs) => reqs.some((r) => r.path === '/tls' && JSON.parse(r.body).id === id), 60_000);
+  });
+
+  it.each([
+    ['a wrong password', { NATS_PASSWORD: 'wrong-password' }, /NATS refused this client \(AUTHORIZATION_VIOLATION/],
+    ['no CA to verify the server', { NATS_TLS_CA_FILE: '' }, /NATS refused this client \(.*certificate/],
+  ])('a delivery node with %s stops at start-up, saying why', async (_what, env, message) => {
+    const bad = await spawnDeliveryNode(`bad-${randomUUID().slice(0, 6)}`, { ...platform.env, ...env });
+    await expect(bad.ready(90_000)).rejects.toThrow(/exited during start-up/);
+    expect(bad.output()).toMatch(message);
+    expect(bad.output()).not.toContain(PASSWORD);
+  });
+});
