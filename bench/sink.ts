@@ -43,7 +43,10 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
     res.end('ok');
     if (waiters.length) {
       const still = [];
-      for (const w of waiters) (w.done() ? w.resolve() : still.push(w));
+      for (const w of waiters) {
+        if (w.done()) w.resolve();
+        else still.push(w);
+      }
       waiters = still;
     }
   });

@@ -34,7 +34,7 @@ export async function reencryptSecrets(orm: MikroORM, box: SecretBox, batch = 10
       const page = await em.find(Webhook, { id: { $gt: after } }, { orderBy: { id: 'asc' }, limit: batch, lockMode: LockMode.PESSIMISTIC_WRITE });
       for (const w of page) {
         try {
-          const next = Object.fromEntries(WEBHOOK_FIELDS.map(([col, field]) => [col, w[col] === null ? null : box.reseal(w[col]!, { owner: w.id, field })]));
+          const next = Object.fromEntries(WEBHOOK_FIELDS.map(([col, field]) => [col, w[col] === null ? null : box.reseal(w[col], { owner: w.id, field })]));
           if (WEBHOOK_FIELDS.every(([col]) => next[col] === w[col])) {
             report.current++;
             continue;

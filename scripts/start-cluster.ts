@@ -25,8 +25,8 @@ function run(name: string, entry: string, env: Record<string, string>): ChildPro
       .filter(Boolean)
       .map((l) => `[${name}] ${l}\n`)
       .join('');
-  child.stdout!.on('data', (d) => process.stdout.write(prefix(d)));
-  child.stderr!.on('data', (d) => process.stderr.write(prefix(d)));
+  child.stdout.on('data', (d) => process.stdout.write(prefix(d)));
+  child.stderr.on('data', (d) => process.stderr.write(prefix(d)));
   return child;
 }
 

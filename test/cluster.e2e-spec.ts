@@ -392,8 +392,10 @@ describe('delivery cluster (real node processes)', () => {
     const segments: Array<{ node: string; from: number; to: number; n: number }> = [];
     for (const t of known) {
       const last = segments[segments.length - 1];
-      if (last?.node === t.node) (last.to = t.at), last.n++;
-      else segments.push({ node: t.node!, from: t.at, to: t.at, n: 1 });
+      if (last?.node === t.node) {
+        last.to = t.at;
+        last.n++;
+      } else segments.push({ node: t.node!, from: t.at, to: t.at, n: 1 });
     }
     const t0 = timeline[0].at;
     console.log(

@@ -15,8 +15,8 @@ jest.setTimeout(240_000);
 function spawnScript(script: string, env: Record<string, string>): { proc: ChildProcess; out: () => string; exit: Promise<number | null> } {
   const proc = spawn(process.execPath, [join(process.cwd(), 'dist', 'scripts', script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   return { proc, out: () => out, exit: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) };
 }
 

@@ -42,13 +42,13 @@ async function startExample(command: string, args: string[], env: Record<string,
   const lines: ExampleLine[] = [];
   let out = '';
   let partial = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     out = (out + d).slice(-20_000);
     const parts = (partial + d.toString()).split('\n');
     partial = parts.pop() ?? '';
     for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
   });
-  proc.stderr!.on('data', (d: Buffer) => (out = (out + d).slice(-20_000)));
+  proc.stderr.on('data', (d: Buffer) => (out = (out + d).slice(-20_000)));
   const listening = await eventually(() => {
     if (proc.exitCode !== null) throw new Error(`example exited (${proc.exitCode}): ${out}`);
     return lines.find((l) => l.msg === 'listening') as (ExampleLine & { url: string }) | undefined;

@@ -1,4 +1,3 @@
-import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -34,7 +33,6 @@ const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) =
 describe('hostile consumers', () => {
   const h = useHarness({ pki: true, env: { DELIVERY_PARTITIONS: '8' }, config: true, node: 'listen', nats: true });
   let platform: TestPlatform;
-  let node: INestApplication;
   let nodeApi: ApiClient;
   let api: ApiClient;
   let raw: RawConsumer;
@@ -73,7 +71,7 @@ describe('hostile consumers', () => {
     { name: 'not-tls', url: () => plain.url.replace('http:', 'https:'), expect: { error: /^tls handshake failed: the server does not speak TLS/ } },
     ...[301, 302, 307].map((status) => ({
       name: `redirect-${status}`,
-      behave: ((_r, c) => c.respond(status, '', { location: 'https://attacker.example/steal' })) as Behave,
+      behave: ((_r: RawRequest, c: RawConnection) => c.respond(status, '', { location: 'https://attacker.example/steal' })),
       expect: { status, error: new RegExp(`^redirect not followed \\(HTTP ${status} to https://attacker\\.example/steal\\)$`) },
     })),
     { name: 'not-http', behave: (_r, c) => c.write(bytes('SSH-2.0-OpenSSH_9.6\r\n', [0, 0xff, 0xfe], '\r\n\r\n')), expect: { error: /^response is not HTTP \(.+\)$/ } },
@@ -87,7 +85,7 @@ describe('hostile consumers', () => {
   let good: { id: string; accountId: string };
 
   beforeAll(async () => {
-    ({ platform, node, nodeApi, api, nc } = h);
+    ({ platform, nodeApi, api, nc } = h);
     const behaviours = new Map(hostiles.filter((h) => h.behave).map((h) => [`/${h.name}`, h.behave!]));
     raw = await startRawConsumer({ pki: h.pki, handler: (req, c) => (behaviours.get(req.path) ?? ((_r, conn) => conn.respond(200, 'ok')))(req, c) });
     stranger = await startRawConsumer({ pki: makeTestPki() });

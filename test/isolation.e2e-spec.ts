@@ -113,7 +113,7 @@ describe('isolation (one node)', () => {
     // The same id published by two accounts: the second goes aside (never mixed with the first).
     const shared = event(a);
     await Promise.all(pubs);
-    await publishEvent(js, shared as never);
+    await publishEvent(js, shared);
     await eventually(async () => (await sql('select 1 from events where id = $1', [shared.id])).length === 1, { what: 'first use of the id' });
     await js.publish('events.identity.approved', JSON.stringify({ ...shared, account_id: b }), { msgID: randomUUID() });
 
@@ -186,7 +186,7 @@ describe('isolation (one node)', () => {
       await js.publish(deliverySubject(p), data);
     }
     const e = event(tenantB.accountId);
-    await publishEvent(js, e as never);
+    await publishEvent(js, e);
     await consumer.waitFor(() => received('/after-bad-task').includes(e.id));
   });
 
@@ -236,12 +236,12 @@ describe('isolation (one node)', () => {
     await eventually(async () => (await fetch(`${url}/health`)).status === 200, { what: 'the node ready again', timeoutMs: 60_000 });
     // Publish until the moved webhook's new URL is used: the index has caught up.
     await eventually(async () => {
-      await publishEvent(nc.jetstream(), event(tenantB.accountId) as never);
+      await publishEvent(nc.jetstream(), event(tenantB.accountId));
       return received('/after-move').length > 0;
     }, { what: 'the new URL in use', timeoutMs: 60_000, intervalMs: 1000 });
     // From now on the index is current: fresh events go to the new URL only, none to the deleted webhook.
     const fresh = [event(tenantB.accountId), event(tenantB.accountId), event(tenantB.accountId)];
-    for (const e of fresh) await publishEvent(nc.jetstream(), e as never);
+    for (const e of fresh) await publishEvent(nc.jetstream(), e);
     await consumer.waitFor(() => fresh.every((e) => received('/after-move').includes(e.id)));
     expect(received('/before-move').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
     expect(received('/deleted-while-away').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);

@@ -60,7 +60,7 @@ describe('NATS restart under load', () => {
     await eventually(() => ['/a', '/b'].every((p) => all.every((id) => received(p).has(id))), {
       timeoutMs: 150_000,
       intervalMs: 500,
-      what: `all ${all.length * 2} deliveries (node output: ${node!.output().slice(-1500)})`,
+      what: `all ${all.length * 2} deliveries (node output: ${node.output().slice(-1500)})`,
     });
     expect(node.exited).toBe(false);
   });

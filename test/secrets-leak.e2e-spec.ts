@@ -54,8 +54,8 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    proc.stdout!.on('data', (d) => (out += d));
-    proc.stderr!.on('data', (d) => (out += d));
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
     const app = { name, url: `http://127.0.0.1:${port}`, proc, out: () => out };
     apps.push(app);
     void main;

@@ -14,8 +14,8 @@ function startCluster(env: Record<string, string>): { proc: ChildProcess; out: (
   const proc = spawn(process.execPath, [START], { env: { ...process.env, LOG_LEVEL: 'error', SECRETS_KEY: TEST_SECRETS_KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (err += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (err += d));
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return { proc, out: () => out, err: () => err, exit };
 }

@@ -62,7 +62,7 @@ export async function forkRpcChild(main: string, name: string): Promise<RpcChild
 
 /** The child side: answers requests with `handlers[cmd](message)`. */
 export function serveRpc(handlers: Record<string, (msg: any) => unknown>): void {
-  process.on('message', async (m: { id: number; cmd: string }) => {
+  const answer = async (m: { id: number; cmd: string }) => {
     const h = m.cmd === 'ping' ? () => 'pong' : handlers[m.cmd];
     try {
       if (!h) throw new Error(`unknown command ${m.cmd}`);
@@ -70,6 +70,7 @@ export function serveRpc(handlers: Record<string, (msg: any) => unknown>): void 
     } catch (err) {
       process.send!({ id: m.id, error: (err as Error)?.message ?? String(err) });
     }
-  });
+  };
+  process.on('message', (m: { id: number; cmd: string }) => void answer(m));
   process.on('disconnect', () => process.exit(0));
 }

@@ -7,8 +7,9 @@ import type { AppName } from './variables';
  * The validated configuration of the running app, injected by type:
  * `constructor(private readonly config: AppConfig)`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the injection token carries PlatformEnv's fields
 export abstract class AppConfig {}
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
 export interface AppConfig extends PlatformEnv {}
 
 /** The @nestjs/config namespace that holds it (`ConfigService.get('platform')`). */

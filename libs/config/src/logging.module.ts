@@ -59,7 +59,7 @@ export function pinoHttpOptions(config: Pick<PlatformEnv, 'logLevel' | 'logPrett
     genReqId: requestId,
     customAttributeKeys: { reqId: 'request_id' },
     quietReqLogger: true,
-    customProps: (req) => requestIds(req as Req),
+    customProps: (req) => requestIds(req),
     // Probes and scrapes are not news; failures still are.
     autoLogging: { ignore: (req) => req.method === 'GET' && /^\/(health|metrics)(\/|$|\?)/.test(req.url ?? '') },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'info'),

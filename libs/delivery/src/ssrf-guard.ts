@@ -127,7 +127,7 @@ export function assertUrlAllowed(url: URL, allowPrivate: boolean): void {
  * autoSelectFamily) and single-address callers alike.
  */
 export function guardedLookup(allowPrivate: boolean): LookupFunction {
-  if (allowPrivate) return dnsLookup as LookupFunction;
+  if (allowPrivate) return dnsLookup;
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => {
       if (err) return callback(err, options.all ? [] : '');

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, register } from 'prom-client';
 import { Public } from '@app/auth';
 import { isDependencyUnavailable } from './dependency-errors';
 
-type Check = () => Promise<unknown> | unknown;
+type Check = () => unknown; // may return a promise
 
 /**
  * A Prometheus metric registered once per process: tests run several apps in one process, and a

@@ -45,7 +45,7 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
     const detail =
       typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
         ? ((response as { message: string[] }).message).join('; ')
-        : String((response as { message?: unknown }).message ?? err.message);
+        : messageOf(response, err.message);
     return { type: problemType(CODE_BY_STATUS[status] ?? 'error'), title: titleOf(status), status, detail };
   }
   const clientStatus = clientHttpError(err);
@@ -76,4 +76,10 @@ export class ProblemFilter implements ExceptionFilter {
     if (res.headersSent) return;
     sendProblem(res, toProblem(exception, this.logger));
   }
+}
+
+/** A Nest exception's own message when it has a plain one, else the exception's. */
+function messageOf(response: object, fallback: string): string {
+  const message = (response as { message?: unknown }).message;
+  return typeof message === 'string' || typeof message === 'number' ? String(message) : fallback;
 }

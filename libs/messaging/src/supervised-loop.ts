@@ -86,7 +86,7 @@ export class SupervisedLoop {
     let backoff = min;
     while (!this.stopping) {
       let readyAt = 0;
-      const loop = this;
+      const isStopping = () => this.stopping;
       const session: LoopSession = {
         ready: () => {
           if (this.stopping) return;
@@ -99,7 +99,7 @@ export class SupervisedLoop {
           else this.stopHooks.push(fn);
         },
         get stopping() {
-          return loop.stopping;
+          return isStopping();
         },
       };
       let why: string;

@@ -18,5 +18,5 @@ export async function repartitionDeliveries(em: EntityManager, partitions: numbe
     [partitions],
     'run',
   );
-  return (res as { affectedRows?: number }).affectedRows ?? 0;
+  return (res).affectedRows ?? 0;
 }

@@ -57,7 +57,7 @@ export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNats
   const dispose = async () => {
     await Promise.all(
       procs.map((p) => {
-        if (p.exitCode !== null || p.signalCode !== null) return undefined;
+        if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
         const gone = new Promise((r) => p.once('exit', r));
         p.kill('SIGKILL');
         return gone;

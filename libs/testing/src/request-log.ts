@@ -19,7 +19,7 @@ export function waitForRequests<R extends { method: string; path: string; body?:
         done = predicate(requests);
       } catch (err) {
         finish();
-        return reject(err);
+        return reject(err instanceof Error ? err : new Error(String(err)));
       }
       if (done) {
         finish();

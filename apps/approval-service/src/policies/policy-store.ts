@@ -23,6 +23,6 @@ export class PolicyStore {
 
   /** Call with the account locked. */
   async write(em: EntityManager, accountId: string, policy: WebhookApprovalPolicy, user: string): Promise<void> {
-    await em.upsert(ApprovalPolicy, { accountId, ...policy, updatedBy: user, updatedAt: new Date() } as ApprovalPolicy);
+    await em.upsert(ApprovalPolicy, { accountId, ...policy, updatedBy: user, updatedAt: new Date() });
   }
 }

@@ -48,7 +48,7 @@ export function assertPatchComplete(patch: WebhookPatch, currentAuth: AuthType):
 
 /** Drops absent and null fields: a patch names only what it changes. */
 export function compactPatch(patch: WebhookPatch): WebhookPatch {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null)) as WebhookPatch;
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined && v !== null));
 }
 
 /** The configuration after applying a patch to the current one, checked as a whole. */

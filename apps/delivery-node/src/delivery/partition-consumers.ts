@@ -93,10 +93,10 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
   async stop(partitions: number[]): Promise<void> {
     await Promise.all(
-      partitions.map((p) => {
+      partitions.map(async (p) => {
         const loop = this.running.get(p);
         this.running.delete(p);
-        return loop?.stop();
+        await loop?.stop();
       }),
     );
     const set = new Set(partitions);

@@ -103,7 +103,7 @@ export class FanoutConsumer {
     const stored = this.publisher.publishAll(
       plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
     );
-    const asides = plan.rejected.map((r, i) => (r ? this.setAside(batch[i], r.code, r.reason).then(() => null, (err: Error) => err) : null));
+    const asides = plan.rejected.map((r, i) => (r ? this.setAside(batch[i], r.code, r.reason).then(() => null, (err: Error) => err) : Promise.resolve(null)));
     const outcomes: (Error | null)[] = await Promise.all(asides);
     (await stored).forEach((err, t) => {
       const source = plan.tasks[t].source;

@@ -56,7 +56,7 @@ describe('JetStreamServer (real nats-server)', () => {
     server.addHandler(b.pattern, handler, true);
     servers.push(server);
     server.listen((err) => {
-      if (err) throw err;
+      if (err) throw err as Error;
     });
     return server;
   }
