@@ -4,6 +4,7 @@ import { connect, NatsConnection } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
+import { WebhookIndex } from '../apps/delivery-node/src/webhook-index/webhook-index';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
@@ -72,8 +73,8 @@ describe('event delivery (one node)', () => {
 
   it('delivers to an API-key webhook with the thin body, the key and a verifiable signature', async () => {
     const hook = await createHook('/api-key');
-    // Let the index see the webhook before publishing (fan-out matches against it).
-    await eventually(async () => (await dev.get(`/v2/webhooks/${hook.id}`)).status === 200);
+    // Let the node's index see the webhook before publishing (fan-out matches against it).
+    await eventually(() => node.get(WebhookIndex).deliverable(hook.id), { what: 'the webhook in the node index' });
     const eventId = await publish();
     await consumer.waitFor(() => at('/api-key').length >= 1);
     const req = at('/api-key')[0];
