@@ -1,14 +1,11 @@
-import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { NatsConnection } from 'nats';
 import { spawnDeliveryNode, NodeProcess } from '@app/testing';
 import { objectTypeOf } from '@app/domain';
 import { balancedOwners, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
-import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * The delivery cluster with real node processes (`node dist/apps/delivery-node/src/main.js`, so
@@ -46,35 +43,24 @@ function worstWindow(times: number[]): { count: number; at: number } {
 }
 
 describe('delivery cluster (real node processes)', () => {
+  const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string> }>();
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(P) }, consumer: (r) => handlers.get(r.path)?.(r) ?? { status: 200, body: 'ok' }, config: true, nats: true });
   let platform: TestPlatform;
-  let config: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   let dev: ApiClient;
   let op: ApiClient;
   let accountId: string;
   const nodes = new Map<string, NodeProcess>();
-  const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string> }>();
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(P) });
-    consumer = await startHttpsConsumer({ pki, handler: (r) => handlers.get(r.path)?.(r) ?? { status: 200, body: 'ok' } });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
+    ({ platform, consumer, nc } = h);
+    h.onClose(() => Promise.allSettled([...nodes.values()].map((n) => n.stop(15_000))));
+    const api = h.api;
     const acct = await platform.account();
     accountId = acct.accountId;
     dev = api.as(await acct.token('alice', ['developer']));
     op = api.as(await acct.token('oscar', ['operator']));
-    nc = await connect({ servers: platform.nats.url });
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled([...nodes.values()].map((n) => n.stop(15_000)));
-    await nc?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
   });
 
   async function startNode(id: string): Promise<NodeProcess> {

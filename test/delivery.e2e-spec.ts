@@ -1,52 +1,37 @@
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
+import { NatsConnection } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { WebhookIndex } from '../apps/delivery-node/src/webhook-index/webhook-index';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, ReceivedRequest, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(180_000);
 
 describe('event delivery (one node)', () => {
+  const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; hang?: boolean; headers?: Record<string, string> }>();
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: '8' },
+    consumer: (r) => handlers.get(r.path.split('?')[0])?.(r) ?? { status: 200, body: 'ok' },
+    config: true,
+    node: true,
+    nats: true,
+  });
   let platform: TestPlatform;
-  let config: INestApplication;
   let node: INestApplication;
   let api: ApiClient;
   let dev: ApiClient;
   let accountId: string;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
-  const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; hang?: boolean; headers?: Record<string, string> }>();
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8' });
-    consumer = await startHttpsConsumer({
-      pki,
-      handler: (r) => handlers.get(r.path.split('?')[0])?.(r) ?? { status: 200, body: 'ok' },
-    });
-    config = await createConfigServiceApp();
-    api = new ApiClient(await listen(config));
-    node = await createDeliveryNodeApp();
-    await node.init();
+    ({ platform, node, api, consumer, nc } = h);
     const acct = await platform.account();
     accountId = acct.accountId;
     dev = api.as(await acct.token('alice', ['developer']));
-    nc = await connect({ servers: platform.nats.url });
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
   });
 
   async function createHook(path: string, extra: Record<string, unknown> = {}) {
