@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule } from '@app/http-common';
-import { NatsModule } from '@app/messaging';
-import { PersistenceModule } from '@app/persistence';
+import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
+import { DatabaseReadiness, PersistenceModule } from '@app/persistence';
 import { ApprovalDecisionsModule } from './approvals/approval-decisions.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -12,7 +12,7 @@ import { MeController } from './me/me.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
-  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule, SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule],
+  imports: [PersistenceModule, NatsModule, AuthModule, ObservabilityModule.forRoot({ readiness: [DatabaseReadiness, NatsReadiness, LoopsReadiness] }), SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule],
   controllers: [EventTypesController, MeController],
 })
 export class ConfigServiceModule {}

@@ -1,7 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
-import { NatsModule } from '@app/messaging';
+import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
 import { Database } from './database';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryNodeService } from './delivery-node.service';
@@ -18,7 +18,7 @@ import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
 @Module({
-  imports: [NatsModule, ObservabilityModule, SecretsModule],
+  imports: [NatsModule, ObservabilityModule.forRoot({ readiness: [NatsReadiness, LoopsReadiness] }), SecretsModule],
   providers: [
     Database,
     NodeIdentity,

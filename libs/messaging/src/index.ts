@@ -10,3 +10,4 @@ export * from './cluster-kv';
 export * from './kicked-loop';
 export * from './supervised-loop';
 export * from './loop-health';
+export * from './readiness';

@@ -3,3 +3,4 @@ export * from './orm-config';
 export * from './migrate';
 export * from './persistence.module';
 export * from './accounts-admin';
+export * from './database-readiness';
