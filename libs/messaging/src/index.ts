@@ -11,3 +11,4 @@ export * from './kicked-loop';
 export * from './supervised-loop';
 export * from './loop-health';
 export * from './readiness';
+export * from './nats-errors';

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { AckPolicy, DeliverPolicy, JsMsg, nanos, NatsConnection } from 'nats';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, decodeDecision, ensureApprovalsStream, STREAM_APPROVALS } from '@app/approvals-contract';
 import { loadEnv } from '@app/config';
-import { InjectNats, LoopSession, SupervisedLoop } from '@app/messaging';
+import { consumerNotFound, InjectNats, LoopSession, SupervisedLoop } from '@app/messaging';
 import { DecisionApplier } from './decision-applier';
 import { countApplied } from './decision-metrics';
 
@@ -65,7 +65,7 @@ export class DecisionConsumer implements OnApplicationBootstrap, OnModuleDestroy
     try {
       await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
     } catch (err) {
-      if (!/consumer not found/i.test((err as Error).message)) throw err;
+      if (!consumerNotFound(err)) throw err;
       await jsm.consumers.add(STREAM_APPROVALS, {
         durable_name: APPLY_DECISIONS_CONSUMER,
         filter_subject: APPROVAL_DECIDED_SUBJECT,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ConsumerInfo, KV, NatsConnection } from 'nats';
 import { loadEnv } from '@app/config';
 import {
-  CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES,
+  CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES, streamNotFound,
 } from '@app/messaging';
 
 export interface ClusterNodeView {
@@ -63,7 +63,7 @@ export class ClusterStatusService {
         try {
           for await (const page of jsm.consumers.list(STREAM_DELIVERIES)) map.set(page.name, page);
         } catch (err) {
-          if (!/stream not found/i.test((err as Error).message)) throw err;
+          if (!streamNotFound(err)) throw err;
         }
         return map;
       })(),
