@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { APPROVAL_STATUSES, ApprovalStatus } from '@app/approvals-contract';
-import { PageQueryDto } from '@app/http-common';
+import { NextPageCursor, PageQueryDto } from '@app/http-common';
 
 export class ListApprovalsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: APPROVAL_STATUSES })
@@ -32,5 +32,5 @@ export class ApprovalResponse {
 
 export class ApprovalListResponse {
   @ApiProperty({ type: [ApprovalResponse] }) approvals!: ApprovalResponse[];
-  @ApiProperty({ description: "the next page's page_cursor; empty on the last page", example: '' }) next_page_cursor!: string;
+  @NextPageCursor() next_page_cursor!: string;
 }

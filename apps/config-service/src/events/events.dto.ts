@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, ValidateBy } from 'class-validator';
-import { isTimestamp, PageQueryDto } from '@app/http-common';
+import { isTimestamp, NextPageCursor, PageQueryDto } from '@app/http-common';
 
 const Rfc3339 = () => ValidateBy({ name: 'isRfc3339', validator: { validate: isTimestamp, defaultMessage: (a) => `${a?.property} must be an RFC 3339 timestamp` } });
 
@@ -35,7 +35,7 @@ export class RedeliverDto {
 }
 
 export class TestSendDto {
-  @ApiPropertyOptional({ example: 'identity.approved' })
+  @ApiProperty({ example: 'identity.approved' })
   @IsString()
   event_type!: string;
 }
@@ -52,7 +52,7 @@ export class EventResponse {
 
 export class EventListResponse {
   @ApiProperty({ type: [EventResponse] }) events!: EventResponse[];
-  @ApiProperty({ description: "the next page's page_cursor; empty on the last page", example: '' }) next_page_cursor!: string;
+  @NextPageCursor() next_page_cursor!: string;
 }
 
 export class RedeliverResponse {
@@ -81,5 +81,5 @@ class DeliveryAttemptDto {
 
 export class DeliveryAttemptListResponse {
   @ApiProperty({ type: [DeliveryAttemptDto] }) deliveries!: DeliveryAttemptDto[];
-  @ApiProperty({ description: "the next page's page_cursor; empty on the last page", example: '' }) next_page_cursor!: string;
+  @NextPageCursor() next_page_cursor!: string;
 }

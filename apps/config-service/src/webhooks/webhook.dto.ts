@@ -6,7 +6,7 @@ import {
   ValidateNested, ValidatorConstraint, ValidatorConstraintInterface,
 } from 'class-validator';
 import { AUTH_TYPES, AuthType, isValidSubscription, MAX_RATE_LIMIT, MAX_URL_LENGTH, MIN_RATE_LIMIT } from '@app/domain';
-import { IsHttpsUrl, OptionalNotNull } from '@app/http-common';
+import { IsHttpsUrl, NextPageCursor, OptionalNotNull } from '@app/http-common';
 
 /** RFC 9110 token characters: a valid header field name. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
@@ -198,5 +198,5 @@ export class WebhookResponse {
 
 export class WebhookListResponse {
   @ApiProperty({ type: [WebhookResponse] }) webhooks!: WebhookResponse[];
-  @ApiProperty({ description: "the next page's page_cursor; empty on the last page", example: '' }) next_page_cursor!: string;
+  @NextPageCursor() next_page_cursor!: string;
 }
