@@ -1,11 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { ApiClient, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { useHarness } from './support/harness';
 import { appRoutes, Route } from './fuzz/app-routes';
 import { hostileRequest, FuzzFixtures, FuzzRequest } from './fuzz/hostile-requests';
 import { snapshotState, settledState } from './fuzz/state-snapshot';
@@ -50,27 +48,18 @@ interface Finding {
 }
 
 describe('hostile admin input (property-based)', () => {
+  const h = useHarness({ env: { LOG_LEVEL: 'error' }, config: true, approval: true });
   let platform: TestPlatform;
-  let configApp: INestApplication;
-  let approvalApp: INestApplication;
   const bases: Record<Route['service'], string> = { config: '', approval: '' };
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   let fixtures: FuzzFixtures;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ LOG_LEVEL: 'error' });
-    configApp = await createConfigServiceApp();
-    bases.config = await listen(configApp);
-    approvalApp = await createApprovalServiceApp();
-    bases.approval = await listen(approvalApp);
+    platform = h.platform;
+    bases.config = h.api.baseUrl;
+    bases.approval = h.approvalApi.baseUrl;
+    h.onClose(() => agent.destroy());
     fixtures = await buildFixtures();
-  });
-
-  afterAll(async () => {
-    agent.destroy();
-    await configApp?.close();
-    await approvalApp?.close();
-    await platform?.close();
   });
 
   /** Two accounts with webhooks, test events and approval requests, and tokens of every role. */
@@ -153,7 +142,7 @@ describe('hostile admin input (property-based)', () => {
   }
 
   it('no request of any shape answers 5xx; every 4xx is a problem document and changes nothing', async () => {
-    const routes = [...(await appRoutes(configApp, 'config')), ...(await appRoutes(approvalApp, 'approval'))];
+    const routes = [...(await appRoutes(h.config, 'config')), ...(await appRoutes(h.approval, 'approval'))];
     // The list comes from the routers; this only guards against the enumeration silently finding nothing.
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['POST /v2/webhooks', 'GET /v2/events', 'PUT /v2/approval-policies/webhooks', 'POST /v2/approvals/:id/approve']));
 

@@ -1,8 +1,6 @@
-import { INestApplication } from '@nestjs/common';
-import { connect, KV, NatsConnection } from 'nats';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { ApiClient, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { KV, NatsConnection } from 'nats';
+import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /** Four-eyes approvals end to end: both services over HTTP, real Postgres and NATS. */
 
@@ -40,9 +38,8 @@ interface Team {
 }
 
 describe('approvals', () => {
+  const h = useHarness({ config: true, approval: true, nats: true });
   let platform: TestPlatform;
-  let configApp: INestApplication;
-  let approvalApp: INestApplication;
   let cfgApi: ApiClient;
   let aprApi: ApiClient;
   let nc: NatsConnection;
@@ -50,20 +47,8 @@ describe('approvals', () => {
   let accounts = 0;
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
-    configApp = await createConfigServiceApp();
-    cfgApi = new ApiClient(await listen(configApp));
-    approvalApp = await createApprovalServiceApp();
-    aprApi = new ApiClient(await listen(approvalApp));
-    nc = await connect({ servers: platform.nats.url });
+    ({ platform, api: cfgApi, approvalApi: aprApi, nc } = h);
     kv = await nc.jetstream().views.kv('webhooks');
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await configApp?.close();
-    await approvalApp?.close();
-    await platform?.close();
   });
 
   /** A fresh account with its people; `webhooks` are created before the policy (if any) is switched on. */

@@ -1,19 +1,17 @@
-import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
 /** A delivery node killed with SIGKILL mid-stream loses nothing: after a restart every event arrives. */
 describe('crash recovery of a delivery node', () => {
+  // A consumer slow enough that the kill lands while hundreds of deliveries are in flight.
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: '8' }, consumer: () => ({ status: 200, delayMs: 20 }), config: true, nats: true });
   let platform: TestPlatform;
-  let config: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   let node: NodeProcess | undefined;
@@ -21,24 +19,9 @@ describe('crash recovery of a delivery node', () => {
   let accountId: string;
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8' });
-    // A consumer slow enough that the kill lands while hundreds of deliveries are in flight.
-    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, delayMs: 20 }) });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    const acct = await platform.account();
-    accountId = acct.accountId;
-    dev = api.as(await acct.token('alice', ['developer']));
-    nc = await connect({ servers: platform.nats.url });
-  });
-
-  afterAll(async () => {
-    await node?.kill();
-    await nc?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
+    ({ platform, consumer, nc } = h);
+    ({ accountId, dev } = await h.tenant('acme'));
+    h.onClose(() => node?.kill());
   });
 
   it('delivers all 1,000 events at least once after a SIGKILL and a restart', async () => {

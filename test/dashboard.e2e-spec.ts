@@ -1,14 +1,11 @@
-import { INestApplication } from '@nestjs/common';
 import AxeBuilder from '@axe-core/playwright';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { dashboardDir, DASHBOARD_CSP } from '../apps/config-service/src/dashboard/dashboard-site';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
-import { ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, TestPlatform } from '@app/testing';
+import { useHarness } from './support/harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', 'test-results', 'dashboard');
@@ -22,10 +19,17 @@ jest.setTimeout(120_000);
  * approver). The flows run in order and share the browser.
  */
 describe('dashboard in a browser', () => {
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: '4' },
+    consumer: (r) =>
+      r.path === '/token'
+        ? { status: 200, body: JSON.stringify({ access_token: 'tok', token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } }
+        : { status: 200, body: 'ok' },
+    approval: true,
+    config: true,
+    node: true,
+  });
   let platform: TestPlatform;
-  let config: INestApplication;
-  let approvals: INestApplication;
-  let node: INestApplication;
   let consumer: HttpsConsumer;
   let base: string;
   let alice: ApiClient;
@@ -43,27 +47,15 @@ describe('dashboard in a browser', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     if (!existsSync(join(dashboardDir(), 'index.html'))) throw new Error(`the dashboard is not built in ${dashboardDir()}: run npm run build`);
     mkdirSync(SHOTS, { recursive: true });
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4' });
-    consumer = await startHttpsConsumer({
-      pki,
-      handler: (r) =>
-        r.path === '/token'
-          ? { status: 200, body: JSON.stringify({ access_token: 'tok', token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } }
-          : { status: 200, body: 'ok' },
-    });
-    approvals = await createApprovalServiceApp();
-    process.env.APPROVAL_SERVICE_URL = await listen(approvals);
-    config = await createConfigServiceApp();
-    base = await listen(config);
-    node = await createDeliveryNodeApp();
-    await node.init();
+    ({ platform, consumer } = h);
+    base = h.api.baseUrl;
     const acct = await platform.account('Acme Payments');
     aliceToken = await acct.token('alice', ['developer', 'approver', 'entity_manager']);
     bobToken = await acct.token('bob', ['developer', 'approver']);
     alice = new ApiClient(base, aliceToken);
     bob = new ApiClient(base, bobToken);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    h.onClose(() => browser.close());
     context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
@@ -75,13 +67,6 @@ describe('dashboard in a browser', () => {
 
   afterAll(async () => {
     writeFileSync(join(SHOTS, 'axe.json'), JSON.stringify(axeReport, null, 2));
-    await browser?.close();
-    await node?.close();
-    await config?.close();
-    await approvals?.close();
-    await consumer?.close();
-    await platform?.close();
-    delete process.env.APPROVAL_SERVICE_URL;
   });
 
   async function shot(name: string) {

@@ -1,14 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
+import { NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { objectTypeOf, storableText } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, eventually, listen, makeTestPki, RawConnection, RawConsumer, RawRequest, startRawConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, makeTestPki, RawConnection, RawConsumer, RawRequest, startRawConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -35,8 +32,8 @@ const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) =
  * text, nothing is lost, and the well-behaved webhook is neither slowed nor blocked.
  */
 describe('hostile consumers', () => {
+  const h = useHarness({ pki: true, env: { DELIVERY_PARTITIONS: '8' }, config: true, node: 'listen', nats: true });
   let platform: TestPlatform;
-  let config: INestApplication;
   let node: INestApplication;
   let nodeApi: ApiClient;
   let api: ApiClient;
@@ -90,29 +87,16 @@ describe('hostile consumers', () => {
   let good: { id: string; accountId: string };
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8' });
+    ({ platform, node, nodeApi, api, nc } = h);
     const behaviours = new Map(hostiles.filter((h) => h.behave).map((h) => [`/${h.name}`, h.behave!]));
-    raw = await startRawConsumer({ pki, handler: (req, c) => (behaviours.get(req.path) ?? ((_r, conn) => conn.respond(200, 'ok')))(req, c) });
+    raw = await startRawConsumer({ pki: h.pki, handler: (req, c) => (behaviours.get(req.path) ?? ((_r, conn) => conn.respond(200, 'ok')))(req, c) });
     stranger = await startRawConsumer({ pki: makeTestPki() });
     plain = await startRawConsumer({ onConnection: (c) => c.socket.once('data', () => c.write('HTTP/1.1 400 Bad Request\r\n\r\n')) });
-    config = await createConfigServiceApp();
-    api = new ApiClient(await listen(config));
-    node = await createDeliveryNodeApp();
-    nodeApi = new ApiClient(await listen(node));
-    nc = await connect({ servers: platform.nats.url });
     pg = new Client({ connectionString: platform.db.url });
     await pg.connect();
-  });
-
-  afterAll(async () => {
-    // The consumers first: the node's hanging requests then end at once instead of at their timeout.
-    await Promise.all([raw?.close(), stranger?.close(), plain?.close()]);
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await pg?.end();
-    await platform?.close();
+    h.onClose(() => pg.end());
+    // The consumers close first: the node's hanging requests then end at once instead of at their timeout.
+    h.onClose(() => Promise.all([raw.close(), stranger.close(), plain.close()]));
   });
 
   async function hook(dev: ApiClient, name: string, url: string): Promise<string> {

@@ -1,16 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { DeliveryRecorder } from '../apps/delivery-node/src/delivery/delivery-recorder';
 import type { DeliveryItem } from '../apps/delivery-node/src/delivery/delivery-item';
 import { objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { deliverySubject, publishEvent } from '@app/messaging';
-import {
-  ApiClient, developerTenant, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(180_000);
 
@@ -21,10 +18,11 @@ const PARTITIONS = 4;
  * only themselves, in the same batches as well-behaved neighbours that are delivered regardless.
  */
 describe('isolation (one node)', () => {
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_RECONCILE_AFTER_MS: '2000' }, consumer: true, config: true, node: true, nats: true,
+  });
   let platform: TestPlatform;
-  let config: INestApplication;
   let node: INestApplication;
-  let api: ApiClient;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   let tenantA: { accountId: string; dev: ApiClient };
@@ -32,25 +30,9 @@ describe('isolation (one node)', () => {
   const sql = <T extends object = any>(text: string, params: unknown[] = []) => platform.sql<T>(text, params);
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_RECONCILE_AFTER_MS: '2000' });
-    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, body: 'ok' }) });
-    config = await createConfigServiceApp();
-    api = new ApiClient(await listen(config));
-    node = await createDeliveryNodeApp();
-    await node.init();
-    const tenant = (name: string) => developerTenant(platform, api, name);
-    tenantA = await tenant('tenant-a');
-    tenantB = await tenant('tenant-b');
-    nc = await connect({ servers: platform.nats.url });
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
+    ({ platform, node, consumer, nc } = h);
+    tenantA = await h.tenant('tenant-a');
+    tenantB = await h.tenant('tenant-b');
   });
 
   async function createHook(dev: ApiClient, path: string, extra: Record<string, unknown> = {}, waitForKv = true) {

@@ -1,19 +1,18 @@
-import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
 /** NATS restarted under load: every event published before and after reaches every webhook. */
 describe('NATS restart under load', () => {
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: '8' }, consumer: () => ({ status: 200, delayMs: 10 }), config: true, nats: { maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+  });
   let platform: TestPlatform;
-  let config: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   let node: NodeProcess | undefined;
@@ -21,23 +20,9 @@ describe('NATS restart under load', () => {
   let accountId: string;
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '8' });
-    consumer = await startHttpsConsumer({ pki, handler: () => ({ status: 200, delayMs: 10 }) });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    const acct = await platform.account();
-    accountId = acct.accountId;
-    dev = api.as(await acct.token('alice', ['developer']));
-    nc = await connect({ servers: platform.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  });
-
-  afterAll(async () => {
-    await node?.kill();
-    await nc?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
+    ({ platform, consumer, nc } = h);
+    ({ accountId, dev } = await h.tenant('acme'));
+    h.onClose(() => node?.kill());
   });
 
   it('delivers everything published before and after a NATS restart', async () => {

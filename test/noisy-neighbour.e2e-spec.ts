@@ -1,14 +1,10 @@
-import { INestApplication } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
+import { NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, developerTenant, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, ConsumerHandler, eventually, HttpsConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -21,9 +17,8 @@ const A_DUE_BACKLOG = 100_000;
  * within seconds. The figures go to test-results/noisy-neighbour.json.
  */
 describe('noisy neighbour', () => {
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: '1' }, consumer: (r) => handle(r), config: true, node: true, nats: true });
   let platform: TestPlatform;
-  let config: INestApplication;
-  let node: INestApplication;
   let consumer: HttpsConsumer;
   let nc: NatsConnection;
   const sql = <T extends object = any>(text: string, params: unknown[] = []) => platform.sql<T>(text, params);
@@ -31,37 +26,22 @@ describe('noisy neighbour', () => {
   let b: { accountId: string; dev: ApiClient };
   const figures: Record<string, unknown> = {};
   let flakyFailures = 0;
+  const handle: ConsumerHandler = (r) => {
+    if (r.path === '/slow') return { status: 200, delayMs: 2500 };
+    if (r.path === '/flaky' && flakyFailures++ === 0) return { status: 500 };
+    return { status: 200 };
+  };
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '1' });
-    consumer = await startHttpsConsumer({
-      pki,
-      handler: (r) => {
-        if (r.path === '/slow') return { status: 200, delayMs: 2500 };
-        if (r.path === '/flaky' && flakyFailures++ === 0) return { status: 500 };
-        return { status: 200 };
-      },
-    });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    node = await createDeliveryNodeApp();
-    await node.init();
-    const tenant = (name: string) => developerTenant(platform, api, name);
-    a = await tenant('noisy');
-    b = await tenant('quiet');
-    nc = await connect({ servers: platform.nats.url });
+    ({ platform, consumer, nc } = h);
+    a = await h.tenant('noisy');
+    b = await h.tenant('quiet');
   });
 
   afterAll(async () => {
     mkdirSync('test-results', { recursive: true });
     writeFileSync('test-results/noisy-neighbour.json', JSON.stringify(figures, null, 2));
     process.stdout.write(`noisy neighbour: ${JSON.stringify(figures)}\n`);
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
   });
 
   async function hook(t: typeof a, path: string, types = ['identity.*']) {

@@ -1,7 +1,5 @@
-import { INestApplication } from '@nestjs/common';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { ApiClient, ApiResponse, eventually, listen, startTcpProxy, startTestPlatform, TcpProxy, TestPlatform, viaProxy } from '@app/testing';
+import { ApiClient, ApiResponse, eventually, startTcpProxy, TcpProxy, TestPlatform, viaProxy } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * PostgreSQL goes away under both services (their DATABASE_URL points at a TCP proxy the test
@@ -31,35 +29,30 @@ function expectUnavailable(res: ApiResponse, what: string): void {
 describe('PostgreSQL unreachable', () => {
   let platform: TestPlatform;
   let proxy: TcpProxy;
-  let configApp: INestApplication;
-  let approvalApp: INestApplication;
+  const h = useHarness({
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'fatal' },
+    config: true,
+    approval: true,
+    // Only the services go through the proxy; the test's own ORM (platform.orm) stays direct.
+    async prepare(h) {
+      const db = new URL(h.platform.db.url);
+      proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port || 5432) });
+      h.onClose(() => proxy.close());
+      process.env.DATABASE_URL = viaProxy(h.platform.db.url, proxy);
+    },
+  });
   let cfg: ApiClient;
   let apr: ApiClient;
   let cfgPublic: ApiClient;
   let aprPublic: ApiClient;
 
   beforeAll(async () => {
-    platform = await startTestPlatform({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'fatal' });
-    const db = new URL(platform.db.url);
-    proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port || 5432) });
-    // Only the services go through the proxy; the test's own ORM (platform.orm) stays direct.
-    process.env.DATABASE_URL = viaProxy(platform.db.url, proxy);
-    configApp = await createConfigServiceApp();
-    approvalApp = await createApprovalServiceApp();
-    cfgPublic = new ApiClient(await listen(configApp));
-    aprPublic = new ApiClient(await listen(approvalApp));
+    ({ platform, api: cfgPublic, approvalApi: aprPublic } = h);
+    h.onClose(() => proxy.restore());
     const acct = await platform.account();
     const token = await acct.token('alice', ['developer', 'approver', 'entity_manager']);
     cfg = cfgPublic.as(token);
     apr = aprPublic.as(token);
-  });
-
-  afterAll(async () => {
-    proxy?.restore();
-    await configApp?.close();
-    await approvalApp?.close();
-    await proxy?.close();
-    await platform?.close();
   });
 
   async function rows() {

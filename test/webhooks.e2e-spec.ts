@@ -1,7 +1,6 @@
-import { INestApplication } from '@nestjs/common';
 import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { ApiClient, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { useHarness } from './support/harness';
 
 const hook = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -13,24 +12,17 @@ const hook = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('webhook admin API', () => {
+  const h = useHarness({ config: true });
   let platform: TestPlatform;
-  let app: INestApplication;
   let api: ApiClient;
   let dev: ApiClient;
   let accountId: string;
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
-    app = await createConfigServiceApp();
-    api = new ApiClient(await listen(app));
+    ({ platform, api } = h);
     const acct = await platform.account();
     accountId = acct.accountId;
     dev = api.as(await acct.token('alice', ['developer']));
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await platform?.close();
   });
 
   async function clearWebhooks(client: ApiClient) {

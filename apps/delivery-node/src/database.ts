@@ -14,6 +14,10 @@ export class Database implements OnApplicationShutdown {
 
   constructor() {
     this.pool.on('error', () => undefined); // idle client errors surface on the next query
+    // A connection that drops while checked out (between the statements of a transaction) emits
+    // 'error' on its client, which pg leaves unhandled: that would end the process. The error
+    // surfaces on the client's next query instead, and the pool discards the broken client.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   query<T extends object = any>(sql: string, params: unknown[] = []): Promise<T[]> {

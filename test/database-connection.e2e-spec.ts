@@ -1,0 +1,55 @@
+import { Database } from '../apps/delivery-node/src/database';
+import { createTestDatabase, startTcpProxy, TcpProxy, TestDatabase, viaProxy } from '@app/testing';
+
+/**
+ * The delivery node's connection to Postgres drops at every point a connection can be in: idle in
+ * the pool, checked out between the statements of a transaction, mid-query. Each drop fails at most
+ * the work on that connection; the process lives on and the pool recovers once Postgres is back.
+ */
+describe('delivery node database connection drops', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let database: Database;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    process.env.DATABASE_URL = viaProxy(db.url, proxy);
+    database = new Database();
+  });
+
+  afterAll(async () => {
+    proxy?.restore();
+    await database?.onApplicationShutdown();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('fails only the work on each dropped connection, and recovers', async () => {
+    // Fill the pool with idle connections.
+    await Promise.all(Array.from({ length: 4 }, () => database.query('select pg_sleep(0.05)')));
+    let proceed!: () => void;
+    const paused = new Promise<void>((r) => (proceed = r));
+    let inside!: () => void;
+    const entered = new Promise<void>((r) => (inside = r));
+    // Checked out, between two statements of a transaction, when the connection drops.
+    const between = database.transaction(async (client) => {
+      await client.query('select 1');
+      inside();
+      await paused;
+      await client.query('select 2');
+    });
+    await entered;
+    const midQuery = database.query('select pg_sleep(5)');
+    proxy.cut('refuse');
+    proceed();
+    await expect(between).rejects.toThrow();
+    await expect(midQuery).rejects.toThrow();
+    expect(await database.reachable()).toBe(false);
+
+    proxy.restore();
+    expect(await database.reachable()).toBe(true);
+    await expect(database.transaction(async (client) => (await client.query('select 42 as n')).rows[0].n)).resolves.toBe(42);
+  });
+});

@@ -1,0 +1,121 @@
+import { INestApplication } from '@nestjs/common';
+import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
+import { createConfigServiceApp } from '../../apps/config-service/src/main';
+import { createDeliveryNodeApp } from '../../apps/delivery-node/src/main';
+import {
+  ApiClient, ConsumerHandler, developerTenant, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform,
+} from '@app/testing';
+
+/**
+ * One end-to-end world per test file: its own database and nats-server, and whichever of the
+ * services, an in-process delivery node, an HTTPS consumer behind a test CA and a NATS client the file
+ * asks for. Everything it starts, and everything a test hands to `onClose`, is closed in reverse
+ * order, also when a start-up step fails half-way.
+ */
+export interface HarnessOptions {
+  /** Extra platform environment (DELIVERY_PARTITIONS, DELIVERY_RECONCILE_AFTER_MS, ...); a function is read at start. */
+  env?: Record<string, string> | (() => Record<string, string>);
+  /** An HTTPS consumer with a test CA the delivery node trusts; true answers 200 "ok". */
+  consumer?: ConsumerHandler | true;
+  /** A test CA (DELIVERY_CA_FILE) without a consumer, for files that start their own. */
+  pki?: boolean;
+  /** Runs after the platform (and consumer) are up, before any service starts: e.g. to put Postgres behind a proxy. */
+  prepare?: (h: Harness) => Promise<void> | void;
+  approval?: boolean;
+  config?: boolean;
+  /** An in-process delivery node; 'listen' also serves its /health and /metrics. */
+  node?: boolean | 'listen';
+  /** A NATS client connection to the platform's server (or to the servers the options name; a function is read at start). */
+  nats?: boolean | Partial<ConnectionOptions> | (() => Partial<ConnectionOptions>);
+}
+
+export interface Harness {
+  platform: TestPlatform;
+  pki: TestPki;
+  consumer: HttpsConsumer;
+  approval: INestApplication;
+  approvalApi: ApiClient;
+  config: INestApplication;
+  /** The config service's API, anonymous; `.as(token)` for a user. */
+  api: ApiClient;
+  node: INestApplication;
+  nodeApi: ApiClient;
+  nc: NatsConnection;
+  /** An account with a developer token: its id and the config API acting as that developer. */
+  tenant(name: string): Promise<{ accountId: string; dev: ApiClient }>;
+  /** Registers a cleanup, run before everything started earlier is closed. */
+  onClose(fn: () => unknown): void;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const cleanups: Array<() => unknown> = [];
+  const h = {
+    onClose: (fn: () => unknown) => void cleanups.push(fn),
+    async close() {
+      while (cleanups.length) {
+        try {
+          await cleanups.pop()!();
+        } catch (err) {
+          process.stderr.write(`harness: a cleanup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      }
+    },
+    tenant: (name: string) => developerTenant(h.platform, h.api, name),
+  } as Harness;
+  try {
+    if (opts.consumer || opts.pki) h.pki = makeTestPki();
+    const env = typeof opts.env === 'function' ? opts.env() : opts.env;
+    h.platform = await startTestPlatform({ ...(h.pki ? { DELIVERY_CA_FILE: h.pki.caFile } : {}), ...env });
+    h.onClose(() => h.platform.close());
+    if (opts.consumer) {
+      h.consumer = await startHttpsConsumer({ pki: h.pki, handler: opts.consumer === true ? undefined : opts.consumer });
+      h.onClose(() => h.consumer.close());
+    }
+    await opts.prepare?.(h);
+    if (opts.approval) {
+      h.approval = await createApprovalServiceApp();
+      h.onClose(() => h.approval.close());
+      h.approvalApi = new ApiClient(await listen(h.approval));
+      // The config service forwards the dashboard's approval requests here.
+      process.env.APPROVAL_SERVICE_URL = h.approvalApi.baseUrl;
+      h.onClose(() => delete process.env.APPROVAL_SERVICE_URL);
+    }
+    if (opts.config) {
+      h.config = await createConfigServiceApp();
+      h.onClose(() => h.config.close());
+      h.api = new ApiClient(await listen(h.config));
+    }
+    if (opts.node) {
+      h.node = await createDeliveryNodeApp();
+      h.onClose(() => h.node.close());
+      if (opts.node === 'listen') h.nodeApi = new ApiClient(await listen(h.node));
+      else await h.node.init();
+    }
+    if (opts.nats) {
+      const options = opts.nats === true ? {} : typeof opts.nats === 'function' ? opts.nats() : opts.nats;
+      h.nc = await connect({ servers: h.platform.nats.url, ...options });
+      h.onClose(() => h.nc.close());
+    }
+    return h;
+  } catch (err) {
+    await h.close();
+    throw err;
+  }
+}
+
+/**
+ * `startHarness` in the file's beforeAll and `close` in its afterAll. The returned object is filled
+ * in before the first test runs.
+ */
+export function useHarness(opts: HarnessOptions = {}): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await startHarness(opts));
+  });
+  afterAll(async () => {
+    await h.close?.();
+  });
+  return h;
+}
