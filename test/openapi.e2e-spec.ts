@@ -1,11 +1,9 @@
-import { INestApplication } from '@nestjs/common';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv, { ValidateFunction } from 'ajv';
 import { randomUUID } from 'node:crypto';
-import { createApprovalServiceApp } from '../apps/approval-service/src/main';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { ApiClient, ApiResponse, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, ApiResponse, eventually } from '@app/testing';
 import { appRoutes } from './fuzz/app-routes';
+import { useHarness } from './support/harness';
 
 type Service = 'config' | 'approval';
 type OpenApiDoc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
@@ -33,8 +31,7 @@ const hook = (name: string) => ({
  * documented for that status (an undocumented status fails too).
  */
 describe('OpenAPI documents', () => {
-  let platform: TestPlatform;
-  let apps: INestApplication[] = [];
+  const h = useHarness({ config: true, approval: true, node: 'listen' });
   const docs = {} as Record<Service, OpenApiDoc>;
   const base = {} as Record<Service, ApiClient>;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
@@ -44,23 +41,14 @@ describe('OpenAPI documents', () => {
   const failures: string[] = [];
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
-    const config = await createConfigServiceApp();
-    const approval = await createApprovalServiceApp();
-    apps = [config, approval];
-    base.config = new ApiClient(await listen(config));
-    base.approval = new ApiClient(await listen(approval));
+    base.config = h.api;
+    base.approval = h.approvalApi;
     for (const service of ['config', 'approval'] as const) {
       const res = await base[service].get('/docs/openapi.json');
       expect(res.status).toBe(200);
       docs[service] = res.body;
       ajv.addSchema(jsonSchema(res.body) as object, service);
     }
-  });
-
-  afterAll(async () => {
-    for (const app of apps) await app.close();
-    await platform?.close();
   });
 
   /** Express `/v2/webhooks/:id` as OpenAPI `/v2/webhooks/{id}`. */
@@ -103,7 +91,7 @@ describe('OpenAPI documents', () => {
   });
 
   it('documents every route the apps register', async () => {
-    for (const [service, app] of [['config', apps[0]], ['approval', apps[1]]] as const) {
+    for (const [service, app] of [['config', h.config], ['approval', h.approval]] as const) {
       const routes = (await appRoutes(app, service))
         // The documentation's own pages and Nest's catch-all for unknown paths are not API routes.
         .filter((r) => r.method !== '*' && !r.path.startsWith('/docs'));
@@ -114,7 +102,7 @@ describe('OpenAPI documents', () => {
   });
 
   it('documents response schemas, and every documented operation answers as documented', async () => {
-    const acct = await platform.account('openapi');
+    const acct = await h.platform.account('openapi');
     const token = (user: string, roles: string[]) => acct.token(user, roles);
     const cfg = (t: string) => base.config.as(t);
     const apr = (t: string) => base.approval.as(t);
@@ -188,8 +176,18 @@ describe('OpenAPI documents', () => {
     expect(text).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
   });
 
+  it('the delivery node answers liveness and readiness with its own probes', async () => {
+    expect((await h.nodeApi.get('/health/live')).body).toMatchObject({ status: 'ok' });
+    const ready = await eventually(async () => {
+      const res = await h.nodeApi.get('/health');
+      return res.status === 200 ? res : undefined;
+    }, { what: 'the node ready', timeoutMs: 60_000 });
+    expect(ready!.body.checks).toEqual({ database: 'ok', delivery: 'ok', nats: 'ok', loops: 'ok' });
+    expect(ready!.body.details.nats).toEqual({ status: 'up' });
+  });
+
   it('readiness goes red while NATS is down and green again when it returns; liveness stays green', async () => {
-    await platform.nats.stop();
+    await h.platform.nats.stop();
     for (const service of ['config', 'approval'] as const) {
       await eventually(async () => (await base[service].get('/health')).status === 503, { what: `${service} readiness red`, timeoutMs: 30_000 });
       const red = await base[service].get('/health');
@@ -200,7 +198,7 @@ describe('OpenAPI documents', () => {
       expect(red.body.meta.checks.database).toBe('ok');
       expect((await base[service].get('/health/live')).status).toBe(200);
     }
-    await platform.nats.restart();
+    await h.platform.nats.restart();
     for (const service of ['config', 'approval'] as const) {
       await eventually(async () => (await base[service].get('/health')).status === 200, { what: `${service} readiness green`, timeoutMs: 60_000 });
     }
