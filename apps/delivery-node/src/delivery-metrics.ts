@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { registeredMetric as metric } from '@app/http-common';
+import { registeredMetric as metric } from '@app/metrics';
 import type { AttemptOutcome } from './delivery/delivery-item';
 
 

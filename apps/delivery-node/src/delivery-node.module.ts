@@ -2,7 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { AppConfigModule, LoggingModule } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
-import { NatsModule } from '@app/messaging';
+import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
 import { Database } from './database';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryNodeService } from './delivery-node.service';
@@ -21,7 +21,7 @@ import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
 @Module({
-  imports: [AppConfigModule.forApp('delivery-node'), LoggingModule, NatsModule, ObservabilityModule, SecretsModule],
+  imports: [AppConfigModule.forApp('delivery-node'), LoggingModule, NatsModule, ObservabilityModule.forRoot({ readiness: [NatsReadiness, LoopsReadiness] }), SecretsModule],
   providers: [
     Database,
     NodeIdentity,

@@ -1,5 +1,6 @@
 import { JetStreamManager, RetentionPolicy, StorageType, StreamConfig, nanos } from 'nats';
 import { APPROVALS_SUBJECT_PREFIX, STREAM_APPROVALS } from './names';
+import { alreadyExists, streamNotFound } from '@app/messaging';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,12 +24,12 @@ export async function ensureApprovalsStream(jsm: JetStreamManager, replicas = 1)
     await jsm.streams.info(STREAM_APPROVALS);
     return;
   } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
+    if (!streamNotFound(err)) throw err;
   }
   try {
     await jsm.streams.add(cfg);
   } catch (err) {
     // Another process created it meanwhile.
-    if (!/already in use|exists/i.test((err as Error).message)) throw err;
+    if (!alreadyExists(err)) throw err;
   }
 }

@@ -189,9 +189,6 @@ export function loadAppConfig(app: AppName, env: Env = process.env): PlatformEnv
   return config;
 }
 
-/** @deprecated apps inject `AppConfig`; scripts call `readConfig()`. */
-export const loadEnv = (env: Env = process.env): PlatformEnv => readConfig(env);
-
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;

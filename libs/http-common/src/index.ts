@@ -8,3 +8,8 @@ export * from './observability';
 export * from './body-depth';
 export * from './dependency-errors';
 export * from './parser-errors';
+export * from './readiness';
+export * from './http-metrics';
+export * from './health.dto';
+export * from './problem-catalogue';
+export * from './openapi';

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { BadRequest, UUID_PATTERN } from '@app/domain';
 
@@ -15,6 +15,9 @@ export class PageQueryDto {
   @MaxLength(512)
   page_cursor?: string;
 }
+
+/** `next_page_cursor` of every page response: documented once. */
+export const NextPageCursor = () => ApiProperty({ description: "the next page's page_cursor; empty on the last page", example: '' });
 
 export function pageLimit(q: { limit?: string }): number {
   return q.limit === undefined ? 100 : Number(q.limit);

@@ -2,24 +2,11 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { Response } from 'express';
 import { DomainError } from '@app/domain';
 import { isDependencyUnavailable } from './dependency-errors';
-import { Problem, PROBLEM_CONTENT_TYPE, problemFromDomainError, problemType } from './problem';
+import { catalogueProblem, Problem, PROBLEM_CONTENT_TYPE, problemFromDomainError, problemType } from './problem';
+import { codeForStatus } from './problem-catalogue';
 
 /** Seconds a client is asked to wait before repeating a request that met an unavailable dependency. */
 export const RETRY_AFTER_SECONDS = 5;
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'bad-request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not-found',
-  405: 'method-not-allowed',
-  409: 'conflict',
-  413: 'payload-too-large',
-  414: 'uri-too-long',
-  415: 'unsupported-media-type',
-  429: 'too-many-requests',
-  503: 'service-unavailable',
-};
 
 function titleOf(status: number): string {
   return HttpStatus[status]?.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error';
@@ -46,20 +33,20 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
       typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
         ? ((response as { message: string[] }).message).join('; ')
         : messageOf(response, err.message);
-    return { type: problemType(CODE_BY_STATUS[status] ?? 'error'), title: titleOf(status), status, detail };
+    return { type: problemType(codeForStatus(status) ?? 'error'), title: titleOf(status), status, detail };
   }
   const clientStatus = clientHttpError(err);
   if (clientStatus) {
     const detail = clientStatus === 400 ? 'The request is not valid (e.g. a path with broken percent-encoding).' : titleOf(clientStatus);
-    return { type: problemType(CODE_BY_STATUS[clientStatus] ?? 'bad-request'), title: titleOf(clientStatus), status: clientStatus, detail };
+    return { type: problemType(codeForStatus(clientStatus) ?? 'bad-request'), title: titleOf(clientStatus), status: clientStatus, detail };
   }
   if (isDependencyUnavailable(err)) {
     // Not a bug: the database (or NATS) is unreachable. No stack, no driver message (it may name hosts).
     logger?.warn(`dependency unavailable: ${err instanceof Error ? err.name : typeof err}`);
-    return { type: problemType('service-unavailable'), title: 'Service unavailable', status: 503, detail: 'A service this request needs is unavailable; try again shortly.' };
+    return catalogueProblem('service-unavailable', 'A service this request needs is unavailable; try again shortly.');
   }
   logger?.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  return { type: problemType('internal'), title: 'Internal error', status: 500, detail: 'An unexpected error occurred.' };
+  return catalogueProblem('internal', 'An unexpected error occurred.');
 }
 
 export function sendProblem(res: Response, problem: Problem): void {

@@ -1,4 +1,7 @@
-import { DomainError, ErrorKind } from '@app/domain';
+import { DomainError } from '@app/domain';
+import { PROBLEM_CATALOGUE, ProblemCode, problemType, STATUS_BY_KIND } from './problem-catalogue';
+
+export { problemType };
 
 /** RFC 7807 problem document as served by every app. */
 export interface Problem {
@@ -11,17 +14,10 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  unavailable: 503,
-};
-
-export function problemType(code: string): string {
-  return `/problems/${code}`;
+/** A problem document for one of the catalogue's codes. */
+export function catalogueProblem(code: ProblemCode, detail: string): Problem {
+  const { status, title } = PROBLEM_CATALOGUE[code];
+  return { type: problemType(code), title, status, detail };
 }
 
 export function problemFromDomainError(err: DomainError): Problem {

@@ -7,12 +7,12 @@ import { ValidateIf, ValidationOptions, registerDecorator } from 'class-validato
 export const OptionalNotNull = () => ValidateIf((_o, v) => v !== undefined);
 
 /** An absolute https:// URL without credentials or fragment. */
-export function IsHttpsUrl(options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
+export function IsHttpsUrl(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
     registerDecorator({
       name: 'isHttpsUrl',
       target: target.constructor,
-      propertyName,
+      propertyName: String(propertyName),
       options: { message: 'must be an absolute https:// URL without credentials', ...options },
       validator: {
         validate(value: unknown) {

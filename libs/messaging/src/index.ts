@@ -12,3 +12,5 @@ export * from './supervised-loop';
 export * from './loop-health';
 export * from './jetstream-transport';
 export * from './repartition';
+export * from './readiness';
+export * from './nats-errors';

@@ -1,4 +1,5 @@
 import { JetStreamManager, RetentionPolicy, StorageType, StreamConfig, nanos } from 'nats';
+import { alreadyExists, streamNotFound } from './nats-errors';
 import {
   DELIVERIES_SUBJECT_PREFIX, EVENTS_DEAD_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, STREAM_DELIVERIES, STREAM_EVENTS, STREAM_EVENTS_DEAD,
 } from './names';
@@ -37,12 +38,12 @@ export async function ensureStreams(jsm: JetStreamManager, replicas = 1): Promis
     try {
       await jsm.streams.info(cfg.name!);
     } catch (err) {
-      if (!/stream not found/i.test((err as Error).message)) throw err;
+      if (!streamNotFound(err)) throw err;
       try {
         await jsm.streams.add(cfg);
       } catch (addErr) {
         // Another process created it meanwhile.
-        if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
+        if (!alreadyExists(addErr)) throw addErr;
       }
     }
   }

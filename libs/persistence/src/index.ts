@@ -4,3 +4,4 @@ export * from './migrate';
 export * from './persistence.module';
 export * from './accounts-admin';
 export * from './repartition-deliveries';
+export * from './database-readiness';

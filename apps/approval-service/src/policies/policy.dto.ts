@@ -15,3 +15,9 @@ export class PutWebhookPolicyDto {
   @Max(MAX_REQUIRED_APPROVALS)
   required_approvals?: number;
 }
+
+export class PolicyResponse {
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ minimum: MIN_REQUIRED_APPROVALS, maximum: MAX_REQUIRED_APPROVALS, example: 1 }) required_approvals!: number;
+  @ApiProperty({ type: String, nullable: true, description: 'the pending request that would change this policy' }) pending_approval_id!: string | null;
+}

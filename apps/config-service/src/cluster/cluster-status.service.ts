@@ -3,7 +3,7 @@ import type { ConsumerInfo, KV, NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import { balancedAssignment } from '@app/hashing';
 import {
-  CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES,
+  CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES, streamNotFound,
 } from '@app/messaging';
 
 export interface ClusterNodeView {
@@ -101,7 +101,7 @@ export class ClusterStatusService {
         try {
           for await (const page of jsm.consumers.list(STREAM_DELIVERIES)) map.set(page.name, page);
         } catch (err) {
-          if (!/stream not found/i.test((err as Error).message)) throw err;
+          if (!streamNotFound(err)) throw err;
         }
         return map;
       })(),

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
+import { alreadyExists, deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
 import { isUuid } from '@app/domain';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
@@ -77,7 +77,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
         max_deliver: -1,
       })
       .catch(async (err) => {
-        if (!/already in use|exists/i.test(err.message)) throw err;
+        if (!alreadyExists(err)) throw err;
         // A consumer made by an earlier version keeps its budget until told otherwise.
         const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
         if (info.config.max_ack_pending !== PARTITION_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: PARTITION_IN_FLIGHT });

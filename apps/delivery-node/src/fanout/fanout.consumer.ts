@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, headers, JsMsg, NatsConnection, nanos } from 'nats';
-import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
+import { alreadyExists, deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { FanoutService } from './fanout.service';
 import { TaskPublisher } from './task-publisher';
@@ -65,7 +65,7 @@ export class FanoutConsumer {
         max_deliver: -1,
       })
       .catch((err) => {
-        if (!/already in use|exists/i.test(err.message)) throw err;
+        if (!alreadyExists(err)) throw err;
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_EVENTS, FANOUT_CONSUMER);
     const messages = await consumer.consume({ max_messages: 2000, expires: 5000, abort_on_missing_resource: true });

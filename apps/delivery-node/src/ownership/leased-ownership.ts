@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { KvWatchInclude, type KV, type KvEntry } from 'nats';
 import { balancedAssignment } from '@app/hashing';
-import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease, SupervisedLoop } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease, SupervisedLoop, wrongLastSequence } from '@app/messaging';
 import type { Membership } from './membership';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
@@ -212,7 +212,7 @@ export class LeasedOwnership extends PartitionOwnership {
       const gap = previous ? this.timing.handoverGapMs : 0;
       this.leases.set(p, { revision, renewedAt: sentAt, acquiredAt: value.acquired_at, activeFrom: monotonic() + gap });
     } catch (err) {
-      if (!/wrong last sequence|key exists/i.test((err as Error).message)) this.logger.warn(`lease ${p}: ${(err as Error).message}`);
+      if (!wrongLastSequence(err)) this.logger.warn(`lease ${p}: ${(err as Error).message}`);
     }
   }
 

@@ -1,0 +1,21 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Registry } from 'prom-client';
+import { Public } from '@app/auth';
+
+@ApiTags('operations')
+@Controller('metrics')
+@Public()
+export class MetricsController {
+  constructor(private readonly registry: Registry) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text', schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v2/webhooks",status="200"} 3' } })
+  async metrics(@Res() res: Response): Promise<void> {
+    res.type(this.registry.contentType).send(await this.registry.metrics());
+  }
+}
