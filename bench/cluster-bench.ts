@@ -51,7 +51,12 @@ async function main(): Promise<void> {
       const dev = api.as(await acct.token('bench', ['developer', 'operator']));
       if (i === 0) op = dev;
       const res = await dev.post('/v2/webhooks', {
-        name: `bench-${i}`, url: `${consumer.url}/hook/${i}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k' }, event_types: ['identity.*'], rate_limit: 100,
+        name: `bench-${i}`,
+        url: `${consumer.url}/hook/${i}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Api-Key', key: 'k' },
+        event_types: ['identity.*'],
+        rate_limit: 100,
       });
       if (res.status !== 201) throw new Error(`webhook: ${res.status} ${res.text}`);
       accounts.push(acct.accountId);
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
       // handover happens during the measurement.
       const ids = nodes.map((x) => x.id);
       const want = (id: string) => JSON.stringify(Array.from({ length: PARTITIONS }, (_, p) => p).filter((p) => balancedOwners(PARTITIONS, ids)[p] === id));
-      for (const deadline = Date.now() + 60_000; ; ) {
+      for (const deadline = Date.now() + 60_000; ;) {
         const s = (await op.get('/v2/cluster')).body;
         const ok = s.nodes.length === n && s.nodes.every((x: { node: string; delivering: number[] }) => JSON.stringify([...x.delivering].sort((a, b) => a - b)) === want(x.node));
         if (ok) break;
@@ -80,7 +85,16 @@ async function main(): Promise<void> {
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < EVENTS; i++) {
         const id = randomUUID();
-        pending.push(publishEvent(js, { id, account_id: accounts[i % accounts.length], type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { identity_id: `i-${i}` } }));
+        pending.push(
+          publishEvent(js, {
+            id,
+            account_id: accounts[i % accounts.length],
+            type: TYPE,
+            time: new Date().toISOString(),
+            object_type: objectTypeOf(TYPE)!,
+            object: { identity_id: `i-${i}` },
+          }),
+        );
         if (pending.length >= 1000) await Promise.all(pending.splice(0));
       }
       await Promise.all(pending);
@@ -90,7 +104,9 @@ async function main(): Promise<void> {
       const seconds = (stats.last! - started) / 1000;
       const result = { nodes: n, deliveries: EVENTS, seconds: Number(seconds.toFixed(2)), perSecond: Math.round(EVENTS / seconds) };
       results.push(result);
-      console.log(`${n} node(s): ${EVENTS} deliveries in ${result.seconds} s = ${result.perSecond}/s (published in ${published} ms; ${stats.total - stats.distinct} duplicate sends)`);
+      console.log(
+        `${n} node(s): ${EVENTS} deliveries in ${result.seconds} s = ${result.perSecond}/s (published in ${published} ms; ${stats.total - stats.distinct} duplicate sends)`,
+      );
       await stopAll();
     }
     console.log(JSON.stringify({ events_per_run: EVENTS, webhooks: WEBHOOKS, partitions: PARTITIONS, results }));

@@ -88,7 +88,12 @@ async function main(): Promise<void> {
         accountId: acct.accountId,
         add: async (h: number, p = path) => {
           const res = await dev.post('/v2/webhooks', {
-            name: `hook-${h}`, url: `${sink.url}${p}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'bench-key' }, event_types: ['identity.*'], rate_limit: rate,
+            name: `hook-${h}`,
+            url: `${sink.url}${p}`,
+            auth_type: 'API_KEY',
+            api_key: { header: 'X-Key', key: 'bench-key' },
+            event_types: ['identity.*'],
+            rate_limit: rate,
           });
           if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${res.text}`);
           hookIds.push(res.body.id);
@@ -127,7 +132,14 @@ async function main(): Promise<void> {
     node = await spawnDeliveryNode('bench-1', {});
     await node.ready();
     const nodePid = node.proc.pid!;
-    const e2eMeter = new CpuMeter(() => ({ node: [nodePid], nats: natsPids, postgres: pgGroups().backends, 'postgres shared': pgGroups().shared, sink: [sink.pid], driver: [process.pid] }));
+    const e2eMeter = new CpuMeter(() => ({
+      node: [nodePid],
+      nats: natsPids,
+      postgres: pgGroups().backends,
+      'postgres shared': pgGroups().shared,
+      sink: [sink.pid],
+      driver: [process.pid],
+    }));
     // Warm-up, as for the raw client: a few events through every webhook, not measured.
     await publishAll(js, (i) => accounts[i % ACCOUNTS], WARM_UP);
     for (const deadline = Date.now() + 180_000; (await succeeded()) < WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
@@ -169,7 +181,7 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     await sink.waitTotal(sentEvents * HOOKS_PER_ACCOUNT, 120_000);
     const lat = (await sink.latencies()).sort((a, b) => a - b);
-    const rawSteady = await raw.steady(sentEvents * HOOKS_PER_ACCOUNT / LATENCY_SECONDS, RAW_LATENCY_SECONDS, webhooks);
+    const rawSteady = await raw.steady((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS, RAW_LATENCY_SECONDS, webhooks);
 
     // 4. Rate accuracy: one webhook at 100/s and one at 5/s, each with a backlog of R x RATE_SECONDS.
     await sink.reset();
@@ -184,7 +196,15 @@ async function main(): Promise<void> {
     // 5. Memory: a fresh node whose index holds MEMORY_WEBHOOKS webhooks, MEMORY_LANES of them busy.
     let memory: { webhooks: number; lanes: number; loadSeconds: number; rssIdle: number; rssPeak: number; rssEnd: number } | undefined;
     if (MEMORY_WEBHOOKS > 0) {
-      const fill = await fillWebhooksKv({ js, orm: platform.orm, dbUrl: platform.db.url, sinkUrl: sink.url, total: MEMORY_WEBHOOKS, lanes: MEMORY_LANES, perAccount: HOOKS_PER_ACCOUNT });
+      const fill = await fillWebhooksKv({
+        js,
+        orm: platform.orm,
+        dbUrl: platform.db.url,
+        sinkUrl: sink.url,
+        total: MEMORY_WEBHOOKS,
+        lanes: MEMORY_LANES,
+        perAccount: HOOKS_PER_ACCOUNT,
+      });
       const t = performance.now();
       node = await spawnDeliveryNode('bench-mem', {});
       await node.ready(300_000);
@@ -206,20 +226,40 @@ async function main(): Promise<void> {
 
     // Report.
     const perDelivery = (ms: number) => f3(ms / expected);
-    say(`workload: 1 node, ${webhooks} webhooks at rate_limit 100 (${ACCOUNTS} accounts x ${HOOKS_PER_ACCOUNT}), ${r0(EVENTS)} events -> ${r0(expected)} deliveries queued at once`);
-    say(`raw ceiling     ${r0(ceiling.perSecond)} req/s   (undici, own process, ${CONNECTIONS} connections, signed thin body; ${r0(expected)} requests in ${f2(ceiling.seconds)} s)`);
-    say(`end to end      ${r0(e2eRate)} deliveries/s   (first publish -> last row SUCCEEDED: ${f2((done - started) / 1000)} s; published in ${f2((published - started) / 1000)} s; last arrival at sink +${f2((sinkStats.last! - started) / 1000)} s; ${duplicates} duplicate sends; ${sinkStats.connections} new TLS connections at the sink, raw run ${rawConnections})`);
+    say(
+      `workload: 1 node, ${webhooks} webhooks at rate_limit 100 (${ACCOUNTS} accounts x ${HOOKS_PER_ACCOUNT}), ${r0(EVENTS)} events -> ${r0(expected)} deliveries queued at once`,
+    );
+    say(
+      `raw ceiling     ${r0(ceiling.perSecond)} req/s   (undici, own process, ${CONNECTIONS} connections, signed thin body; ${r0(expected)} requests in ${f2(ceiling.seconds)} s)`,
+    );
+    say(
+      `end to end      ${r0(e2eRate)} deliveries/s   (first publish -> last row SUCCEEDED: ${f2((done - started) / 1000)} s; published in ${f2((published - started) / 1000)} s; last arrival at sink +${f2((sinkStats.last! - started) / 1000)} s; ${duplicates} duplicate sends; ${sinkStats.connections} new TLS connections at the sink, raw run ${rawConnections})`,
+    );
     say(`ratio           ${f2(e2eRate / ceiling.perSecond)} of the raw ceiling`);
-    say(`CPU per delivery (ms), end to end: ${e2eParts.map((k) => `${k} ${perDelivery(e2eCpu[k])}`).join(', ')}; total ${perDelivery(e2eCpuTotal)}  (${f2(e2eCpuTotal / (done - started))} cores busy; bench driver ${perDelivery(e2eCpu.driver)}, not counted)`);
-    say(`CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2(rawCpuTotal / (ceiling.seconds * 1000))} cores busy)`);
+    say(
+      `CPU per delivery (ms), end to end: ${e2eParts.map((k) => `${k} ${perDelivery(e2eCpu[k])}`).join(', ')}; total ${perDelivery(e2eCpuTotal)}  (${f2(e2eCpuTotal / (done - started))} cores busy; bench driver ${perDelivery(e2eCpu.driver)}, not counted)`,
+    );
+    say(
+      `CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2(rawCpuTotal / (ceiling.seconds * 1000))} cores busy)`,
+    );
     say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
-    say(`latency at ${r0(sentEvents * HOOKS_PER_ACCOUNT / LATENCY_SECONDS)} deliveries/s (half of capacity) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`);
+    say(
+      `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (half of capacity) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
+    );
     for (const a of accuracy) {
-      const over = a.maxWindow > a.rate ? `OVER R: ${a.maxWindow} arrivals within ${r0(a.worstSpanMs)} ms at +${f2(a.worstAtMs / 1000)} s, ${a.worstGapsMs.length <= 10 ? `gaps ${a.worstGapsMs.map(r0).join('/')}` : `smallest gap ${f2(Math.min(...a.worstGapsMs))}`} ms` : 'within R';
-      say(`rate_limit ${String(a.rate).padEnd(3)}    ${a.count} received over ${f2(a.seconds)} s: ${f2(a.steadyPerSecond)}/s steady = ${f2(a.steadyPerSecond / a.rate)} R; worst 1-s window ${a.maxWindow} (${over})`);
+      const over =
+        a.maxWindow > a.rate
+          ? `OVER R: ${a.maxWindow} arrivals within ${r0(a.worstSpanMs)} ms at +${f2(a.worstAtMs / 1000)} s, ${a.worstGapsMs.length <= 10 ? `gaps ${a.worstGapsMs.map(r0).join('/')}` : `smallest gap ${f2(Math.min(...a.worstGapsMs))}`} ms`
+          : 'within R';
+      say(
+        `rate_limit ${String(a.rate).padEnd(3)}    ${a.count} received over ${f2(a.seconds)} s: ${f2(a.steadyPerSecond)}/s steady = ${f2(a.steadyPerSecond / a.rate)} R; worst 1-s window ${a.maxWindow} (${over})`,
+      );
     }
     say(`node RSS        ${r0(rssAfterE2e!.rss)} MB after the end-to-end run, ${r0(rssEnd!.rss)} MB at the end of the run (peak ${r0(rssEnd!.peak)} MB)`);
-    if (memory) say(`memory          ${r0(memory.webhooks)} webhooks in the index (loaded in ${f2(memory.loadSeconds)} s): RSS ${r0(memory.rssIdle)} MB idle, ${r0(memory.rssPeak)} MB peak with ${memory.lanes} active lanes, ${r0(memory.rssEnd)} MB after`);
+    if (memory)
+      say(
+        `memory          ${r0(memory.webhooks)} webhooks in the index (loaded in ${f2(memory.loadSeconds)} s): RSS ${r0(memory.rssIdle)} MB idle, ${r0(memory.rssPeak)} MB peak with ${memory.lanes} active lanes, ${r0(memory.rssEnd)} MB after`,
+      );
     writeResults(out);
   } finally {
     if (node) await node.stop().catch(() => undefined);

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
       if (Number(/^webhook_owned_partitions (\d+)/m.exec(m)?.[1]) === P) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const c0 = cpuSeconds(node.proc.pid!), n0 = cpuSeconds(natsPid), w0 = Date.now();
+    const c0 = cpuSeconds(node.proc.pid!),
+      n0 = cpuSeconds(natsPid),
+      w0 = Date.now();
     await new Promise((r) => setTimeout(r, 20_000));
     const secs = (Date.now() - w0) / 1000;
     const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (cpuSeconds(natsPid) - n0)) / secs).toFixed(1)} %`;

@@ -63,7 +63,10 @@ async function main(): Promise<void> {
     natsUrl: process.env.NATS_URL || 'nats://127.0.0.1:4222',
   };
   const base = `http://127.0.0.1:${env.configPort}`;
-  const up = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+  const up = await fetch(`${base}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!up) fail(`[demo] nothing ready at ${base}: start the cluster first, in another terminal: npm run demo:start`);
 
   // 1. An account, a token, the consumer's port and its certificate.
@@ -78,9 +81,11 @@ async function main(): Promise<void> {
   const port = await freePort();
   const apiKey = randomBytes(18).toString('base64url');
   const api = (method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(
-      async (r) => ({ status: r.status, body: (await r.json().catch(() => undefined)) as any }),
-    );
+    fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => undefined)) as any }));
 
   // 2. The webhook (its signing secret is the consumer's setting), then the consumer.
   const created = await api('POST', '/v2/webhooks', {
@@ -135,7 +140,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const type = types[i % types.length];
       const id = randomUUID();
-      await publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: `identity-${i + 1}`, demo: true } });
+      await publishEvent(nc.jetstream(), {
+        id,
+        account_id: accountId,
+        type,
+        time: new Date().toISOString(),
+        object_type: objectTypeOf(type)!,
+        object: { identity_id: `identity-${i + 1}`, demo: true },
+      });
       sent.push({ id, at: Date.now() });
       say(`published ${type} ${id}`);
     }

@@ -22,7 +22,12 @@ async function main(): Promise<void> {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 1000) {
       const batch = Array.from({ length: Math.min(1000, count - i) }, () => ({
-        id: randomUUID(), account_id: flags.account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object,
+        id: randomUUID(),
+        account_id: flags.account,
+        type,
+        time: new Date().toISOString(),
+        object_type: objectTypeOf(type)!,
+        object,
       }));
       await Promise.all(batch.map((e) => publishEvent(js, e)));
       ids.push(...batch.map((e) => e.id));

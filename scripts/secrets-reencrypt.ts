@@ -55,7 +55,11 @@ export async function reencryptSecrets(orm: MikroORM, box: SecretBox, batch = 10
   after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await orm.em.fork().transactional(async (em) => {
-      const page = await em.find(ApprovalRequest, { id: { $gt: after }, proposalEnc: { $ne: null } }, { orderBy: { id: 'asc' }, limit: batch, lockMode: LockMode.PESSIMISTIC_WRITE });
+      const page = await em.find(
+        ApprovalRequest,
+        { id: { $gt: after }, proposalEnc: { $ne: null } },
+        { orderBy: { id: 'asc' }, limit: batch, lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
       for (const r of page) {
         try {
           const next = box.reseal(r.proposalEnc!, { owner: r.id, field: 'proposal' });

@@ -33,7 +33,8 @@ function random(seed: number): () => number {
  */
 function skewedPartitionLoad(partitions: number): number[] {
   const rnd = random(42);
-  const accounts = 5000, webhooks = 50_000;
+  const accounts = 5000,
+    webhooks = 50_000;
   const h = Array.from({ length: accounts }, (_, k) => 1 / (k + 1)).reduce((a, b) => a + b, 0);
   const load = new Array<number>(partitions).fill(0);
   let made = 0;
@@ -63,10 +64,15 @@ function row(scheme: Scheme, P: number, n: number, partitionLoad: number[]): str
   const joinMoved = movedShare(current, joined);
   const leaveMoved = left ? movedShare(current, left) : NaN;
   return [
-    String(n), String(max), (P / n).toFixed(2), (max / (P / n)).toFixed(2),
+    String(n),
+    String(max),
+    (P / n).toFixed(2),
+    (max / (P / n)).toFixed(2),
     (Math.max(...loads.values()) / (totalLoad / n)).toFixed(2),
-    joinMoved.toFixed(3), (joinMoved * (n + 1)).toFixed(2),
-    left ? leaveMoved.toFixed(3) : '-', left ? (leaveMoved * n).toFixed(2) : '-',
+    joinMoved.toFixed(3),
+    (joinMoved * (n + 1)).toFixed(2),
+    left ? leaveMoved.toFixed(3) : '-',
+    left ? (leaveMoved * n).toFixed(2) : '-',
   ];
 }
 

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   });
   if (applied.length) console.log(`[start] applied migrations: ${applied.join(', ')}`);
   const devNats = await ensureDevNats(env.natsUrl, DEV_DATA_DIR);
-  if (devNats) console.log(`[start] nothing answered at ${env.natsUrl}: started nats-server with JetStream (data in ${devNats.storeDir}, log ${devNats.logFile}); it stops with the cluster`);
+  if (devNats)
+    console.log(`[start] nothing answered at ${env.natsUrl}: started nats-server with JetStream (data in ${devNats.storeDir}, log ${devNats.logFile}); it stops with the cluster`);
   const children = new Map<string, ChildProcess>();
   children.set('config-service', run('config-service', 'apps/config-service/src/main.js', { NATS_CLIENT_NAME: 'config-service' }));
   children.set('approval-service', run('approval-service', 'apps/approval-service/src/main.js', { NATS_CLIENT_NAME: 'approval-service' }));
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
     ],
     90_000,
   ).then((notReady) => {
-    if (!stopping) console.log(banner({ configPort: env.configPort, approvalPort: env.approvalPort, nodePorts, natsUrl: env.natsUrl, natsStartedHere: devNats?.storeDir, notReady }));
+    if (!stopping)
+      console.log(banner({ configPort: env.configPort, approvalPort: env.approvalPort, nodePorts, natsUrl: env.natsUrl, natsStartedHere: devNats?.storeDir, notReady }));
   });
   await Promise.all(
     [...children].map(

@@ -144,7 +144,9 @@ describe('hostile admin input (property-based)', () => {
   it('no request of any shape answers 5xx; every 4xx is a problem document and changes nothing', async () => {
     const routes = [...(await appRoutes(h.config, 'config')), ...(await appRoutes(h.approval, 'approval'))];
     // The list comes from the routers; this only guards against the enumeration silently finding nothing.
-    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['POST /v2/webhooks', 'GET /v2/events', 'PUT /v2/approval-policies/webhooks', 'POST /v2/approvals/:id/approve']));
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining(['POST /v2/webhooks', 'GET /v2/events', 'PUT /v2/approval-policies/webhooks', 'POST /v2/approvals/:id/approve']),
+    );
 
     const stats: Record<string, RouteStats> = {};
     const findings: Record<string, Finding> = {};
@@ -171,7 +173,11 @@ describe('hostile admin input (property-based)', () => {
             const kind = `${key} | ${problem} | ${res.status} | ${res.body.slice(0, 60)}`;
             const f = (findings[kind] ??= { count: 0, examples: [] });
             f.count++;
-            if (f.examples.length < 3) f.examples.push({ request: `${r.method} ${r.path.slice(0, 300)} ${JSON.stringify(r.headers).slice(0, 300)} ${String(r.body ?? '').slice(0, 300)}`, answer: res.body.slice(0, 300) });
+            if (f.examples.length < 3)
+              f.examples.push({
+                request: `${r.method} ${r.path.slice(0, 300)} ${JSON.stringify(r.headers).slice(0, 300)} ${String(r.body ?? '').slice(0, 300)}`,
+                answer: res.body.slice(0, 300),
+              });
           };
           if (res.status >= 500 || res.status === 0) note(res.status ? '5xx' : 'no response');
           if (res.status >= 400 && res.status < 500) {
@@ -193,12 +199,24 @@ describe('hostile admin input (property-based)', () => {
       s.ms = Date.now() - started;
     }
 
-    const fiveXx = Object.values(stats).reduce((n, s) => n + Object.entries(s.statuses).filter(([st]) => Number(st) >= 500).reduce((m, [, c]) => m + c, 0), 0);
+    const fiveXx = Object.values(stats).reduce(
+      (n, s) =>
+        n +
+        Object.entries(s.statuses)
+          .filter(([st]) => Number(st) >= 500)
+          .reduce((m, [, c]) => m + c, 0),
+      0,
+    );
     const total = Object.values(stats).reduce((n, s) => n + s.requests, 0);
     const dir = join(process.cwd(), 'test-results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'api-fuzz.json'), JSON.stringify({ seed: SEED, routes: Object.keys(stats).length, requests: total, five_xx: fiveXx, per_route: stats, findings }, null, 2));
-    process.stdout.write(`api-fuzz: ${total} requests over ${Object.keys(stats).length} routes, ${fiveXx} 5xx, ${Object.keys(findings).length} kinds of findings (seed ${SEED}; test-results/api-fuzz.json)\n`);
+    writeFileSync(
+      join(dir, 'api-fuzz.json'),
+      JSON.stringify({ seed: SEED, routes: Object.keys(stats).length, requests: total, five_xx: fiveXx, per_route: stats, findings }, null, 2),
+    );
+    process.stdout.write(
+      `api-fuzz: ${total} requests over ${Object.keys(stats).length} routes, ${fiveXx} 5xx, ${Object.keys(findings).length} kinds of findings (seed ${SEED}; test-results/api-fuzz.json)\n`,
+    );
 
     expect(Object.keys(findings)).toEqual([]);
     expect(Object.values(stats).every((st) => st.requests > 0)).toBe(true);
@@ -220,7 +238,11 @@ describe('hostile admin input (property-based)', () => {
       for (const depth of [33, 1_000, 10_000]) {
         const body = `{"event_types":${'['.repeat(depth)}${']'.repeat(depth)}}`;
         expectProblem(await raw('config', { method: 'POST', path: '/v2/webhooks', headers: auth(), body }), 400, /body-too-deep$/);
-        expectProblem(await raw('approval', { method: 'PUT', path: '/v2/approval-policies/webhooks', headers: auth(), body: `{"enabled":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}` }), 400, /body-too-deep$/);
+        expectProblem(
+          await raw('approval', { method: 'PUT', path: '/v2/approval-policies/webhooks', headers: auth(), body: `{"enabled":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}` }),
+          400,
+          /body-too-deep$/,
+        );
       }
       // 32 levels are still JSON the validator judges (and refuses by type).
       const ok = `{"event_types":${'['.repeat(31)}${']'.repeat(31)}}`;

@@ -91,10 +91,13 @@ describe('approvals: failures and races', () => {
   /** Waits until the config service's durable consumer has acknowledged everything up to `seq`. */
   async function consumerCaughtUp(seq: number) {
     const jsm = await nc.jetstreamManager();
-    await eventually(async () => {
-      const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
-      return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0;
-    }, { what: `consumer acked stream sequence ${seq}`, timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
+        return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0;
+      },
+      { what: `consumer acked stream sequence ${seq}`, timeoutMs: 20_000 },
+    );
   }
 
   it('a change approved while the config service is down is applied once it is back, exactly once', async () => {
@@ -115,10 +118,13 @@ describe('approvals: failures and races', () => {
     expect(await applications(approvalId)).toEqual([]);
 
     await startConfigService();
-    const applied = await eventually(async () => {
-      const res = await t.alice.cfg.get(`/v2/webhooks/${id}`);
-      return res.body.status === 'ACTIVE' ? res.body : undefined;
-    }, { what: 'change applied after restart', timeoutMs: 20_000 });
+    const applied = await eventually(
+      async () => {
+        const res = await t.alice.cfg.get(`/v2/webhooks/${id}`);
+        return res.body.status === 'ACTIVE' ? res.body : undefined;
+      },
+      { what: 'change applied after restart', timeoutMs: 20_000 },
+    );
     expect(applied).toMatchObject({ rate_limit: 33, pending_approval_id: null });
     expect(applied.approval_history).toEqual([expect.objectContaining({ approval_id: approvalId, status: 'APPROVED', result: 'APPLIED' })]);
     expect(await applications(approvalId)).toEqual([{ outcome: 'APPLIED' }]);

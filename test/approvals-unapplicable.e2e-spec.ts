@@ -59,10 +59,13 @@ describe('approvals that cannot apply', () => {
 
   async function consumerSettled() {
     const jsm = await h.nc.jetstreamManager();
-    await eventually(async () => {
-      const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
-      return info.num_ack_pending === 0 && info.num_pending === 0;
-    }, { what: 'decision consumer acked everything', timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
+        return info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { what: 'decision consumer acked everything', timeoutMs: 20_000 },
+    );
   }
 
   it('a change the database refuses ends in ERROR after the configured attempts, with the constraint named', async () => {
@@ -75,12 +78,17 @@ describe('approvals that cannot apply', () => {
       const approvalId = pending.body.pending_approval_id;
       expect((await h.approvalApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
 
-      const failed = await eventually(async () => {
-        const res = await cfgApi.as(alice).get(`/v2/webhooks/${id}`);
-        return res.body.status === 'ERROR' ? res.body : undefined;
-      }, { what: 'webhook in ERROR', timeoutMs: 60_000 });
+      const failed = await eventually(
+        async () => {
+          const res = await cfgApi.as(alice).get(`/v2/webhooks/${id}`);
+          return res.body.status === 'ERROR' ? res.body : undefined;
+        },
+        { what: 'webhook in ERROR', timeoutMs: 60_000 },
+      );
       expect(failed).toMatchObject({ rate_limit: 10, pending_approval_id: null });
-      expect(failed.status_detail).toBe(`The approved change could not be applied after ${MAX_ATTEMPTS} attempts: the database refused it (SQLSTATE 23514, constraint test_rate_not_77)`);
+      expect(failed.status_detail).toBe(
+        `The approved change could not be applied after ${MAX_ATTEMPTS} attempts: the database refused it (SQLSTATE 23514, constraint test_rate_not_77)`,
+      );
       expect(failed.approval_history).toEqual([expect.objectContaining({ approval_id: approvalId, status: 'APPROVED', result: 'FAILED', result_detail: failed.status_detail })]);
       expect(await applications(approvalId)).toEqual([{ outcome: 'FAILED', detail: failed.status_detail }]);
       await consumerSettled();
@@ -102,10 +110,13 @@ describe('approvals that cannot apply', () => {
     await startConfigService();
     expect((await h.approvalApi.as(bob).post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
 
-    const row = await eventually(async () => {
-      const r = await webhookRow(id);
-      return r.status === 'ERROR' ? r : undefined;
-    }, { what: 'webhook in ERROR', timeoutMs: 60_000 });
+    const row = await eventually(
+      async () => {
+        const r = await webhookRow(id);
+        return r.status === 'ERROR' ? r : undefined;
+      },
+      { what: 'webhook in ERROR', timeoutMs: 60_000 },
+    );
     const detail = `The approved change could not be applied after ${MAX_ATTEMPTS} attempts: the sealed proposal could not be read (wrong SECRETS_KEY or damaged data)`;
     expect(row).toMatchObject({ error_detail: detail, pending_approval_id: null, rate_limit: 10 });
     expect(await applications(approvalId)).toEqual([{ outcome: 'FAILED', detail }]);

@@ -80,10 +80,13 @@ describe('approvals', () => {
   }
 
   async function webhookWhere(t: Team, id: string, check: (w: any) => boolean, what: string) {
-    return eventually(async () => {
-      const res = await t.dave.cfg.get(`/v2/webhooks/${id}`);
-      return res.status === 200 && check(res.body) ? res.body : undefined;
-    }, { what, timeoutMs: 20_000 });
+    return eventually(
+      async () => {
+        const res = await t.dave.cfg.get(`/v2/webhooks/${id}`);
+        return res.status === 200 && check(res.body) ? res.body : undefined;
+      },
+      { what, timeoutMs: 20_000 },
+    );
   }
 
   async function goneFromApi(t: Team, id: string) {
@@ -91,18 +94,24 @@ describe('approvals', () => {
   }
 
   async function kvWhere(id: string, check: (snapshot: any) => boolean, what: string) {
-    return eventually(async () => {
-      const e = await kv.get(id);
-      const snapshot = e && e.operation === 'PUT' ? e.json<any>() : undefined;
-      return snapshot && check(snapshot) ? snapshot : undefined;
-    }, { what, timeoutMs: 20_000 });
+    return eventually(
+      async () => {
+        const e = await kv.get(id);
+        const snapshot = e && e.operation === 'PUT' ? e.json<any>() : undefined;
+        return snapshot && check(snapshot) ? snapshot : undefined;
+      },
+      { what, timeoutMs: 20_000 },
+    );
   }
 
   async function kvDeleted(id: string) {
-    await eventually(async () => {
-      const e = await kv.get(id);
-      return !e || e.operation === 'DEL' || e.operation === 'PURGE';
-    }, { what: 'KV key deleted', timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const e = await kv.get(id);
+        return !e || e.operation === 'DEL' || e.operation === 'PURGE';
+      },
+      { what: 'KV key deleted', timeoutMs: 20_000 },
+    );
   }
 
   const withoutHistory = ({ approval_history: _h, ...rest }: any) => rest;
@@ -504,9 +513,7 @@ describe('approvals', () => {
       expect((await aprApi.get('/health')).status).toBe(200);
       expect((await aprApi.get('/metrics')).text).toContain('approval_decisions_relayed_total');
       const doc = await aprApi.get('/docs/openapi.json');
-      expect(Object.keys(doc.body.paths)).toEqual(
-        expect.arrayContaining(['/v2/approval-policies/webhooks', '/v2/approvals', '/v2/approvals/{id}', '/v2/approvals/{id}/approve']),
-      );
+      expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v2/approval-policies/webhooks', '/v2/approvals', '/v2/approvals/{id}', '/v2/approvals/{id}/approve']));
     });
   });
 });

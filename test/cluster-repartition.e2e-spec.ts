@@ -9,7 +9,17 @@ import { objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { agreePartitions, openClusterKv, PartitionMismatchError, publishEvent, STREAM_DELIVERIES } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
+  ApiClient,
+  eventually,
+  HttpsConsumer,
+  listen,
+  makeTestPki,
+  NodeProcess,
+  spawnDeliveryNode,
+  startHttpsConsumer,
+  startTestPlatform,
+  TestPlatform,
+  waitForWebhooksInKv,
 } from '@app/testing';
 
 /**
@@ -80,7 +90,16 @@ describe('cluster:repartition', () => {
   const publishMany = async (n: number) => {
     const ids = Array.from({ length: n }, () => randomUUID());
     await Promise.all(
-      ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } })),
+      ids.map((id) =>
+        publishEvent(nc.jetstream(), {
+          id,
+          account_id: accountId,
+          type: 'identity.approved',
+          time: new Date().toISOString(),
+          object_type: objectTypeOf('identity.approved')!,
+          object: { identity_id: 'i-1' },
+        }),
+      ),
     );
     return ids;
   };
@@ -95,19 +114,35 @@ describe('cluster:repartition', () => {
     const hooks: Array<{ id: string; path: string }> = [];
     for (let i = 0; i < HOOKS; i++) {
       const path = `/r-${i}`;
-      const res = await dev.post('/v2/webhooks', { name: `r${i}`, url: `${consumer.url}${path}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k' }, event_types: ['identity.*'], rate_limit: 100 });
+      const res = await dev.post('/v2/webhooks', {
+        name: `r${i}`,
+        url: `${consumer.url}${path}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Api-Key', key: 'k' },
+        event_types: ['identity.*'],
+        rate_limit: 100,
+      });
       expect(res.status).toBe(201);
       hooks.push({ id: res.body.id, path });
     }
-    await waitForWebhooksInKv(nc, hooks.map((h) => h.id));
+    await waitForWebhooksInKv(
+      nc,
+      hooks.map((h) => h.id),
+    );
     await startNodes(FROM);
 
     // In flight: every delivery answered 503 at least once (a retry scheduled in Postgres), while more
     // events arrive; then the nodes stop with tasks queued and events not fanned out yet.
     const first = await publishMany(40);
-    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where attempts > 0`))[0].n) >= 40 * HOOKS, { timeoutMs: 60_000, what: 'every delivery tried once' });
+    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where attempts > 0`))[0].n) >= 40 * HOOKS, {
+      timeoutMs: 60_000,
+      what: 'every delivery tried once',
+    });
     const second = await publishMany(20);
-    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries`))[0].n) > 40 * HOOKS, { timeoutMs: 30_000, what: 'some of the second batch fanned out' });
+    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries`))[0].n) > 40 * HOOKS, {
+      timeoutMs: 30_000,
+      what: 'some of the second batch fanned out',
+    });
 
     // Refused while a node runs: nothing changes.
     const refused = await admin(TO);
@@ -120,7 +155,9 @@ describe('cluster:repartition', () => {
     const changed = await admin(TO);
     expect(changed.ok ? 'done' : changed.err).toBe('done');
     expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO } });
-    const pending = await platform.sql<{ webhook_id: string; partition: number; due: boolean }>(`select webhook_id, partition, next_attempt_at <= now() as due from deliveries where status = 'PENDING'`);
+    const pending = await platform.sql<{ webhook_id: string; partition: number; due: boolean }>(
+      `select webhook_id, partition, next_attempt_at <= now() as due from deliveries where status = 'PENDING'`,
+    );
     expect(pending.length).toBeGreaterThan(0);
     expect(changed.ok && changed.out.moved_rows).toBe(pending.length);
     // Rows are on their new partition (the SQL hash is partitionOf) and due now; old tasks and consumers are gone.
@@ -137,13 +174,16 @@ describe('cluster:repartition', () => {
     failing = false;
     await startNodes(TO);
     const all = [...first, ...second, ...third];
-    await eventually(
-      async () => Number((await platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS,
-      { timeoutMs: 180_000, intervalMs: 500, what: 'every delivery succeeded' },
-    );
+    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS, {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      what: 'every delivery succeeded',
+    });
     expect(await platform.sql(`select status, count(*) from deliveries where status <> 'SUCCEEDED' group by status`)).toEqual([]);
     // New deliveries are recorded on the new partitions.
-    for (const row of await platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [third])) {
+    for (const row of await platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [
+      third,
+    ])) {
       expect(row.partition).toBe(partitionOf(row.webhook_id, TO));
     }
     // The consumer's view: each event exactly once per webhook, by its webhook-id.

@@ -20,8 +20,15 @@ const TTL = CLUSTER_TIMING.leaseTtlMs;
 interface ClusterStatus {
   partitions: number;
   nodes: Array<{
-    node: string; partitions: number[]; delivering: number[]; heartbeat_age_ms: number; assigned_partitions: number;
-    attempts_last_minute: number | null; oldest_lease_age_ms: number | null; oldest_lease_renewal_ms: number | null; fenced: boolean;
+    node: string;
+    partitions: number[];
+    delivering: number[];
+    heartbeat_age_ms: number;
+    assigned_partitions: number;
+    attempts_last_minute: number | null;
+    oldest_lease_age_ms: number | null;
+    oldest_lease_renewal_ms: number | null;
+    fenced: boolean;
   }>;
   balance: { mean_partitions: number; max_partitions_over_mean: number; mean_attempts_last_minute: number; max_attempts_over_mean: number };
   partition_leases: Array<{ partition: number; owner: string | null; lease_age_ms: number | null; lag: number | null }>;
@@ -122,7 +129,9 @@ describe('delivery cluster (real node processes)', () => {
   async function publishMany(n: number, type = 'identity.approved'): Promise<string[]> {
     const ids = range(n).map(() => randomUUID());
     await Promise.all(
-      ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } })),
+      ids.map((id) =>
+        publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } }),
+      ),
     );
     return ids;
   }
@@ -193,7 +202,14 @@ describe('delivery cluster (real node processes)', () => {
 
     const after = ownerMap(four);
     const moved = range(P).filter((p) => before[p] !== after[p]);
-    const expected = range(P).filter((p) => ownerOf(p, live()) !== ownerOf(p, live().filter((id) => id !== 'node-d')));
+    const expected = range(P).filter(
+      (p) =>
+        ownerOf(p, live()) !==
+        ownerOf(
+          p,
+          live().filter((id) => id !== 'node-d'),
+        ),
+    );
     console.log(`join: ${moved.length} of ${P} partitions moved (ideal P/4 = ${P / 4}): [${moved.join(',')}], settled ${settleMs} ms after spawn`);
     expect(moved).toEqual(expected);
     expect(moved.length).toBeGreaterThanOrEqual(1);
@@ -232,10 +248,13 @@ describe('delivery cluster (real node processes)', () => {
     // Tasks the killed node had pulled come back after the partition consumer's ack wait (30 s, ACK_WAIT_MS in partition-consumers.ts).
     for (const h of hooks) await consumer.waitFor(() => hasAll(h.path, all), 120_000);
     // The operator view counts this load: attempts in the last minute, per node.
-    const loaded = (await eventually(async () => {
-      const s = await status();
-      return s.nodes.some((n) => (n.attempts_last_minute ?? 0) > 0) && s;
-    }, { timeoutMs: 15_000, what: 'load in the cluster view' })) as ClusterStatus;
+    const loaded = (await eventually(
+      async () => {
+        const s = await status();
+        return s.nodes.some((n) => (n.attempts_last_minute ?? 0) > 0) && s;
+      },
+      { timeoutMs: 15_000, what: 'load in the cluster view' },
+    )) as ClusterStatus;
     expect(loaded.balance.mean_attempts_last_minute).toBeGreaterThan(0);
     expect(loaded.balance.max_attempts_over_mean).toBeGreaterThanOrEqual(1);
     const dup = hooks.reduce((n, h) => n + at(h.path).length, 0) - hooks.length * all.length;
@@ -294,7 +313,11 @@ describe('delivery cluster (real node processes)', () => {
     const tokens: ReceivedRequest[] = [];
     handlers.set('/token', (r) => {
       tokens.push(r);
-      return { status: 200, body: JSON.stringify({ access_token: `tok-${tokens.length}`, token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } };
+      return {
+        status: 200,
+        body: JSON.stringify({ access_token: `tok-${tokens.length}`, token_type: 'Bearer', expires_in: 3600 }),
+        headers: { 'content-type': 'application/json' },
+      };
     });
     const hook = await createHook('/oauth', {
       auth_type: 'OAUTH',
@@ -345,14 +368,18 @@ describe('delivery cluster (real node processes)', () => {
     }
     const resumedAt = Date.now();
     ids.push(...(await publishMany(10)));
-    await consumer.waitFor(() => hasAll('/fenced', ids), 120_000).catch(async (err) => {
-      const got = eventIds('/fenced');
-      const missing = ids.filter((id) => !got.has(id));
-      const rows = await platform.orm.em.fork().getConnection().execute(
-        'select event_id, status, attempts, next_attempt_at, partition from deliveries where webhook_id = ? and event_id in (?)', [hook.id, missing]);
-      console.log(`fencing: ${missing.length} of ${ids.length} missing; rows: ${JSON.stringify(rows)}; cluster: ${JSON.stringify(await status())}`);
-      throw err;
-    });
+    await consumer
+      .waitFor(() => hasAll('/fenced', ids), 120_000)
+      .catch(async (err) => {
+        const got = eventIds('/fenced');
+        const missing = ids.filter((id) => !got.has(id));
+        const rows = await platform.orm.em
+          .fork()
+          .getConnection()
+          .execute('select event_id, status, attempts, next_attempt_at, partition from deliveries where webhook_id = ? and event_id in (?)', [hook.id, missing]);
+        console.log(`fencing: ${missing.length} of ${ids.length} missing; rows: ${JSON.stringify(rows)}; cluster: ${JSON.stringify(await status())}`);
+        throw err;
+      });
 
     // Which node sent each request: every TLS connection belongs to one node; attempts name the node.
     const conn = platform.orm.em.fork().getConnection();

@@ -28,8 +28,12 @@ describe('crash recovery of a delivery node', () => {
     const hooks: string[] = [];
     for (const n of ['a', 'b']) {
       const res = await dev.post('/v2/webhooks', {
-        name: `crash-${n}`, url: `${consumer.url}/${n}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'kkkk' },
-        event_types: ['transfer.*'], rate_limit: 100,
+        name: `crash-${n}`,
+        url: `${consumer.url}/${n}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Key', key: 'kkkk' },
+        event_types: ['transfer.*'],
+        rate_limit: 100,
       });
       expect(res.status).toBe(201);
       hooks.push(res.body.id);
@@ -41,7 +45,9 @@ describe('crash recovery of a delivery node', () => {
 
     const ids = Array.from({ length: 1000 }, () => randomUUID());
     const type = 'transfer.crypto_deposit.completed';
-    await Promise.all(ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { n: 1 } })));
+    await Promise.all(
+      ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { n: 1 } })),
+    );
 
     // Kill once deliveries are flowing but far from done.
     await consumer.waitFor((r) => r.length >= 100, 60_000);
@@ -58,9 +64,12 @@ describe('crash recovery of a delivery node', () => {
     console.log(`crash recovery: ${beforeRestart} received before the kill, ${duplicates} duplicate deliveries after the restart`);
     // Every duplicate is the same event (same webhook-id), never a new one.
     expect(consumer.requests.every((r) => r.headers['webhook-id'] === JSON.parse(r.body).id)).toBe(true);
-    await eventually(async () => {
-      const rows = await platform.orm.em.fork().getConnection().execute(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`);
-      return rows[0].n === 2000;
-    }, { timeoutMs: 30_000, what: 'all deliveries recorded as succeeded' });
+    await eventually(
+      async () => {
+        const rows = await platform.orm.em.fork().getConnection().execute(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`);
+        return rows[0].n === 2000;
+      },
+      { timeoutMs: 30_000, what: 'all deliveries recorded as succeeded' },
+    );
   });
 });

@@ -119,7 +119,12 @@ describe('dashboard in a browser', () => {
     expect(list.body).toEqual({ approvals: [], next_page_cursor: '' });
     expect((await alice.get('/approval-api/metrics')).status).toBe(404);
     // The config API is unchanged beside it.
-    expect((await alice.get('/v2/me')).body).toEqual({ account_id: expect.any(String), account_name: 'Acme Payments', user: 'alice', roles: ['developer', 'approver', 'entity_manager'] });
+    expect((await alice.get('/v2/me')).body).toEqual({
+      account_id: expect.any(String),
+      account_name: 'Acme Payments',
+      user: 'alice',
+      roles: ['developer', 'approver', 'entity_manager'],
+    });
   });
 
   it('signs in: a bad token is refused, then the account and the empty state show', async () => {
@@ -173,7 +178,14 @@ describe('dashboard in a browser', () => {
 
     const created = await hookNamed(alice, 'payments');
     expect(await alice.get(`/v2/webhooks/${created!.id}`)).toMatchObject({
-      body: { url: `${consumer.url}/api-key`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: '****1234' }, rate_limit: 25, event_types: ['identity.*', 'transfer.crypto_deposit.completed'], status: 'ACTIVE' },
+      body: {
+        url: `${consumer.url}/api-key`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Api-Key', key: '****1234' },
+        rate_limit: 25,
+        event_types: ['identity.*', 'transfer.crypto_deposit.completed'],
+        status: 'ACTIVE',
+      },
     });
     await page.getByRole('link', { name: /I have saved it/ }).click();
     await page.waitForSelector('#settings');
@@ -199,7 +211,11 @@ describe('dashboard in a browser', () => {
     await page.waitForSelector('#signing-secret');
     const hook = await hookNamed(alice, 'orchestration-oauth');
     expect((await alice.get(`/v2/webhooks/${hook!.id}`)).body).toMatchObject({
-      auth_type: 'OAUTH', api_key: null, oauth: { client_url: `${consumer.url}/token`, client_id: 'client-one', client_secret: '****9876' }, rate_limit: 10, event_types: ['orchestration.*'],
+      auth_type: 'OAUTH',
+      api_key: null,
+      oauth: { client_url: `${consumer.url}/token`, client_id: 'client-one', client_secret: '****9876' },
+      rate_limit: 10,
+      event_types: ['orchestration.*'],
     });
   });
 
@@ -397,7 +413,13 @@ describe('dashboard in a browser', () => {
 
   it('pages the list, and the requester cancels a pending create from Approvals', async () => {
     for (const n of [1, 2, 3, 4]) {
-      const r = await bob.post('/v2/webhooks', { name: `paged-${n}`, url: `${consumer.url}/paged-${n}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: `paged-key-${n}` }, event_types: ['identity.*'] });
+      const r = await bob.post('/v2/webhooks', {
+        name: `paged-${n}`,
+        url: `${consumer.url}/paged-${n}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Api-Key', key: `paged-key-${n}` },
+        event_types: ['identity.*'],
+      });
       expect(r.status).toBe(202);
     }
     await page.goto(`${base}/#/events`);

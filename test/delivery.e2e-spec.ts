@@ -70,15 +70,21 @@ describe('event delivery (one node)', () => {
     expect(req.headers['webhook-id']).toBe(eventId);
     expect(new StandardWebhook(hook.signing_secret).verify(req.body, req.headers)).toMatchObject({ id: eventId });
 
-    const event = await eventually(async () => {
-      const r = await dev.get(`/v2/events/${eventId}`);
-      return r.status === 200 && r.body.undelivered_webhooks === 0 && r.body;
-    }, { what: 'event recorded as delivered' });
+    const event = await eventually(
+      async () => {
+        const r = await dev.get(`/v2/events/${eventId}`);
+        return r.status === 200 && r.body.undelivered_webhooks === 0 && r.body;
+      },
+      { what: 'event recorded as delivered' },
+    );
     expect(event).toMatchObject({ id: eventId, type: 'identity.approved', object_type: 'identity_summary_status_change', object: { identity_id: 'i-1' }, is_test: false });
-    const attempts = await eventually(async () => {
-      const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
-      return r.body.deliveries?.length >= 1 && r.body.deliveries;
-    }, { what: 'attempt log' });
+    const attempts = await eventually(
+      async () => {
+        const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
+        return r.body.deliveries?.length >= 1 && r.body.deliveries;
+      },
+      { what: 'attempt log' },
+    );
     expect(attempts[0]).toMatchObject({ event_id: eventId, success: true, status_code: 200, attempt: 1, delivery_status: 'SUCCEEDED' });
     const list = await dev.get('/v2/events?type=identity.approved');
     expect(list.body.events.map((e: { id: string }) => e.id)).toContain(eventId);
@@ -172,14 +178,18 @@ describe('event delivery (one node)', () => {
     const before = at('/busy').length;
     for (let i = 0; i < 10; i++) await publish('identity.kyc_refresh.started');
     await consumer.waitFor(() => at('/busy').length >= before + 10, 30_000);
-    const burst = at('/busy').slice(before).map((r) => r.receivedAt);
+    const burst = at('/busy')
+      .slice(before)
+      .map((r) => r.receivedAt);
     expect(burst[burst.length - 1] - burst[0]).toBeLessThan(5000);
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 
   /** Arrivals at the consumer: the fullest one-second window, and the rate without the first and last second. */
   function windowsAt(path: string) {
-    const times = at(path).map((r) => r.receivedAt).sort((a, b) => a - b);
+    const times = at(path)
+      .map((r) => r.receivedAt)
+      .sort((a, b) => a - b);
     let worst = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (j < times.length && times[j] - times[i] < 1000) j++;
@@ -201,7 +211,10 @@ describe('event delivery (one node)', () => {
     };
     const [slowIds, fastIds] = await Promise.all([publishMany(110, 'identity.approved'), publishMany(2200, 'identity.disabled')]);
     await consumer.waitFor(() => at('/limited-5').length >= 110 && at('/limited-100').length >= 2200, 120_000);
-    for (const [path, rate, ids] of [['/limited-5', 5, slowIds], ['/limited-100', 100, fastIds]] as const) {
+    for (const [path, rate, ids] of [
+      ['/limited-5', 5, slowIds],
+      ['/limited-100', 100, fastIds],
+    ] as const) {
       const w = windowsAt(path);
       if (w.worst > rate) console.log(`${path}: ${w.times.join(' ')}`);
       expect(w.worst).toBeLessThanOrEqual(rate);
@@ -225,10 +238,13 @@ describe('event delivery (one node)', () => {
     await consumer.waitFor(() => at('/flaky').length >= 3, 60_000);
     const times = at('/flaky').map((r) => r.receivedAt);
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(2000); // backoff, not a hot loop
-    const attempts = await eventually(async () => {
-      const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
-      return r.body.deliveries.length >= 3 && r.body.deliveries;
-    }, { what: 'three attempts' });
+    const attempts = await eventually(
+      async () => {
+        const r = await dev.get(`/v2/webhooks/${hook.id}/deliveries`);
+        return r.body.deliveries.length >= 3 && r.body.deliveries;
+      },
+      { what: 'three attempts' },
+    );
     expect(attempts.map((a: { attempt: number; success: boolean; status_code: number }) => [a.attempt, a.success, a.status_code])).toEqual([
       [3, true, 200],
       [2, false, 500],
@@ -248,10 +264,13 @@ describe('event delivery (one node)', () => {
     await consumer.waitFor(() => at('/fast').length >= 1);
     const fastLatency = at('/fast')[0].receivedAt - started;
     expect(fastLatency).toBeLessThan(8000); // well under the 10 s timeout the slow one is stuck in
-    const attempt = await eventually(async () => {
-      const r = await dev.get(`/v2/webhooks/${slow.id}/deliveries`);
-      return r.body.deliveries.length >= 1 && r.body.deliveries[0];
-    }, { timeoutMs: 30_000, what: 'timeout recorded' });
+    const attempt = await eventually(
+      async () => {
+        const r = await dev.get(`/v2/webhooks/${slow.id}/deliveries`);
+        return r.body.deliveries.length >= 1 && r.body.deliveries[0];
+      },
+      { timeoutMs: 30_000, what: 'timeout recorded' },
+    );
     expect(attempt).toMatchObject({ success: false, status_code: null, delivery_status: 'PENDING' });
     expect(attempt.error).toMatch(/timeout/i);
     await dev.delete(`/v2/webhooks/${slow.id}`);
@@ -264,7 +283,11 @@ describe('event delivery (one node)', () => {
     const other = await platform.account('other');
     const otherDev = api.as(await other.token('eve', ['developer']));
     const foreign = await otherDev.post('/v2/webhooks', {
-      name: 'foreign', url: `${consumer.url}/foreign`, auth_type: 'API_KEY', api_key: { header: 'X-K', key: 'kkkk' }, event_types: ['identity.*'],
+      name: 'foreign',
+      url: `${consumer.url}/foreign`,
+      auth_type: 'API_KEY',
+      api_key: { header: 'X-K', key: 'kkkk' },
+      event_types: ['identity.*'],
     });
     expect(foreign.status).toBe(201);
 
@@ -309,14 +332,21 @@ describe('event delivery (one node)', () => {
     const js = nc.jetstream();
     const before = await publish(type);
     const poison = randomUUID();
-    await js.publish(`events.${type}`, JSON.stringify({ id: poison, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type), object: { note: 'nul\u0000here' } }), { msgID: poison });
+    await js.publish(
+      `events.${type}`,
+      JSON.stringify({ id: poison, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type), object: { note: 'nul\u0000here' } }),
+      { msgID: poison },
+    );
     const after = await publish(type);
     await consumer.waitFor(() => [before, after].every((id) => at('/around-poison').some((r) => JSON.parse(r.body).id === id)));
     const jsm = await nc.jetstreamManager();
-    const dead = await eventually(async () => {
-      const m = await jsm.streams.getMessage('EVENTS_DEAD', { last_by_subj: 'events-dead.invalid' }).catch(() => null);
-      return m?.json<{ id: string }>().id === poison ? m : undefined;
-    }, { what: 'poison event kept aside' });
+    const dead = await eventually(
+      async () => {
+        const m = await jsm.streams.getMessage('EVENTS_DEAD', { last_by_subj: 'events-dead.invalid' }).catch(() => null);
+        return m?.json<{ id: string }>().id === poison ? m : undefined;
+      },
+      { what: 'poison event kept aside' },
+    );
     expect(dead!.header.get('Webhooks-Dead-Reason')).toMatch(/NUL/);
     expect((await dev.get(`/v2/events/${poison}`)).status).toBe(404);
     await dev.delete(`/v2/webhooks/${hook.id}`);

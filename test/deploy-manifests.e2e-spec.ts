@@ -90,7 +90,12 @@ describe('Kubernetes manifests', () => {
   const configMaps = new Map(k8s.filter((o) => o.kind === 'ConfigMap').map((m) => [m.metadata.name, m.data ?? {}]));
 
   it('has a Deployment for each app and a migration Job', () => {
-    expect(containers.map((x) => `${x.workload.kind}:${x.target}`).sort()).toEqual(['Deployment:approval-service', 'Deployment:config-service', 'Deployment:delivery-node', 'Job:migrate']);
+    expect(containers.map((x) => `${x.workload.kind}:${x.target}`).sort()).toEqual([
+      'Deployment:approval-service',
+      'Deployment:config-service',
+      'Deployment:delivery-node',
+      'Job:migrate',
+    ]);
     const job = workloads.find((w) => w.kind === 'Job')!;
     expect(job.spec.template.spec.restartPolicy).toMatch(/OnFailure|Never/);
   });
@@ -232,7 +237,8 @@ describe('docker compose file', () => {
       expect([name, data]).toEqual([name, expect.any(String)]);
       volumesUsed.add(data!.split(':')[0]);
       expect(s.healthcheck.test.join(' ')).toContain('/healthz');
-      for (const { s: app, target } of apps) if (target !== 'migrate') expect([envOf(app).NATS_USER, envOf(app).NATS_PASSWORD]).toEqual([s.environment.NATS_USER, s.environment.NATS_PASSWORD]);
+      for (const { s: app, target } of apps)
+        if (target !== 'migrate') expect([envOf(app).NATS_USER, envOf(app).NATS_PASSWORD]).toEqual([s.environment.NATS_USER, s.environment.NATS_PASSWORD]);
     }
     expect(volumesUsed.size).toBe(3); // one store per server
     for (const v of volumesUsed) expect(Object.keys(compose.volumes)).toContain(v);

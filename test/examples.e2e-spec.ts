@@ -49,10 +49,13 @@ async function startExample(command: string, args: string[], env: Record<string,
     for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
   });
   proc.stderr.on('data', (d: Buffer) => (out = (out + d).slice(-20_000)));
-  const listening = await eventually(() => {
-    if (proc.exitCode !== null) throw new Error(`example exited (${proc.exitCode}): ${out}`);
-    return lines.find((l) => l.msg === 'listening') as (ExampleLine & { url: string }) | undefined;
-  }, { timeoutMs: 30_000, what: `${command} example listening` });
+  const listening = await eventually(
+    () => {
+      if (proc.exitCode !== null) throw new Error(`example exited (${proc.exitCode}): ${out}`);
+      return lines.find((l) => l.msg === 'listening') as (ExampleLine & { url: string }) | undefined;
+    },
+    { timeoutMs: 30_000, what: `${command} example listening` },
+  );
   return { url: listening!.url, lines, proc, output: () => out };
 }
 
@@ -173,15 +176,20 @@ describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }
     const tampered = { 'webhook-id': forgedId, 'webhook-timestamp': String(now), 'webhook-signature': signPayload(hook.signing_secret, forgedId, now, body) };
     expect(await post({ ...creds, ...tampered }, body.replace('"is_test":false', '"is_test":true '))).toBe(400);
     const stale = now - 6 * 60;
-    expect(await post({ ...creds, 'webhook-id': forgedId, 'webhook-timestamp': String(stale), 'webhook-signature': signPayload(hook.signing_secret, forgedId, stale, body) }, body)).toBe(400);
+    expect(
+      await post({ ...creds, 'webhook-id': forgedId, 'webhook-timestamp': String(stale), 'webhook-signature': signPayload(hook.signing_secret, forgedId, stale, body) }, body),
+    ).toBe(400);
     const wrongCreds: Record<string, string> = auth === 'API_KEY' ? { 'x-api-key': 'not-the-key' } : { authorization: 'Bearer not-a-token' };
     expect(await post({ ...wrongCreds, ...tampered }, body)).toBe(401);
 
     // The log line may reach us after the answer does.
-    const rejected = await eventually(() => {
-      const lines = example.lines.filter((l) => l.msg === 'rejected' && l.webhook_id === forgedId);
-      return lines.length >= 4 ? lines : undefined;
-    }, { what: 'four rejections logged' });
+    const rejected = await eventually(
+      () => {
+        const lines = example.lines.filter((l) => l.msg === 'rejected' && l.webhook_id === forgedId);
+        return lines.length >= 4 ? lines : undefined;
+      },
+      { what: 'four rejections logged' },
+    );
     expect(rejected!.map((l) => l.reason?.split(':')[0])).toEqual(['signature', 'signature', 'signature', 'unauthorised']);
     expect(example.lines.filter((l) => l.event_id === forgedId)).toEqual([]);
     // Signed with the right secret and sent with the right credentials, the same request is taken in.

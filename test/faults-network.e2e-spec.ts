@@ -10,9 +10,34 @@ import { partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
 import { createAccount, createToken, ormConfig } from '@app/persistence';
 import {
-  ApiClient, createNetLab, createTestDatabase, doubleSends, DoubleSend, eventually, failoverMs, HttpsConsumerProcess, listen, longestSilenceMs, makeTestPki, NetHost,
-  NetLab, netnsUnavailable, NetnsNatsCluster, NodeProcess, RecordedRequest, Send, spawnDeliveryNode, startHttpsConsumerProcess, startNetnsNatsCluster, startTcpProxy, TcpProxy,
-  TEST_SECRETS_KEY, TestDatabase, viaProxy, waitForWebhooksInKv, worstWindow,
+  ApiClient,
+  createNetLab,
+  createTestDatabase,
+  doubleSends,
+  DoubleSend,
+  eventually,
+  failoverMs,
+  HttpsConsumerProcess,
+  listen,
+  longestSilenceMs,
+  makeTestPki,
+  NetHost,
+  NetLab,
+  netnsUnavailable,
+  NetnsNatsCluster,
+  NodeProcess,
+  RecordedRequest,
+  Send,
+  spawnDeliveryNode,
+  startHttpsConsumerProcess,
+  startNetnsNatsCluster,
+  startTcpProxy,
+  TcpProxy,
+  TEST_SECRETS_KEY,
+  TestDatabase,
+  viaProxy,
+  waitForWebhooksInKv,
+  worstWindow,
 } from '@app/testing';
 
 /**
@@ -121,8 +146,12 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     // The test's own clients talk to nats2 and nats3 only, so partitioning nats1 leaves them working.
     const majority = nats.servers.slice(1).map((s) => s.url);
     const common = {
-      SECRETS_KEY: TEST_SECRETS_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true', DELIVERY_CA_FILE: pki.caFile,
-      DELIVERY_PARTITIONS: String(P), NATS_REPLICAS: '3',
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+      DELIVERY_CA_FILE: pki.caFile,
+      DELIVERY_PARTITIONS: String(P),
+      NATS_REPLICAS: '3',
     };
     Object.assign(process.env, common, { DATABASE_URL: db.url, NATS_URL: majority.join(',') });
     orm = await MikroORM.init(ormConfig(db.url, { poolMax: 2 }));
@@ -154,13 +183,20 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
       let t = tenants[tenants.length - 1];
       if (hooks.filter((h) => h.account === t.accountId).length >= MAX_WEBHOOKS_PER_ACCOUNT) tenants.push((t = await tenant(`netfaults-${tenants.length}`)));
       const res = await t.dev.post('/v2/webhooks', {
-        name: `hook ${hooks.length}`, url: `${consumer.url}${path}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'key-0123456789' },
-        event_types: ['identity.*'], rate_limit: rateLimit,
+        name: `hook ${hooks.length}`,
+        url: `${consumer.url}${path}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Key', key: 'key-0123456789' },
+        event_types: ['identity.*'],
+        rate_limit: rateLimit,
       });
       expect(res.status).toBe(201);
       hooks.push({ id: res.body.id, account: t.accountId, path, partition: partitionOf(res.body.id, P), rateLimit });
     }
-    await waitForWebhooksInKv(nc, hooks.map((h) => h.id));
+    await waitForWebhooksInKv(
+      nc,
+      hooks.map((h) => h.id),
+    );
   });
 
   afterAll(async () => {
@@ -168,7 +204,10 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     if (Object.keys(figures).length) {
       mkdirSync('test-results', { recursive: true });
       writeFileSync('test-results/netfaults.json', JSON.stringify(figures, null, 2));
-      const rows = Object.entries(figures).map(([fault, f]) => `  ${fault}: failover ${f.failover_ms ?? '-'} ms, settled ${f.settled_after_heal_ms ?? '-'} ms after heal, double sends ${f.double_sends}, webhooks with a second over the limit ${f.windows_over_limit}`);
+      const rows = Object.entries(figures).map(
+        ([fault, f]) =>
+          `  ${fault}: failover ${f.failover_ms ?? '-'} ms, settled ${f.settled_after_heal_ms ?? '-'} ms after heal, double sends ${f.double_sends}, webhooks with a second over the limit ${f.windows_over_limit}`,
+      );
       process.stdout.write(`network faults (test-results/netfaults.json):\n${rows.join('\n')}\n`);
     }
     try {
@@ -209,9 +248,9 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
 
   /** Every attempt on record, as (webhook, node_id, when the node recorded it). */
   async function attemptSends(): Promise<Send[]> {
-    const rows = (await pool.query<{ webhook_id: string; node_id: string; at: number }>(
-      `select webhook_id, node_id, extract(epoch from created_at) * 1000 as at from delivery_attempts`,
-    )).rows;
+    const rows = (
+      await pool.query<{ webhook_id: string; node_id: string; at: number }>(`select webhook_id, node_id, extract(epoch from created_at) * 1000 as at from delivery_attempts`)
+    ).rows;
     return rows.map((r) => ({ webhook: r.webhook_id, node: r.node_id, at: Number(r.at) }));
   }
 
@@ -228,15 +267,28 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
    */
   async function settled(since: number, timeoutMs: number): Promise<{ view: ClusterView; atMs: number }> {
     let stable: { key: string; from: number; view: ClusterView } | undefined;
-    return eventually(async () => {
-      const v = await clusterView();
-      const ok = v.nodes.length === NODE_IDS.length && !v.unowned_partitions.length && v.nodes.every((n) => n.delivering.length > 0) &&
-        v.partition_leases.every((l) => l.owner && v.nodes.filter((n) => n.delivering.includes(l.partition)).map((n) => n.node).join() === l.owner);
-      if (!ok) return (stable = undefined), false;
-      const key = JSON.stringify(v.partition_leases.map((l) => l.owner));
-      if (stable?.key !== key) stable = { key, from: Date.now(), view: v };
-      return Date.now() - stable.from >= 3000 && { view: stable.view, atMs: stable.from - since };
-    }, { timeoutMs, intervalMs: 200, what: 'ownership settled over all three nodes' }) as Promise<{ view: ClusterView; atMs: number }>;
+    return eventually(
+      async () => {
+        const v = await clusterView();
+        const ok =
+          v.nodes.length === NODE_IDS.length &&
+          !v.unowned_partitions.length &&
+          v.nodes.every((n) => n.delivering.length > 0) &&
+          v.partition_leases.every(
+            (l) =>
+              l.owner &&
+              v.nodes
+                .filter((n) => n.delivering.includes(l.partition))
+                .map((n) => n.node)
+                .join() === l.owner,
+          );
+        if (!ok) return ((stable = undefined), false);
+        const key = JSON.stringify(v.partition_leases.map((l) => l.owner));
+        if (stable?.key !== key) stable = { key, from: Date.now(), view: v };
+        return Date.now() - stable.from >= 3000 && { view: stable.view, atMs: stable.from - since };
+      },
+      { timeoutMs, intervalMs: 200, what: 'ownership settled over all three nodes' },
+    ) as Promise<{ view: ClusterView; atMs: number }>;
   }
 
   /** Publishes EVENTS_PER_SECOND events per account until stopped; each is retried until stored (same id: stored once). */
@@ -285,26 +337,38 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
    * The fault's aftermath: everything delivered, every row SUCCEEDED, and the figures; asserts
    * no double send, no window over a rate limit, settled in time.
    */
-  async function verify(fault: string, f: { from: string[]; faultAt: number; healAt: number; settled: { atMs: number }; expectFailover: boolean; settleMarginMs: number }): Promise<void> {
+  async function verify(
+    fault: string,
+    f: { from: string[]; faultAt: number; healAt: number; settled: { atMs: number }; expectFailover: boolean; settleMarginMs: number },
+  ): Promise<void> {
     let reqs: RecordedRequest[] = [];
-    await eventually(async () => {
-      reqs = await consumer.requests();
-      const got = new Map<string, Set<string>>();
-      for (const r of reqs) got.set(r.path, (got.get(r.path) ?? new Set()).add(r.webhookId));
-      return hooks.every((h) => published.get(h.account)!.every((id) => got.get(h.path)?.has(id)));
-    }, { timeoutMs: 240_000, intervalMs: 500, what: `every event at every webhook after: ${fault}` });
+    await eventually(
+      async () => {
+        reqs = await consumer.requests();
+        const got = new Map<string, Set<string>>();
+        for (const r of reqs) got.set(r.path, (got.get(r.path) ?? new Set()).add(r.webhookId));
+        return hooks.every((h) => published.get(h.account)!.every((id) => got.get(h.path)?.has(id)));
+      },
+      { timeoutMs: 240_000, intervalMs: 500, what: `every event at every webhook after: ${fault}` },
+    );
     const expectedRows = hooks.reduce((n, h) => n + published.get(h.account)!.length, 0);
-    await eventually(async () => {
-      const rows = (await pool.query(`select status, count(*)::int as n from deliveries group by status`)).rows;
-      return rows.length === 1 && rows[0].status === 'SUCCEEDED' && rows[0].n === expectedRows && rows;
-    }, { timeoutMs: 120_000, intervalMs: 500, what: `every delivery row SUCCEEDED after: ${fault}` });
+    await eventually(
+      async () => {
+        const rows = (await pool.query(`select status, count(*)::int as n from deliveries group by status`)).rows;
+        return rows.length === 1 && rows[0].status === 'SUCCEEDED' && rows[0].n === expectedRows && rows;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: `every delivery row SUCCEEDED after: ${fault}` },
+    );
 
     reqs = await consumer.requests();
     const fromConsumer = consumerSends(reqs);
-    const fromLog = (await eventually(async () => {
-      const s = await attemptSends();
-      return s.length >= fromConsumer.length && s;
-    }, { timeoutMs: 60_000, what: 'every request in the attempt log' })) as Send[];
+    const fromLog = (await eventually(
+      async () => {
+        const s = await attemptSends();
+        return s.length >= fromConsumer.length && s;
+      },
+      { timeoutMs: 60_000, what: 'every request in the attempt log' },
+    )) as Send[];
     const inPhase = (d: DoubleSend) => d.then.at >= f.faultAt - 5000;
     const doubleConsumer = doubleSends(fromConsumer).filter(inPhase);
     const doubleLog = doubleSends(fromLog).filter(inPhase);
@@ -332,11 +396,16 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     for (const { h, w } of farOver) {
       const t0 = f.faultAt;
       const seen = new Map<string, number>();
-      const inWindow = reqs.filter((r) => r.path === h.path && r.receivedAt >= w.at - 3000 && r.receivedAt < w.at + 2000)
-        .map((r) => `${r.receivedAt - t0 >= 0 ? '+' : ''}${r.receivedAt - t0} ${nodeOfAddress(r.remoteAddress)} ${r.webhookId.slice(0, 8)}${seen.set(r.webhookId, (seen.get(r.webhookId) ?? 0) + 1).get(r.webhookId)! > 1 ? ' (again)' : ''}`);
+      const inWindow = reqs
+        .filter((r) => r.path === h.path && r.receivedAt >= w.at - 3000 && r.receivedAt < w.at + 2000)
+        .map(
+          (r) =>
+            `${r.receivedAt - t0 >= 0 ? '+' : ''}${r.receivedAt - t0} ${nodeOfAddress(r.remoteAddress)} ${r.webhookId.slice(0, 8)}${seen.set(r.webhookId, (seen.get(r.webhookId) ?? 0) + 1).get(r.webhookId)! > 1 ? ' (again)' : ''}`,
+        );
       process.stdout.write(`${fault}: ${h.path} (limit ${h.rateLimit}, partition ${h.partition}) around its worst second, ms after the fault: ${inWindow.join(', ')}\n`);
     }
-    if (doubleConsumer.length || doubleLog.length) process.stdout.write(`${fault}: double sends ${JSON.stringify({ consumer: doubleConsumer.slice(0, 5), attempt_log: doubleLog.slice(0, 5) })}\n`);
+    if (doubleConsumer.length || doubleLog.length)
+      process.stdout.write(`${fault}: double sends ${JSON.stringify({ consumer: doubleConsumer.slice(0, 5), attempt_log: doubleLog.slice(0, 5) })}\n`);
     expect(doubleConsumer).toEqual([]);
     expect(doubleLog).toEqual([]);
     expect(farOver.map(({ h, w }) => `${h.path}: ${w.count} in the second from ${new Date(w.at).toISOString()} (limit ${h.rateLimit})`)).toEqual([]);
@@ -373,10 +442,22 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     const onIt = (await isolated.clientNames()).filter((n) => NODE_IDS.includes(n));
     expect(onIt.length).toBeGreaterThan(0); // node1 was started on it
     await underLoad('NATS server partitioned 20 s', {
-      cut: onIt, holdMs: 20_000, apply: () => lab.partition([isolated.host], rest.map((s) => s.host)), heal: () => lab.heal([isolated.host], rest.map((s) => s.host)),
+      cut: onIt,
+      holdMs: 20_000,
+      apply: () =>
+        lab.partition(
+          [isolated.host],
+          rest.map((s) => s.host),
+        ),
+      heal: () =>
+        lab.heal(
+          [isolated.host],
+          rest.map((s) => s.host),
+        ),
       // Not asserted: every node's renewals may time out while the majority elects new leaders, and the
       // cut node may then be the first to deliver again after the heal (measured, not required).
-      expectFailover: false, settleMarginMs: SETTLE_MARGIN_NATS_PARTITION_MS,
+      expectFailover: false,
+      settleMarginMs: SETTLE_MARGIN_NATS_PARTITION_MS,
     });
   });
 
@@ -391,7 +472,11 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     const host = nodeHosts[NODE_IDS.indexOf(victim)];
     const natsAddresses = natsHosts.map((h) => h.address);
     await underLoad('node cut from NATS only 15 s', {
-      cut: [victim], holdMs: 15_000, apply: () => host.block(natsAddresses), heal: () => host.unblock(natsAddresses), expectFailover: true,
+      cut: [victim],
+      holdMs: 15_000,
+      apply: () => host.block(natsAddresses),
+      heal: () => host.unblock(natsAddresses),
+      expectFailover: true,
     });
   });
 

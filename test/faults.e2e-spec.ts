@@ -4,7 +4,17 @@ import { NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, startNatsCluster, startTcpProxy, TcpProxy, TestNatsCluster, TestPlatform, viaProxy, waitForWebhooksInKv,
+  eventually,
+  HttpsConsumer,
+  NodeProcess,
+  spawnDeliveryNode,
+  startNatsCluster,
+  startTcpProxy,
+  TcpProxy,
+  TestNatsCluster,
+  TestPlatform,
+  viaProxy,
+  waitForWebhooksInKv,
 } from '@app/testing';
 import { useHarness } from './support/harness';
 
@@ -62,14 +72,21 @@ describe('faults under load', () => {
       writeFileSync('test-results/faults.json', JSON.stringify(figures, null, 2));
       process.stdout.write(`faults: ${JSON.stringify(figures)}\n`);
     });
-    for (const [name, paths] of [['tenant-a', ['/a1', '/a2']], ['tenant-b', ['/b1']]] as const) {
+    for (const [name, paths] of [
+      ['tenant-a', ['/a1', '/a2']],
+      ['tenant-b', ['/b1']],
+    ] as const) {
       const acct = await platform.account(name);
       const dev = h.api.as(await acct.token(`dev-${name}`, ['developer']));
       const ids: string[] = [];
       for (const path of paths) {
         const res = await dev.post('/v2/webhooks', {
-          name: `hook${path.slice(1)}`, url: `${consumer.url}${path}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'key-0123456789' },
-          event_types: ['identity.*'], rate_limit: 100,
+          name: `hook${path.slice(1)}`,
+          url: `${consumer.url}${path}`,
+          auth_type: 'API_KEY',
+          api_key: { header: 'X-Key', key: 'key-0123456789' },
+          event_types: ['identity.*'],
+          rate_limit: 100,
         });
         expect(res.status).toBe(201);
         ids.push(res.body.id);
@@ -135,20 +152,26 @@ describe('faults under load', () => {
 
   /** Every published event reached every subscribed webhook, and every delivery row ended SUCCEEDED. */
   async function everythingArrived(fault: string, started: number): Promise<void> {
-    await eventually(() => {
-      for (const [account, ids] of published) {
-        for (const path of hooksOf.get(account)!) {
-          const got = receivedAt(path);
-          if (!ids.every((id) => got.has(id))) return false;
+    await eventually(
+      () => {
+        for (const [account, ids] of published) {
+          for (const path of hooksOf.get(account)!) {
+            const got = receivedAt(path);
+            if (!ids.every((id) => got.has(id))) return false;
+          }
         }
-      }
-      return true;
-    }, { timeoutMs: 240_000, intervalMs: 500, what: `every event at every webhook after: ${fault}` });
+        return true;
+      },
+      { timeoutMs: 240_000, intervalMs: 500, what: `every event at every webhook after: ${fault}` },
+    );
     const expectedRows = [...published].reduce((n, [account, ids]) => n + ids.length * hooksOf.get(account)!.length, 0);
-    await eventually(async () => {
-      const rows = await sql(`select status, count(*)::int as n from deliveries group by status`);
-      return rows.length === 1 && rows[0].status === 'SUCCEEDED' && rows[0].n === expectedRows;
-    }, { timeoutMs: 120_000, intervalMs: 500, what: `every delivery row SUCCEEDED after: ${fault}` });
+    await eventually(
+      async () => {
+        const rows = await sql(`select status, count(*)::int as n from deliveries group by status`);
+        return rows.length === 1 && rows[0].status === 'SUCCEEDED' && rows[0].n === expectedRows;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, what: `every delivery row SUCCEEDED after: ${fault}` },
+    );
     // Never crossed tenants; duplicates carry the same webhook-id.
     for (const [account, ids] of published) {
       const mine = new Set(ids);
@@ -158,13 +181,27 @@ describe('faults under load', () => {
     const dup = (await sql(`select count(*)::int as n from delivery_attempts where success`))[0].n - expectedRows;
     // Nothing recorded twice: every extra success on record is an extra send the consumer really got.
     expect(dup).toBeLessThanOrEqual(consumer.requests.length - expectedRows);
-    figures[fault] = { events: [...published.values()].reduce((n, ids) => n + ids.length, 0), delivery_rows: expectedRows, requests: consumer.requests.length, duplicate_sends: consumer.requests.length - expectedRows, duplicate_success_records: dup, drained_after_ms: Date.now() - started };
+    figures[fault] = {
+      events: [...published.values()].reduce((n, ids) => n + ids.length, 0),
+      delivery_rows: expectedRows,
+      requests: consumer.requests.length,
+      duplicate_sends: consumer.requests.length - expectedRows,
+      duplicate_success_records: dup,
+      drained_after_ms: Date.now() - started,
+    };
   }
 
-  const health = (n: NodeProcess) => fetch(`http://127.0.0.1:${n.port}/health`).then((r) => r.status, () => 0);
+  const health = (n: NodeProcess) =>
+    fetch(`http://127.0.0.1:${n.port}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
   /** For a failure message: which nodes have exited, and the last lines they wrote. */
   const describeExits = () =>
-    nodes.filter((n) => n.exited).map((n) => `\n${n.id} exited (${n.proc.exitCode ?? n.proc.signalCode}):\n${n.output().slice(-1500)}`).join('');
+    nodes
+      .filter((n) => n.exited)
+      .map((n) => `\n${n.id} exited (${n.proc.exitCode ?? n.proc.signalCode}):\n${n.output().slice(-1500)}`)
+      .join('');
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('a NATS server of three killed (SIGKILL) under load, then restarted', async () => {
@@ -184,11 +221,14 @@ describe('faults under load', () => {
     proxy.cut('refuse');
     const cutAt = Date.now();
     try {
-      await eventually(async () => {
-        const seen = await Promise.all(nodes.map(health));
-        if (!seen.every((s) => s === 503)) throw new Error(`health answers ${seen.join(', ')}${describeExits()}`);
-        return true;
-      }, { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 });
+      await eventually(
+        async () => {
+          const seen = await Promise.all(nodes.map(health));
+          if (!seen.every((s) => s === 503)) throw new Error(`health answers ${seen.join(', ')}${describeExits()}`);
+          return true;
+        },
+        { what: 'nodes unready while Postgres is away', timeoutMs: 30_000 },
+      );
       await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
     } finally {
       proxy.restore(); // whatever happened, later faults start with Postgres reachable
@@ -227,10 +267,13 @@ describe('faults under load', () => {
   it('delivery tasks lost from the stream (both nodes killed, the stream purged) are re-driven from the delivery rows', async () => {
     consumerDelayMs = 1500; // slow answers: the nodes hold hundreds of tasks unacked when they die
     const l = load();
-    await eventually(async () => {
-      const info = await (await nc.jetstreamManager()).streams.info('DELIVERIES');
-      return info.state.messages >= 200;
-    }, { what: 'tasks held in the stream', timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        const info = await (await nc.jetstreamManager()).streams.info('DELIVERIES');
+        return info.state.messages >= 200;
+      },
+      { what: 'tasks held in the stream', timeoutMs: 60_000 },
+    );
     await Promise.all(nodes.map((n) => n.kill())); // tasks they had pulled stay unacked in the stream...
     consumerDelayMs = 0;
     const jsm = await nc.jetstreamManager();

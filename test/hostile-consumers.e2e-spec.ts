@@ -43,8 +43,16 @@ describe('hostile consumers', () => {
 
   const hostiles: Hostile[] = [
     { name: 'nul-bytes', behave: (_r, c) => c.respond(200, bytes('ok', [0, 0], 'still\u0000ok')), expect: { succeeded: true } },
-    { name: 'invalid-utf8', behave: (_r, c) => c.respond(500, bytes('bad ', [0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0x80], ' bytes', [0xff])), expect: { status: 500, error: /^HTTP 500$/ } },
-    { name: 'surrogates', behave: (_r, c) => c.respond(400, bytes('half ', [0xed, 0xa0, 0x80], ' pair ', [0xed, 0xb0, 0x80], ' cut ', [0xf0, 0x9f, 0x98])), expect: { status: 400, error: /^HTTP 400$/ } },
+    {
+      name: 'invalid-utf8',
+      behave: (_r, c) => c.respond(500, bytes('bad ', [0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0x80], ' bytes', [0xff])),
+      expect: { status: 500, error: /^HTTP 500$/ },
+    },
+    {
+      name: 'surrogates',
+      behave: (_r, c) => c.respond(400, bytes('half ', [0xed, 0xa0, 0x80], ' pair ', [0xed, 0xb0, 0x80], ' cut ', [0xf0, 0x9f, 0x98])),
+      expect: { status: 400, error: /^HTTP 400$/ },
+    },
     { name: 'body-50mb', behave: (_r, c) => c.large('HTTP/1.1 200 Big', 50 * 1024 * 1024), expect: { succeeded: true } },
     { name: 'body-endless', behave: (_r, c) => c.endless(chunked(500)), expect: { status: 500, error: /^HTTP 500$/ } },
     { name: 'headers-late', behave: (_r, c) => c.after((NODE_TIMEOUT_S + 3) * 1000, () => c.respond(200)), expect: { error: /^timeout waiting for response headers \(10 s\)$/ } },
@@ -71,7 +79,7 @@ describe('hostile consumers', () => {
     { name: 'not-tls', url: () => plain.url.replace('http:', 'https:'), expect: { error: /^tls handshake failed: the server does not speak TLS/ } },
     ...[301, 302, 307].map((status) => ({
       name: `redirect-${status}`,
-      behave: ((_r: RawRequest, c: RawConnection) => c.respond(status, '', { location: 'https://attacker.example/steal' })),
+      behave: (_r: RawRequest, c: RawConnection) => c.respond(status, '', { location: 'https://attacker.example/steal' }),
       expect: { status, error: new RegExp(`^redirect not followed \\(HTTP ${status} to https://attacker\\.example/steal\\)$`) },
     })),
     { name: 'not-http', behave: (_r, c) => c.write(bytes('SSH-2.0-OpenSSH_9.6\r\n', [0, 0xff, 0xfe], '\r\n\r\n')), expect: { error: /^response is not HTTP \(.+\)$/ } },
@@ -144,22 +152,43 @@ describe('hostile consumers', () => {
     await raw.waitFor((reqs) => goodEvents.every((id) => reqs.some((r) => r.path === '/good' && JSON.parse(r.body).id === id)), 60_000);
     const goodLast = Math.max(...raw.requests.filter((r) => r.path === '/good').map((r) => r.receivedAt));
     expect(goodLast - published).toBeLessThan((NODE_TIMEOUT_S - 2) * 1000);
-    await eventually(async () => {
-      const { rows } = await pg.query(`select count(*)::int as n from deliveries where webhook_id = $1 and status = 'SUCCEEDED'`, [good.id]);
-      return rows[0].n === EVENTS_PER_ACCOUNT;
-    }, { timeoutMs: 30_000, what: 'the good deliveries SUCCEEDED' });
+    await eventually(
+      async () => {
+        const { rows } = await pg.query(`select count(*)::int as n from deliveries where webhook_id = $1 and status = 'SUCCEEDED'`, [good.id]);
+        return rows[0].n === EVENTS_PER_ACCOUNT;
+      },
+      { timeoutMs: 30_000, what: 'the good deliveries SUCCEEDED' },
+    );
 
     // Every hostile (event, webhook) pair has its delivery row and at least one recorded attempt.
     const expected = hostiles.flatMap((h) => events.get(accountOf.get(h.name)!)!.map((eventId) => ({ h, eventId })));
     type Row = { event_id: string; webhook_id: string; status: string; next_attempt_at: Date | null; attempts: number; last_error: string | null; last_status_code: number | null };
-    type Attempt = { event_id: string; webhook_id: string; attempt: number; success: boolean; status_code: number | null; error: string | null; response_excerpt: string | null; account_id: string };
+    type Attempt = {
+      event_id: string;
+      webhook_id: string;
+      attempt: number;
+      success: boolean;
+      status_code: number | null;
+      error: string | null;
+      response_excerpt: string | null;
+      account_id: string;
+    };
     let rows: Row[] = [];
     let attempts: Attempt[] = [];
     const key = (e: string, w: string) => `${e}:${w}`;
     await eventually(
       async () => {
-        rows = (await pg.query(`select event_id, webhook_id, status, next_attempt_at, attempts, last_error, last_status_code from deliveries where webhook_id = any($1::uuid[])`, [[...ids.values()]])).rows;
-        attempts = (await pg.query(`select event_id, webhook_id, attempt, success, status_code, error, response_excerpt, account_id from delivery_attempts where webhook_id = any($1::uuid[]) order by attempt`, [[...ids.values()]])).rows;
+        rows = (
+          await pg.query(`select event_id, webhook_id, status, next_attempt_at, attempts, last_error, last_status_code from deliveries where webhook_id = any($1::uuid[])`, [
+            [...ids.values()],
+          ])
+        ).rows;
+        attempts = (
+          await pg.query(
+            `select event_id, webhook_id, attempt, success, status_code, error, response_excerpt, account_id from delivery_attempts where webhook_id = any($1::uuid[]) order by attempt`,
+            [[...ids.values()]],
+          )
+        ).rows;
         const tried = new Set(attempts.map((a) => key(a.event_id, a.webhook_id)));
         return expected.every(({ h, eventId }) => tried.has(key(eventId, ids.get(h.name)!)));
       },

@@ -19,7 +19,11 @@ const PARTITIONS = 4;
  */
 describe('isolation (one node)', () => {
   const h = useHarness({
-    env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_RECONCILE_AFTER_MS: '2000' }, consumer: true, config: true, node: true, nats: true,
+    env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_RECONCILE_AFTER_MS: '2000' },
+    consumer: true,
+    config: true,
+    node: true,
+    nats: true,
   });
   let platform: TestPlatform;
   let node: INestApplication;
@@ -68,7 +72,12 @@ describe('isolation (one node)', () => {
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage('EVENTS_DEAD', { seq }).catch(() => null);
       if (!m) continue;
-      out.push({ code: m.subject.slice('events-dead.'.length), reason: m.header.get('Webhooks-Dead-Reason'), data: Buffer.from(m.data), truncated: m.header.get('Webhooks-Dead-Truncated') || undefined });
+      out.push({
+        code: m.subject.slice('events-dead.'.length),
+        reason: m.header.get('Webhooks-Dead-Reason'),
+        data: Buffer.from(m.data),
+        truncated: m.header.get('Webhooks-Dead-Truncated') || undefined,
+      });
     }
     return out;
   }
@@ -80,7 +89,12 @@ describe('isolation (one node)', () => {
     const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
     const valid = JSON.stringify(event(b));
     const hostile: { label: string; subject: string; data: string | Uint8Array; code: string }[] = [
-      { label: '5,000 levels of nesting', subject: 'events.identity.approved', data: JSON.stringify(event(b)).replace('{"identity_id":"i-1"}', `{"x":${deep(5000)}}`), code: 'too-deep' },
+      {
+        label: '5,000 levels of nesting',
+        subject: 'events.identity.approved',
+        data: JSON.stringify(event(b)).replace('{"identity_id":"i-1"}', `{"x":${deep(5000)}}`),
+        code: 'too-deep',
+      },
       { label: '100,000 levels of nesting', subject: 'events.identity.approved', data: deep(100_000), code: 'too-deep' },
       { label: 'an object of 600 KB', subject: 'events.identity.approved', data: JSON.stringify(event(b, { object: { pad: 'x'.repeat(600 * 1024) } })), code: 'too-large' },
       { label: 'a 950 KB body of garbage', subject: 'events.identity.approved', data: new Uint8Array(950 * 1024).fill(0x7b), code: 'too-large' },
@@ -95,7 +109,12 @@ describe('isolation (one node)', () => {
       { label: 'a time that is no time', subject: 'events.identity.approved', data: JSON.stringify(event(b, { time: 'tomorrow' })), code: 'invalid' },
       { label: 'missing fields', subject: 'events.identity.approved', data: '{}', code: 'invalid' },
       { label: 'an unknown account', subject: 'events.identity.approved', data: JSON.stringify(event(randomUUID())), code: 'unknown-account' },
-      { label: 'an unknown type with a line break', subject: 'events.identity.exploded', data: JSON.stringify(event(b, { type: 'identity.exploded\r\nX-Injected: 1' })), code: 'unknown-type' },
+      {
+        label: 'an unknown type with a line break',
+        subject: 'events.identity.exploded',
+        data: JSON.stringify(event(b, { type: 'identity.exploded\r\nX-Injected: 1' })),
+        code: 'unknown-type',
+      },
       { label: 'a type that is not its subject', subject: 'events.identity.denied', data: valid, code: 'invalid' },
     ];
     // Odd but valid: delivered like any other.
@@ -107,7 +126,11 @@ describe('isolation (one node)', () => {
     const js = nc.jetstream();
     // All in one burst, interleaved, so fan-out sees them in the same micro-batches.
     const pubs: Promise<unknown>[] = [];
-    const all = [...good.map((e) => ({ subject: 'events.identity.approved', data: JSON.stringify(e) })), ...hostile, ...odd.map((e) => ({ subject: 'events.identity.approved', data: JSON.stringify(e) }))];
+    const all = [
+      ...good.map((e) => ({ subject: 'events.identity.approved', data: JSON.stringify(e) })),
+      ...hostile,
+      ...odd.map((e) => ({ subject: 'events.identity.approved', data: JSON.stringify(e) })),
+    ];
     all.sort(() => Math.random() - 0.5);
     for (const m of all) pubs.push(js.publish(m.subject, m.data, { msgID: randomUUID() }));
     // The same id published by two accounts: the second goes aside (never mixed with the first).
@@ -119,10 +142,13 @@ describe('isolation (one node)', () => {
 
     const expected = [...good, ...odd].map((e) => e.id).sort();
     await consumer.waitFor(() => expected.every((id) => received('/neighbour').includes(id)), 60_000);
-    const dead = (await eventually(async () => {
-      const d = await deadLetters();
-      return d.length >= hostile.length + 1 && d;
-    }, { what: 'every hostile event set aside', timeoutMs: 30_000 })) as Awaited<ReturnType<typeof deadLetters>>;
+    const dead = (await eventually(
+      async () => {
+        const d = await deadLetters();
+        return d.length >= hostile.length + 1 && d;
+      },
+      { what: 'every hostile event set aside', timeoutMs: 30_000 },
+    )) as Awaited<ReturnType<typeof deadLetters>>;
     expect(dead).toHaveLength(hostile.length + 1);
     for (const h of hostile) {
       const bytes = Buffer.from(h.data);
@@ -132,13 +158,21 @@ describe('isolation (one node)', () => {
       expect(copy!.reason).not.toMatch(/[\r\n]/);
     }
     expect(dead.find((d) => d.code === 'duplicate-id')?.reason).toMatch(/another account/);
-    expect(dead.filter((d) => d.truncated).map((d) => d.truncated).sort()).toEqual([String(950 * 1024), String(Buffer.byteLength(hostile[2].data))].sort());
+    expect(
+      dead
+        .filter((d) => d.truncated)
+        .map((d) => d.truncated)
+        .sort(),
+    ).toEqual([String(950 * 1024), String(Buffer.byteLength(hostile[2].data))].sort());
     // Nothing of the hostile ones was recorded; every good one was, once, and delivered.
     const rows = await sql<{ status: string; n: string }>('select status, count(*) as n from deliveries where webhook_id = $1 group by status', [hook.id]);
-    await eventually(async () => {
-      const r = await sql<{ status: string; n: string }>('select status, count(*) as n from deliveries where webhook_id = $1 group by status', [hook.id]);
-      return r.length === 1 && r[0].status === 'SUCCEEDED' && Number(r[0].n) === expected.length;
-    }, { what: `deliveries succeeded (was ${JSON.stringify(rows)})` });
+    await eventually(
+      async () => {
+        const r = await sql<{ status: string; n: string }>('select status, count(*) as n from deliveries where webhook_id = $1 group by status', [hook.id]);
+        return r.length === 1 && r[0].status === 'SUCCEEDED' && Number(r[0].n) === expected.length;
+      },
+      { what: `deliveries succeeded (was ${JSON.stringify(rows)})` },
+    );
     expect(new Set(received('/neighbour')).size).toBe(expected.length);
   });
 
@@ -235,10 +269,13 @@ describe('isolation (one node)', () => {
     const url = await nodeUrl();
     await eventually(async () => (await fetch(`${url}/health`)).status === 200, { what: 'the node ready again', timeoutMs: 60_000 });
     // Publish until the moved webhook's new URL is used: the index has caught up.
-    await eventually(async () => {
-      await publishEvent(nc.jetstream(), event(tenantB.accountId));
-      return received('/after-move').length > 0;
-    }, { what: 'the new URL in use', timeoutMs: 60_000, intervalMs: 1000 });
+    await eventually(
+      async () => {
+        await publishEvent(nc.jetstream(), event(tenantB.accountId));
+        return received('/after-move').length > 0;
+      },
+      { what: 'the new URL in use', timeoutMs: 60_000, intervalMs: 1000 },
+    );
     // From now on the index is current: fresh events go to the new URL only, none to the deleted webhook.
     const fresh = [event(tenantB.accountId), event(tenantB.accountId), event(tenantB.accountId)];
     for (const e of fresh) await publishEvent(nc.jetstream(), e);
@@ -254,4 +291,3 @@ describe('isolation (one node)', () => {
     return `http://127.0.0.1:${(node.getHttpServer().address() as { port: number }).port}`;
   }
 });
-

@@ -7,7 +7,18 @@ import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
-  ApiClient, eventually, HttpsConsumer, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform, waitForWebhooksInKv,
+  ApiClient,
+  eventually,
+  HttpsConsumer,
+  listen,
+  makeTestPki,
+  NodeProcess,
+  spawnDeliveryNode,
+  startHttpsConsumer,
+  startTestPlatform,
+  TestPki,
+  TestPlatform,
+  waitForWebhooksInKv,
 } from '@app/testing';
 
 jest.setTimeout(240_000);
@@ -31,10 +42,7 @@ describe('NATS with credentials and TLS', () => {
   beforeAll(async () => {
     pki = makeTestPki();
     const conf = join(pki.dir, 'nats.conf');
-    writeFileSync(conf, [
-      `authorization { user: "svc", password: "${PASSWORD}" }`,
-      `tls { cert_file: "${pki.certFile}", key_file: "${pki.keyFile}", timeout: 5 }`,
-    ].join('\n'));
+    writeFileSync(conf, [`authorization { user: "svc", password: "${PASSWORD}" }`, `tls { cert_file: "${pki.certFile}", key_file: "${pki.keyFile}", timeout: 5 }`].join('\n'));
     platform = await startTestPlatform(
       { NATS_USER: 'svc', NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: pki.caFile, DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' },
       { natsArgs: ['-c', conf] },
@@ -60,21 +68,37 @@ describe('NATS with credentials and TLS', () => {
   it('the config service and a delivery node process connect with them and deliver an event', async () => {
     const api = new ApiClient(await listen(config));
     // Ready (NATS answering, loops running) once start-up has settled.
-    const health = await eventually(async () => {
-      const res = await api.get('/health');
-      return res.status === 200 ? res : undefined;
-    }, { what: 'config service ready', timeoutMs: 60_000 });
+    const health = await eventually(
+      async () => {
+        const res = await api.get('/health');
+        return res.status === 200 ? res : undefined;
+      },
+      { what: 'config service ready', timeoutMs: 60_000 },
+    );
     expect(health!.body.checks.nats).toBe('ok');
     const acct = await platform.account('tls');
     const dev = api.as(await acct.token('dev', ['developer']));
-    const hook = await dev.post('/v2/webhooks', { name: 'tls', url: `${consumer.url}/tls`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: 'k-tls' }, event_types: ['identity.*'] });
+    const hook = await dev.post('/v2/webhooks', {
+      name: 'tls',
+      url: `${consumer.url}/tls`,
+      auth_type: 'API_KEY',
+      api_key: { header: 'X-Api-Key', key: 'k-tls' },
+      event_types: ['identity.*'],
+    });
     expect(hook.status).toBe(201);
     await waitForWebhooksInKv(nc, [hook.body.id]);
 
     node = await spawnDeliveryNode('tls-node', platform.env);
     await node.ready();
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), { id, account_id: acct.accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } });
+    await publishEvent(nc.jetstream(), {
+      id,
+      account_id: acct.accountId,
+      type: 'identity.approved',
+      time: new Date().toISOString(),
+      object_type: objectTypeOf('identity.approved')!,
+      object: { identity_id: 'i-1' },
+    });
     await consumer.waitFor((reqs) => reqs.some((r) => r.path === '/tls' && JSON.parse(r.body).id === id), 60_000);
   });
 

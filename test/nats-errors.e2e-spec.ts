@@ -18,7 +18,12 @@ describe('JetStream error codes', () => {
   });
 
   const failure = (p: Promise<unknown>, what = 'the call') =>
-    p.then(() => { throw new Error(`expected ${what} to fail`); }, (err: unknown) => err);
+    p.then(
+      () => {
+        throw new Error(`expected ${what} to fail`);
+      },
+      (err: unknown) => err,
+    );
 
   it('tells a missing stream and consumer, a stream made by someone else, and a lost KV race', async () => {
     const jsm = await nc.jetstreamManager();

@@ -10,7 +10,10 @@ jest.setTimeout(240_000);
 /** NATS restarted under load: every event published before and after reaches every webhook. */
 describe('NATS restart under load', () => {
   const h = useHarness({
-    env: { DELIVERY_PARTITIONS: '8' }, consumer: () => ({ status: 200, delayMs: 10 }), config: true, nats: { maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    env: { DELIVERY_PARTITIONS: '8' },
+    consumer: () => ({ status: 200, delayMs: 10 }),
+    config: true,
+    nats: { maxReconnectAttempts: -1, reconnectTimeWait: 250 },
   });
   let platform: TestPlatform;
   let consumer: HttpsConsumer;
@@ -29,8 +32,12 @@ describe('NATS restart under load', () => {
     const hooks: string[] = [];
     for (const n of ['a', 'b']) {
       const res = await dev.post('/v2/webhooks', {
-        name: `restart-${n}`, url: `${consumer.url}/${n}`, auth_type: 'API_KEY', api_key: { header: 'X-Key', key: 'kkkkkkkk' },
-        event_types: ['orchestration.*'], rate_limit: 100,
+        name: `restart-${n}`,
+        url: `${consumer.url}/${n}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Key', key: 'kkkkkkkk' },
+        event_types: ['orchestration.*'],
+        rate_limit: 100,
       });
       expect(res.status).toBe(201);
       hooks.push(res.body.id);
@@ -50,10 +57,13 @@ describe('NATS restart under load', () => {
     await platform.nats.restart();
 
     const after = Array.from({ length: 400 }, () => randomUUID());
-    await eventually(async () => {
-      await publish(after); // retried until NATS takes them again; Nats-Msg-Id keeps one copy
-      return true;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: 'publishing after the restart' });
+    await eventually(
+      async () => {
+        await publish(after); // retried until NATS takes them again; Nats-Msg-Id keeps one copy
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'publishing after the restart' },
+    );
 
     const received = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id));
     const all = [...before, ...after];

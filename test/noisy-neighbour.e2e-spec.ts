@@ -60,7 +60,9 @@ describe('noisy neighbour', () => {
 
   const publish = (account: string, type = 'identity.approved') => {
     const id = randomUUID();
-    return publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i' } }).then(() => id);
+    return publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i' } }).then(
+      () => id,
+    );
   };
   const arrivals = (path: string) => new Map(consumer.requests.filter((r) => r.path === path).map((r) => [JSON.parse(r.body).id as string, r.receivedAt]));
 
@@ -70,7 +72,8 @@ describe('noisy neighbour', () => {
     await Promise.all(Array.from({ length: A_EVENTS }, () => publish(a.accountId)));
     // A's backlog is established: its lane is full and the rest waits in the due-time queue.
     await eventually(async () => Number((await sql('select count(*) as n from deliveries where webhook_id = $1 and next_attempt_at is not null', [slow]))[0].n) > 1000, {
-      what: 'tenant A backlog parked', timeoutMs: 60_000,
+      what: 'tenant A backlog parked',
+      timeoutMs: 60_000,
     });
     const sentAt = new Map<string, number>();
     for (let i = 0; i < 20; i++) {

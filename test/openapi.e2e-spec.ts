@@ -91,7 +91,10 @@ describe('OpenAPI documents', () => {
   });
 
   it('documents every route the apps register', async () => {
-    for (const [service, app] of [['config', h.config], ['approval', h.approval]] as const) {
+    for (const [service, app] of [
+      ['config', h.config],
+      ['approval', h.approval],
+    ] as const) {
       const routes = (await appRoutes(app, service))
         // The documentation's own pages and Nest's catch-all for unknown paths are not API routes.
         .filter((r) => r.method !== '*' && !r.path.startsWith('/docs'));
@@ -178,10 +181,13 @@ describe('OpenAPI documents', () => {
 
   it('the delivery node answers liveness and readiness with its own probes', async () => {
     expect((await h.nodeApi.get('/health/live')).body).toMatchObject({ status: 'ok' });
-    const ready = await eventually(async () => {
-      const res = await h.nodeApi.get('/health');
-      return res.status === 200 ? res : undefined;
-    }, { what: 'the node ready', timeoutMs: 60_000 });
+    const ready = await eventually(
+      async () => {
+        const res = await h.nodeApi.get('/health');
+        return res.status === 200 ? res : undefined;
+      },
+      { what: 'the node ready', timeoutMs: 60_000 },
+    );
     expect(ready!.body.checks).toEqual({ database: 'ok', delivery: 'ok', nats: 'ok', loops: 'ok' });
     expect(ready!.body.details.nats).toEqual({ status: 'up' });
   });

@@ -85,14 +85,18 @@ describe('PostgreSQL unreachable', () => {
     for (const [what, res] of answers) expectUnavailable(res, what);
 
     // Readiness is red (a 503 problem document too), and says which check failed.
-    for (const [what, client] of [['config', cfgPublic], ['approval', aprPublic]] as const) {
+    for (const [what, client] of [
+      ['config', cfgPublic],
+      ['approval', aprPublic],
+    ] as const) {
       const health = await client.get('/health');
       expectUnavailable(health, `${what} /health`);
       expect(health.body.detail).toContain('database');
     }
 
     proxy.restore();
-    for (const client of [cfgPublic, aprPublic]) await eventually(async () => (await client.get('/health')).status === 200, { timeoutMs: 30_000, what: 'readiness after the database is back' });
+    for (const client of [cfgPublic, aprPublic])
+      await eventually(async () => (await client.get('/health')).status === 200, { timeoutMs: 30_000, what: 'readiness after the database is back' });
     await eventually(async () => (await cfg.get('/v2/webhooks')).status === 200, { timeoutMs: 30_000, what: 'config service reads' });
     await eventually(async () => (await apr.get('/v2/approval-policies/webhooks')).status === 200, { timeoutMs: 30_000, what: 'approval service reads' });
 

@@ -59,7 +59,8 @@ describe('retention', () => {
     return ids;
   }
 
-  const count = async (table: string, where: string, params: unknown[]) => (await h.platform.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
+  const count = async (table: string, where: string, params: unknown[]) =>
+    (await h.platform.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
   const eventsTagged = (tag: string) => count('events', `object->>'tag' = $1`, [tag]);
   const deliveriesOf = (ids: string[]) => count('deliveries', 'event_id = any($1::uuid[])', [ids]);
   const attemptsOf = (ids: string[]) => count('delivery_attempts', 'event_id = any($1::uuid[])', [ids]);
@@ -78,9 +79,15 @@ describe('retention', () => {
 
   it('prunes finished rows past the window in batches, keeps recent and live ones, and never blocks deliveries meanwhile', async () => {
     const old = await seed('old-done', 2500, 40, [{ webhook: hookA, status: 'SUCCEEDED' }]);
-    const oldFailed = await seed('old-failed', 20, 31, [{ webhook: hookA, status: 'FAILED' }, { webhook: hookB, status: 'SUCCEEDED' }]);
+    const oldFailed = await seed('old-failed', 20, 31, [
+      { webhook: hookA, status: 'FAILED' },
+      { webhook: hookB, status: 'SUCCEEDED' },
+    ]);
     const oldPending = await seed('old-pending', 3, 40, [{ webhook: hookA, status: 'PENDING' }]);
-    const oldMixed = await seed('old-mixed', 3, 40, [{ webhook: hookA, status: 'SUCCEEDED' }, { webhook: hookB, status: 'PENDING' }]);
+    const oldMixed = await seed('old-mixed', 3, 40, [
+      { webhook: hookA, status: 'SUCCEEDED' },
+      { webhook: hookB, status: 'PENDING' },
+    ]);
     const recent = await seed('recent', 50, 29, [{ webhook: hookA, status: 'SUCCEEDED' }]);
 
     // The delivery path keeps writing live rows while the pruner runs; each write may wait 100 ms at most.
@@ -93,7 +100,11 @@ describe('retention', () => {
         await path.query('begin');
         await path.query("set local lock_timeout = '100ms'");
         await path.query('update deliveries set attempts = attempts + 1, updated_at = now() where event_id = any($1::uuid[])', [live]);
-        await path.query(`insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, latency_ms) values ($1, $2, $3, 2, false, 7)`, [oldPending[0], hookA, accountId]);
+        await path.query(`insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, latency_ms) values ($1, $2, $3, 2, false, 7)`, [
+          oldPending[0],
+          hookA,
+          accountId,
+        ]);
         await path.query('commit');
         writes++;
       }

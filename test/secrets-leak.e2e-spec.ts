@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient, ApiResponse, eventually, freePort, HttpsConsumer, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, ApiResponse, eventually, freePort, HttpsConsumer, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 
 jest.setTimeout(300_000);
 
@@ -50,7 +48,15 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
   async function start(name: string, main: string, portVar: string): Promise<App> {
     const port = await freePort();
     const proc = spawn(process.execPath, [join(process.cwd(), 'dist', 'apps', name, 'src', 'main.js')], {
-      env: { ...process.env, ...platform.env, [portVar]: String(port), NATS_CLIENT_NAME: name, LOG_LEVEL: 'debug', LOG_PRETTY: 'false', NODE_ID: name === 'delivery-node' ? 'leak-node' : '' },
+      env: {
+        ...process.env,
+        ...platform.env,
+        [portVar]: String(port),
+        NATS_CLIENT_NAME: name,
+        LOG_LEVEL: 'debug',
+        LOG_PRETTY: 'false',
+        NODE_ID: name === 'delivery-node' ? 'leak-node' : '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -88,10 +94,18 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     await start('approval-service', 'approval', 'APPROVAL_PORT');
     await start('delivery-node', 'node', 'PORT');
     for (const app of apps) {
-      await eventually(async () => app.proc.exitCode === null && (await fetch(`${app.url}/health`).then((r) => r.ok, () => false)), {
-        what: `${app.name} ready\n${app.out().slice(-2000)}`,
-        timeoutMs: 120_000,
-      });
+      await eventually(
+        async () =>
+          app.proc.exitCode === null &&
+          (await fetch(`${app.url}/health`).then(
+            (r) => r.ok,
+            () => false,
+          )),
+        {
+          what: `${app.name} ready\n${app.out().slice(-2000)}`,
+          timeoutMs: 120_000,
+        },
+      );
     }
   });
 
@@ -111,16 +125,38 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     const dev = new ApiClient(cfg.url).as(devToken);
     const mgr = new ApiClient(appr.url).as(mgrToken);
 
-    const withKey = await record(dev.request('POST', '/v2/webhooks', { name: 'key', url: `${consumer.url}/key`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: S.apiKey }, event_types: ['identity.*'] }, { headers: { 'x-request-id': 'leak-test-1' } }));
+    const withKey = await record(
+      dev.request(
+        'POST',
+        '/v2/webhooks',
+        { name: 'key', url: `${consumer.url}/key`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: S.apiKey }, event_types: ['identity.*'] },
+        { headers: { 'x-request-id': 'leak-test-1' } },
+      ),
+    );
     expect(withKey.status).toBe(201);
     expect(withKey.headers.get('x-request-id')).toBe('leak-test-1');
-    const withOauth = await record(dev.post('/v2/webhooks', { name: 'oauth', url: `${consumer.url}/oauth`, auth_type: 'OAUTH', oauth: { client_url: `${consumer.url}/token`, client_id: 'cid', client_secret: S.clientSecret }, event_types: ['identity.*'] }));
+    const withOauth = await record(
+      dev.post('/v2/webhooks', {
+        name: 'oauth',
+        url: `${consumer.url}/oauth`,
+        auth_type: 'OAUTH',
+        oauth: { client_url: `${consumer.url}/token`, client_id: 'cid', client_secret: S.clientSecret },
+        event_types: ['identity.*'],
+      }),
+    );
     expect(withOauth.status).toBe(201);
     signingSecrets.push(withKey.body.signing_secret, withOauth.body.signing_secret);
     await waitForWebhooksInKv(nc, [withKey.body.id, withOauth.body.id]);
 
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), { id, account_id: acct.accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } });
+    await publishEvent(nc.jetstream(), {
+      id,
+      account_id: acct.accountId,
+      type: 'identity.approved',
+      time: new Date().toISOString(),
+      object_type: objectTypeOf('identity.approved')!,
+      object: { identity_id: 'i-1' },
+    });
     await consumer.waitFor((reqs) => ['/key', '/oauth'].every((p) => reqs.some((r) => r.path === p && JSON.parse(r.body).id === id)), 60_000);
     expect(consumer.requests.find((r) => r.path === '/oauth')!.headers.authorization).toBe(`Bearer ${S.accessToken}`);
 

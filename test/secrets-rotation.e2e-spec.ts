@@ -51,7 +51,14 @@ describe('secrets key rotation', () => {
   async function deliveredTo(path: string): Promise<void> {
     const id = randomUUID();
     const before = consumer.requests.length;
-    await publishEvent(nc.jetstream(), { id, account_id: accountId, type: 'identity.approved', time: new Date().toISOString(), object_type: objectTypeOf('identity.approved')!, object: { identity_id: 'i-1' } });
+    await publishEvent(nc.jetstream(), {
+      id,
+      account_id: accountId,
+      type: 'identity.approved',
+      time: new Date().toISOString(),
+      object_type: objectTypeOf('identity.approved')!,
+      object: { identity_id: 'i-1' },
+    });
     await consumer.waitFor((reqs) => reqs.slice(before).some((r) => r.path === path && JSON.parse(r.body).id === id), 60_000);
     const req = consumer.requests.slice(before).find((r) => r.path === path && JSON.parse(r.body).id === id)!;
     expect(req.headers['x-api-key']).toBe(`key${path}`);
@@ -76,7 +83,13 @@ describe('secrets key rotation', () => {
     token = await acct.token('alice', ['developer']);
     await startApps({});
     for (const name of ['a', 'b'] as const) {
-      const res = await dev.post('/v2/webhooks', { name, url: `${consumer.url}/${name}`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: `key/${name}` }, event_types: ['identity.*'] });
+      const res = await dev.post('/v2/webhooks', {
+        name,
+        url: `${consumer.url}/${name}`,
+        auth_type: 'API_KEY',
+        api_key: { header: 'X-Api-Key', key: `key/${name}` },
+        event_types: ['identity.*'],
+      });
       expect(res.status).toBe(201);
       hooks[name] = res.body;
     }
@@ -118,10 +131,13 @@ describe('secrets key rotation', () => {
     expect(await reencrypt()).toEqual({ webhooks: 0, proposals: 0, current: 3, failed: [] });
     // The config service relays the new ciphertexts to the delivery nodes' bucket.
     const kv = await nc.jetstream().views.kv(KV_WEBHOOKS);
-    await eventually(async () => {
-      const e = await kv.get(hooks.a.id);
-      return !!e && (JSON.parse(e.string()).signing_secret_enc as string).startsWith(`v2:${kid}:`);
-    }, { what: 'the re-sealed webhook in KV' });
+    await eventually(
+      async () => {
+        const e = await kv.get(hooks.a.id);
+        return !!e && (JSON.parse(e.string()).signing_secret_enc as string).startsWith(`v2:${kid}:`);
+      },
+      { what: 'the re-sealed webhook in KV' },
+    );
   });
 
   it('after re-encryption the old key can go: delivery and the pending approval work with the new key alone', async () => {
@@ -132,7 +148,7 @@ describe('secrets key rotation', () => {
     expect(box.open(proposal.proposal_enc, { owner: proposal.id, field: 'proposal' })).toContain('proposed-key-77');
   });
 
-  it('a secret pasted into another webhook\'s row does not open there', async () => {
+  it("a secret pasted into another webhook's row does not open there", async () => {
     const box = new SecretBox(Buffer.from(NEW, 'base64'));
     const rows = await stored();
     const a = rows.find((r) => r.id === hooks.a.id)!;

@@ -222,7 +222,11 @@ describe('webhook admin API', () => {
       ['rate_limit 1.5', hook('bad', { rate_limit: 1.5 }), 'rate_limit'],
       ['API_KEY without api_key', hook('bad', { api_key: undefined }), 'api_key'],
       ['OAUTH without oauth', hook('bad', { auth_type: 'OAUTH', api_key: undefined }), 'oauth'],
-      ['OAUTH with an http client_url', hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'http://a.example.com', client_id: 'a', client_secret: 'b' } }), 'oauth.client_url'],
+      [
+        'OAUTH with an http client_url',
+        hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'http://a.example.com', client_id: 'a', client_secret: 'b' } }),
+        'oauth.client_url',
+      ],
       ['api_key without key', hook('bad', { api_key: { header: 'X-Api-Key' } }), 'api_key.key'],
       ['reserved api key header', hook('bad', { api_key: { header: 'Content-Type', key: 'k' } }), 'api_key.header'],
       ['unknown auth type', hook('bad', { auth_type: 'BASIC' }), 'auth_type'],
@@ -233,7 +237,11 @@ describe('webhook admin API', () => {
       ['unknown field', hook('bad', { colour: 'red' }), 'colour'],
       ['unknown nested field', hook('bad', { api_key: { header: 'X', key: 'k', extra: 1 } }), 'api_key.extra'],
       ['a NUL character in the name', hook('a\u0000b'), 'name'],
-      ['a NUL character in the client id', hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'https://a.example.com', client_id: 'a\u0000', client_secret: 'b' } }), 'oauth.client_id'],
+      [
+        'a NUL character in the client id',
+        hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'https://a.example.com', client_id: 'a\u0000', client_secret: 'b' } }),
+        'oauth.client_id',
+      ],
     ];
 
     it.each(cases)('%s', async (_label, body, field) => {
@@ -308,10 +316,13 @@ describe('webhook admin API', () => {
       await eventually(async () => (await kv.get(id))?.json<any>()?.rate_limit === 7, { what: 'update in KV' });
 
       await dev.delete(`/v2/webhooks/${id}`);
-      await eventually(async () => {
-        const e = await kv.get(id);
-        return !e || e.operation === 'DEL' || e.operation === 'PURGE';
-      }, { what: 'delete in KV' });
+      await eventually(
+        async () => {
+          const e = await kv.get(id);
+          return !e || e.operation === 'DEL' || e.operation === 'PURGE';
+        },
+        { what: 'delete in KV' },
+      );
     } finally {
       await nc.close();
     }

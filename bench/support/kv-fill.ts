@@ -14,13 +14,31 @@ import { TEST_SECRETS_KEY } from '../../libs/testing/src';
  * database with real accounts, so events for those accounts get delivered; the rest belong to
  * accounts that publish nothing and only sit in a node's index. Returns the lane accounts.
  */
-export async function fillWebhooksKv(opts: { js: JetStreamClient; orm: MikroORM; dbUrl: string; sinkUrl: string; total: number; lanes: number; perAccount: number }): Promise<{ accounts: string[] }> {
+export async function fillWebhooksKv(opts: {
+  js: JetStreamClient;
+  orm: MikroORM;
+  dbUrl: string;
+  sinkUrl: string;
+  total: number;
+  lanes: number;
+  perAccount: number;
+}): Promise<{ accounts: string[] }> {
   const box = new SecretBox(Buffer.from(TEST_SECRETS_KEY, 'base64'));
   const signing = generateSigningSecret();
   const now = new Date().toISOString();
   const snapshot = (id: string, accountId: string, url: string, rate: number): WebhookSnapshot => ({
-    id, account_id: accountId, url, auth_type: 'API_KEY', api_key: { header: 'X-Key', key_enc: box.seal('bench-key', { owner: id, field: 'api_key' }) }, oauth: null,
-    event_types: ['identity.*'], rate_limit: rate, status: 'ACTIVE', signing_secret_enc: box.seal(signing, { owner: id, field: 'signing_secret' }), version: 1, updated_at: now,
+    id,
+    account_id: accountId,
+    url,
+    auth_type: 'API_KEY',
+    api_key: { header: 'X-Key', key_enc: box.seal('bench-key', { owner: id, field: 'api_key' }) },
+    oauth: null,
+    event_types: ['identity.*'],
+    rate_limit: rate,
+    status: 'ACTIVE',
+    signing_secret_enc: box.seal(signing, { owner: id, field: 'signing_secret' }),
+    version: 1,
+    updated_at: now,
   });
   const kv = await openWebhooksKv(opts.js);
   const put = async (list: WebhookSnapshot[]) => {
@@ -52,7 +70,14 @@ export async function fillWebhooksKv(opts: { js: JetStreamClient; orm: MikroORM;
       `insert into webhooks (id, account_id, name, url, auth_type, api_key_header, api_key_enc, event_types, rate_limit, status, signing_secret_enc, slot)
        select id, account_id, 'lane-' || slot, url, 'API_KEY', 'X-Key', key_enc, array['identity.*'], 1, 'ACTIVE', signing_enc, slot
        from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[]) as t(id, account_id, url, key_enc, signing_enc, slot)`,
-      [lanes.map((l) => l.id), lanes.map((l) => l.account_id), lanes.map((l) => l.url), lanes.map((l) => l.api_key!.key_enc), lanes.map((l) => l.signing_secret_enc), lanes.map((_, i) => (i % opts.perAccount) + 1)],
+      [
+        lanes.map((l) => l.id),
+        lanes.map((l) => l.account_id),
+        lanes.map((l) => l.url),
+        lanes.map((l) => l.api_key!.key_enc),
+        lanes.map((l) => l.signing_secret_enc),
+        lanes.map((_, i) => (i % opts.perAccount) + 1),
+      ],
     );
   } finally {
     await pg.end();

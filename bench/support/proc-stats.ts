@@ -42,7 +42,9 @@ export function rssMb(pid: number): { rss: number; peak: number } | undefined {
 }
 
 function pids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 /** Our own children running `comm` (e.g. the test platform's nats-server). */
@@ -66,7 +68,8 @@ export function postgresPids(database: string): { backends: number[]; shared: nu
     if (read(`/proc/${p}/comm`)?.trim() !== 'postgres') continue;
     const cmd = (read(`/proc/${p}/cmdline`) ?? '').replace(/\0/g, ' ').trim();
     if (!cmd.startsWith('postgres:')) continue; // the postmaster itself does no per-request work
-    if (cmd.split(' ').includes(database)) backends.push(p); // our connections, and autovacuum working on our database
+    if (cmd.split(' ').includes(database))
+      backends.push(p); // our connections, and autovacuum working on our database
     else if (!/\(\d+\)|\[local\]|autovacuum worker/.test(cmd)) shared.push(p); // not someone else's connection
   }
   return { backends, shared };

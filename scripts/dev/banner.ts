@@ -36,7 +36,10 @@ export async function waitReady(targets: { name: string; url: string }[], timeou
   const pending = new Map(targets.map((t) => [t.name, t.url]));
   while (pending.size && Date.now() < deadline) {
     for (const [name, url] of pending) {
-      const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) pending.delete(name);
     }
     if (pending.size) await new Promise((r) => setTimeout(r, 250));

@@ -43,7 +43,10 @@ export async function ensureDevNats(natsUrl: string, dataDir: string): Promise<D
   }
   if (!LOOPBACK.has(host)) throw new StartError(`nothing answers at NATS_URL (${host}:${port}); start NATS there or point NATS_URL at a running server`);
   const bin = findNatsServer();
-  if (!bin) throw new StartError(`nothing answers at ${host}:${port} and nats-server is not installed: install it (Debian: apt-get install nats-server) or set NATS_URL to a running NATS with JetStream`);
+  if (!bin)
+    throw new StartError(
+      `nothing answers at ${host}:${port} and nats-server is not installed: install it (Debian: apt-get install nats-server) or set NATS_URL to a running NATS with JetStream`,
+    );
 
   const storeDir = join(dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });

@@ -28,7 +28,5 @@ export async function appRoutes(app: INestApplication, service: Route['service']
   }
   // A catch-all registered for every method (Nest's not-found handling) is fuzzed once, with any method.
   const seen = new Set<string>();
-  return routes
-    .map((r) => (r.path.includes('{*') ? { ...r, method: '*' } : r))
-    .filter((r) => !seen.has(`${r.method} ${r.path}`) && !!seen.add(`${r.method} ${r.path}`));
+  return routes.map((r) => (r.path.includes('{*') ? { ...r, method: '*' } : r)).filter((r) => !seen.has(`${r.method} ${r.path}`) && !!seen.add(`${r.method} ${r.path}`));
 }

@@ -26,8 +26,36 @@ const nastyString: Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom(
-    '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ufeff', '\u202e', '%', '%00', '%ZZ', '%E0%A4%A', '../..', "' or 1=1 --",
-    '__proto__', 'constructor', 'prototype', 'toString', 'NaN', 'Infinity', '-0', '1e309', 'null', 'true', '[]', '{}', 'identity.*', '*', '>',
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    '\udfff',
+    'x\ud83d',
+    '\ufeff',
+    '\u202e',
+    '%',
+    '%00',
+    '%ZZ',
+    '%E0%A4%A',
+    '../..',
+    "' or 1=1 --",
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'NaN',
+    'Infinity',
+    '-0',
+    '1e309',
+    'null',
+    'true',
+    '[]',
+    '{}',
+    'identity.*',
+    '*',
+    '>',
   ),
   fc.integer({ min: 1, max: 70_000 }).map((n) => 'x'.repeat(n)),
 );
@@ -42,12 +70,33 @@ const odd: Arbitrary<unknown> = fc.oneof(nastyString, nastyNumber, fc.boolean(),
 
 const timestamp: Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00-23:59', '2026-01-01T00:00:00+00:60', '2026-01-01T00:00:00+99:99', '0001-01-01T00:00:00+01:00',
-    '9999-12-31T23:59:59-01:00', '2026-02-30T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00.123456789Z',
-    '2026-01-01', '2026-01-01T00:00:00', 'yesterday', '0000-01-01T00:00:00Z', '275760-09-13T00:00:00Z', '1969-12-31T23:59:59.999Z',
+    '2026-01-01T00:00:00+24:00',
+    '2026-01-01T00:00:00-23:59',
+    '2026-01-01T00:00:00+00:60',
+    '2026-01-01T00:00:00+99:99',
+    '0001-01-01T00:00:00+01:00',
+    '9999-12-31T23:59:59-01:00',
+    '2026-02-30T00:00:00Z',
+    '2026-01-01T24:00:00Z',
+    '2026-01-01T00:00:60Z',
+    '2026-01-01T00:00:00.123456789Z',
+    '2026-01-01',
+    '2026-01-01T00:00:00',
+    'yesterday',
+    '0000-01-01T00:00:00Z',
+    '275760-09-13T00:00:00Z',
+    '1969-12-31T23:59:59.999Z',
   ),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: -30, max: 30 }), fc.integer({ min: 0, max: 99 }))
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 25 }),
+      fc.integer({ min: -30, max: 30 }),
+      fc.integer({ min: 0, max: 99 }),
+    )
     .map(([y, mo, d, h, oh, om]) => `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:00:00${oh < 0 ? '-' : '+'}${pad(Math.abs(oh))}:${pad(om)}`),
 );
 
@@ -56,7 +105,9 @@ function pad(n: number, w = 2): string {
 }
 
 const cursor: Arbitrary<string> = fc.oneof(
-  fc.record({ t: fc.oneof(timestamp, odd), id: fc.oneof(fc.uuid(), fc.constantFrom('1', '999999999999999999', '-1', '1e3'), nastyString) }).map((c) => Buffer.from(JSON.stringify(c)).toString('base64url')),
+  fc
+    .record({ t: fc.oneof(timestamp, odd), id: fc.oneof(fc.uuid(), fc.constantFrom('1', '999999999999999999', '-1', '1e3'), nastyString) })
+    .map((c) => Buffer.from(JSON.stringify(c)).toString('base64url')),
   fc.jsonValue({ maxDepth: 2 }).map((v) => Buffer.from(JSON.stringify(v) ?? '').toString('base64url')),
   nastyString,
 );
@@ -79,7 +130,19 @@ const queryString: Arbitrary<string> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc
-      .array(fc.oneof(fc.constantFrom(...QUERY_KEYS), nastyString.filter((s) => s.length < 200)).chain((k) => queryValue(k).filter((v) => v.length < 3000).map((v) => [k, v] as const)), { maxLength: 6 })
+      .array(
+        fc
+          .oneof(
+            fc.constantFrom(...QUERY_KEYS),
+            nastyString.filter((s) => s.length < 200),
+          )
+          .chain((k) =>
+            queryValue(k)
+              .filter((v) => v.length < 3000)
+              .map((v) => [k, v] as const),
+          ),
+        { maxLength: 6 },
+      )
       .map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')),
   },
   // Raw, unencoded junk: broken percent escapes, repeated keys, separators only.
@@ -104,7 +167,11 @@ const validish: Record<string, Arbitrary<unknown>> = {
   url: fc.constantFrom('https://hooks.example.com/x', 'https://a.example.com', 'http://hooks.example.com', 'https://u:p@x.example.com', 'https://[::1]/', 'https://127.0.0.1:1/'),
   auth_type: fc.constantFrom('API_KEY', 'OAUTH', 'BASIC', 'api_key'),
   api_key: fc.record({ header: fc.constantFrom('X-Api-Key', 'Content-Type', 'x y'), key: fc.string({ maxLength: 10 }) }),
-  oauth: fc.record({ client_url: fc.constantFrom('https://auth.example.com/token', 'ftp://x'), client_id: fc.string({ maxLength: 10 }), client_secret: fc.string({ maxLength: 10 }) }),
+  oauth: fc.record({
+    client_url: fc.constantFrom('https://auth.example.com/token', 'ftp://x'),
+    client_id: fc.string({ maxLength: 10 }),
+    client_secret: fc.string({ maxLength: 10 }),
+  }),
   event_types: fc.array(fc.constantFrom('identity.approved', 'identity.*', 'transfer.*', 'nope', '*'), { maxLength: 4 }),
   rate_limit: fc.integer({ min: 0, max: 101 }),
   webhook_id: fc.uuid(),
@@ -133,10 +200,16 @@ const jsonBody = (fixtures: FuzzFixtures): Arbitrary<string> =>
       .chain((shape) => fc.record(Object.fromEntries(Object.keys(shape).map((k) => [k, fc.oneof(validish[k], odd, fc.constantFrom(...fixtures.ownIds, ...fixtures.otherIds))]))))
       .map((o) => JSON.stringify(o)),
     // huge arrays
-    fc.tuple(fc.constantFrom(...FIELDS), fc.integer({ min: 100, max: 20_000 })).map(([f, n]) => JSON.stringify({ [f]: Array.from({ length: n }, () => 'identity.approved') }).slice(0, 65_000)),
+    fc
+      .tuple(fc.constantFrom(...FIELDS), fc.integer({ min: 100, max: 20_000 }))
+      .map(([f, n]) => JSON.stringify({ [f]: Array.from({ length: n }, () => 'identity.approved') }).slice(0, 65_000)),
     deepJson,
     // numbers JSON.stringify cannot write
-    fc.tuple(fc.constantFrom(...FIELDS), fc.constantFrom('1e309', '-1e309', '-0', '1e-400', '0.0000000000000000000001', '123456789012345678901234567890', 'NaN', 'Infinity', '01', '1.', '.5'))
+    fc
+      .tuple(
+        fc.constantFrom(...FIELDS),
+        fc.constantFrom('1e309', '-1e309', '-0', '1e-400', '0.0000000000000000000001', '123456789012345678901234567890', 'NaN', 'Infinity', '01', '1.', '.5'),
+      )
       .map(([f, n]) => `{"${f}": ${n}}`),
     // duplicate keys, a BOM, trailing garbage, lone surrogate escapes
     fc.constantFrom('{"name":"a","name":"b"}', '\ufeff{}', '{} x', '{"name":"\\ud800"}', '{"name":"\\u0000"}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', ''),
@@ -156,8 +229,19 @@ function contentType(): Arbitrary<string | undefined> {
     {
       weight: 4,
       arbitrary: fc.constantFrom(
-        undefined, 'application/merge-patch+json', 'application/problem+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-        'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json; charset=nope', 'application/json;;;', 'garbage', '*/*', 'application/',
+        undefined,
+        'application/merge-patch+json',
+        'application/problem+json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=utf-16',
+        'application/json; charset=latin1',
+        'application/json; charset=nope',
+        'application/json;;;',
+        'garbage',
+        '*/*',
+        'application/',
       ),
     },
   );
@@ -170,7 +254,23 @@ const pathId = (fixtures: FuzzFixtures): Arbitrary<string> =>
     { weight: 1, arbitrary: fc.uuid().map((u) => u) },
     { weight: 1, arbitrary: fc.constantFrom(...fixtures.ownIds).map((u) => u.toUpperCase()) },
     { weight: 3, arbitrary: nastyString.filter((s) => s.length < 3000).map(enc) },
-    { weight: 1, arbitrary: fc.constantFrom('%', '%ZZ', '%E0%A4%A', '%00', '..%2F..', '%2F', '%ED%A0%80', '%C0%AF', '%FF%FE', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'a'.repeat(9000)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '%',
+        '%ZZ',
+        '%E0%A4%A',
+        '%00',
+        '..%2F..',
+        '%2F',
+        '%ED%A0%80',
+        '%C0%AF',
+        '%FF%FE',
+        '00000000-0000-0000-0000-000000000000',
+        'ffffffff-ffff-ffff-ffff-ffffffffffff',
+        'a'.repeat(9000),
+      ),
+    },
   );
 
 const authorization = (fixtures: FuzzFixtures): Arbitrary<string | undefined> =>
@@ -205,7 +305,8 @@ const extraHeaders: Arbitrary<Record<string, string>> = fc.oneof({ weight: 3, ar
 export function hostileRequest(route: Route, fixtures: FuzzFixtures): Arbitrary<FuzzRequest> {
   return fc
     .record({
-      method: route.method === '*' ? fc.constantFrom(...METHODS) : fc.oneof({ weight: 8, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+      method:
+        route.method === '*' ? fc.constantFrom(...METHODS) : fc.oneof({ weight: 8, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
       id: pathId(fixtures),
       query: queryString,
       body: body(fixtures),

@@ -16,7 +16,10 @@ const TABLES: [string, string][] = [
   ['deliveries', 'select * from deliveries'],
   ['delivery_attempts', 'select * from delivery_attempts'],
   ['approval_policies', 'select * from approval_policies'],
-  ['approval_requests', `select id, account_id, action, webhook_id, changes, proposal_enc, requested_by, required_approvals, status, decided_by, created_at, decided_at from approval_requests`],
+  [
+    'approval_requests',
+    `select id, account_id, action, webhook_id, changes, proposal_enc, requested_by, required_approvals, status, decided_by, created_at, decided_at from approval_requests`,
+  ],
   ['approval_decisions', 'select * from approval_decisions'],
   ['webhook_approval_applications', 'select * from webhook_approval_applications'],
 ];

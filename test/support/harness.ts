@@ -3,9 +3,7 @@ import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../../apps/delivery-node/src/main';
-import {
-  ApiClient, ConsumerHandler, developerTenant, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform,
-} from '@app/testing';
+import { ApiClient, ConsumerHandler, developerTenant, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform } from '@app/testing';
 
 /**
  * One end-to-end world per test file: its own database and nats-server, and whichever of the

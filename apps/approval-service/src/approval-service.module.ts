@@ -8,6 +8,15 @@ import { PoliciesModule } from './policies/policies.module';
 import { ApprovalsModule } from './requests/approvals.module';
 
 @Module({
-  imports: [AppConfigModule.forApp('approval-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule.forRoot({ readiness: [DatabaseReadiness, NatsReadiness, LoopsReadiness] }), PoliciesModule, ApprovalsModule],
+  imports: [
+    AppConfigModule.forApp('approval-service'),
+    LoggingModule,
+    PersistenceModule,
+    NatsModule,
+    AuthModule,
+    ObservabilityModule.forRoot({ readiness: [DatabaseReadiness, NatsReadiness, LoopsReadiness] }),
+    PoliciesModule,
+    ApprovalsModule,
+  ],
 })
 export class ApprovalServiceModule {}

@@ -15,8 +15,18 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
-    AppConfigModule.forApp('config-service'), LoggingModule, PersistenceModule, NatsModule, AuthModule, ObservabilityModule.forRoot({ readiness: [DatabaseReadiness, NatsReadiness, LoopsReadiness] }),
-    SecretsModule, WebhooksModule, EventsModule, ApprovalDecisionsModule, ClusterModule, RetentionModule,
+    AppConfigModule.forApp('config-service'),
+    LoggingModule,
+    PersistenceModule,
+    NatsModule,
+    AuthModule,
+    ObservabilityModule.forRoot({ readiness: [DatabaseReadiness, NatsReadiness, LoopsReadiness] }),
+    SecretsModule,
+    WebhooksModule,
+    EventsModule,
+    ApprovalDecisionsModule,
+    ClusterModule,
+    RetentionModule,
   ],
   controllers: [EventTypesController, MeController],
 })

@@ -37,7 +37,16 @@ export function App() {
   }, [signOut]);
 
   if (checking) return <p role="status">Loading…</p>;
-  if (!me) return <SignIn onSignedIn={(m) => { setNotice(null); setMe(m); }} notice={notice} />;
+  if (!me)
+    return (
+      <SignIn
+        onSignedIn={(m) => {
+          setNotice(null);
+          setMe(m);
+        }}
+        notice={notice}
+      />
+    );
   return <Shell me={me} notice={notice} notify={notify} clearNotice={() => setNotice(null)} signOut={() => signOut()} />;
 }
 
@@ -63,14 +72,33 @@ function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; notice: 
   return (
     <main className="signin" id="main">
       <h1>Webhooks dashboard</h1>
-      {notice && <p role="status" className="notice notice-info">{notice.text}</p>}
+      {notice && (
+        <p role="status" className="notice notice-info">
+          {notice.text}
+        </p>
+      )}
       <form onSubmit={submit} noValidate aria-labelledby="signin-title">
         <h2 id="signin-title">Sign in</h2>
         <div className="field">
           <label htmlFor="token">API token</label>
-          <input id="token" name="token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} aria-invalid={Boolean(error)} aria-describedby={error ? 'signin-error token-help' : 'token-help'} />
-          <p id="token-help" className="help">An operator creates one with <code>npm run admin -- token:create</code>. It is kept for this browser tab only.</p>
-          {error && <p id="signin-error" className="field-error" role="alert">{error}</p>}
+          <input
+            id="token"
+            name="token"
+            type="password"
+            autoComplete="off"
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            aria-invalid={Boolean(error)}
+            aria-describedby={error ? 'signin-error token-help' : 'token-help'}
+          />
+          <p id="token-help" className="help">
+            An operator creates one with <code>npm run admin -- token:create</code>. It is kept for this browser tab only.
+          </p>
+          {error && (
+            <p id="signin-error" className="field-error" role="alert">
+              {error}
+            </p>
+          )}
         </div>
         <button type="submit" className="primary" id="signin-button" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
@@ -95,7 +123,12 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
   else if (current === 'events') page = <EventsPage notify={notify} />;
   else if (current === 'approvals' && admin) page = <ApprovalsPage me={me} notify={notify} />;
   else if (current === 'approvals') page = <p>The Approvals tab needs the approver or entity manager role.</p>;
-  else page = <p>There is no such page. <a href="#/webhooks">Go to webhooks</a>.</p>;
+  else
+    page = (
+      <p>
+        There is no such page. <a href="#/webhooks">Go to webhooks</a>.
+      </p>
+    );
 
   const link = (href: string, label: string, active: boolean) => (
     <a href={href} aria-current={active ? 'page' : undefined} className={active ? 'active' : undefined}>
@@ -104,7 +137,14 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
   );
   return (
     <>
-      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+      <a
+        className="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
@@ -112,7 +152,9 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
         <nav aria-label="Main">
           <ul className="tabs">
             <li className="tab-group">
-              <span className="tab-group-label" id="nav-dev">Developer</span>
+              <span className="tab-group-label" id="nav-dev">
+                Developer
+              </span>
               <ul aria-labelledby="nav-dev">
                 <li>{link('#/webhooks', 'Webhooks', current === 'webhooks')}</li>
                 <li>{link('#/events', 'Events', current === 'events')}</li>
@@ -120,7 +162,9 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
             </li>
             {admin && (
               <li className="tab-group">
-                <span className="tab-group-label" id="nav-admin">Admin</span>
+                <span className="tab-group-label" id="nav-admin">
+                  Admin
+                </span>
                 <ul aria-labelledby="nav-admin">
                   <li>{link('#/approvals', 'Approvals', current === 'approvals')}</li>
                 </ul>
@@ -132,7 +176,10 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
           <span id="account-name" title={`account ${me.account_id}`}>
             {me.account_name || me.account_id}
           </span>
-          <span className="muted"> · {me.user} ({me.roles.join(', ')})</span>
+          <span className="muted">
+            {' '}
+            · {me.user} ({me.roles.join(', ')})
+          </span>
           <button type="button" className="link" onClick={signOut}>
             Sign out
           </button>

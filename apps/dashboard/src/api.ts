@@ -184,10 +184,13 @@ export interface ApprovalRequest {
 
 let catalogue: Promise<EventTypeGroup[]> | null = null;
 export function eventTypeGroups(): Promise<EventTypeGroup[]> {
-  catalogue ??= api.get<{ groups: EventTypeGroup[] }>('/v2/event-types').then((r) => r.groups).catch((err) => {
-    catalogue = null;
-    throw err;
-  });
+  catalogue ??= api
+    .get<{ groups: EventTypeGroup[] }>('/v2/event-types')
+    .then((r) => r.groups)
+    .catch((err) => {
+      catalogue = null;
+      throw err;
+    });
   return catalogue;
 }
 

@@ -15,7 +15,12 @@ export interface NoticeMsg {
 /** Page-level messages: announced politely (errors assertively), dismissible. */
 export function Notice({ notice, onClose }: { notice: NoticeMsg | null; onClose: () => void }) {
   return (
-    <div id="notice" role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live={notice?.kind === 'error' ? 'assertive' : 'polite'} className={notice ? `notice notice-${notice.kind}` : 'notice-empty'}>
+    <div
+      id="notice"
+      role={notice?.kind === 'error' ? 'alert' : 'status'}
+      aria-live={notice?.kind === 'error' ? 'assertive' : 'polite'}
+      className={notice ? `notice notice-${notice.kind}` : 'notice-empty'}
+    >
       {notice && (
         <>
           <span>{notice.text}</span>
@@ -39,7 +44,16 @@ export function ConfirmDialog(props: { title: string; children: ReactNode; confi
     return () => d?.close();
   }, []);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby={titleId} aria-describedby={bodyId} onCancel={(e) => { e.preventDefault(); props.onCancel(); }}>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onCancel();
+      }}
+    >
       <h2 id={titleId}>{props.title}</h2>
       <div id={bodyId}>{props.children}</div>
       <div className="actions">
@@ -71,12 +85,20 @@ export function Pager({ label, page, hasNext, onPrev, onNext }: { label: string;
 }
 
 export function Loading({ what }: { what: string }) {
-  return <p role="status" className="muted">Loading {what}…</p>;
+  return (
+    <p role="status" className="muted">
+      Loading {what}…
+    </p>
+  );
 }
 
 export function ErrorText({ error }: { error: unknown }) {
   if (!error) return null;
-  return <p role="alert" className="error">{error instanceof Error ? error.message : String(error)}</p>;
+  return (
+    <p role="alert" className="error">
+      {error instanceof Error ? error.message : String(error)}
+    </p>
+  );
 }
 
 /** Page heading that takes focus on navigation, so screen readers announce the new page. */

@@ -30,7 +30,10 @@ export class Database implements OnApplicationShutdown {
    * error text nobody foresaw, while the database is away, must not split a batch or set rows aside.
    */
   reachable(): Promise<boolean> {
-    return this.pool.query('select 1').then(() => true, () => false);
+    return this.pool.query('select 1').then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Runs `work` in one transaction on one pooled connection. */

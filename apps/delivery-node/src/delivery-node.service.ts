@@ -45,7 +45,11 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     const env = this.config;
     await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas));
-    const partitions = await untilDone('reading the partition count', () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas), (err) => err instanceof PartitionMismatchError);
+    const partitions = await untilDone(
+      'reading the partition count',
+      () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas),
+      (err) => err instanceof PartitionMismatchError,
+    );
     await this.watcher.start();
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
     const leased = env.ownership === 'leased';
@@ -59,7 +63,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       // work-queue stream the server drops the messages the deleted consumer had not acked.)
       // Each partition consumer retries and restarts by itself; readiness shows it until it runs.
       for (const p of gained) void this.consumers.start(p);
-      if (gained.length || lost.length) this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
+      if (gained.length || lost.length)
+        this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
       this.metrics.ownedPartitions.set(this.ownership!.owned().size);
     });
     await this.fanout.start(partitions);

@@ -11,10 +11,9 @@ export class TokenService {
   async resolve(token: string): Promise<Principal | undefined> {
     const rows = await this.em
       .getConnection()
-      .execute<{ id: string; account_id: string; user_name: string; roles: Role[] }[]>(
-        'select id, account_id, user_name, roles from api_tokens where token_hash = ?',
-        [hashToken(token)],
-      );
+      .execute<{ id: string; account_id: string; user_name: string; roles: Role[] }[]>('select id, account_id, user_name, roles from api_tokens where token_hash = ?', [
+        hashToken(token),
+      ]);
     const row = rows[0];
     return row && { tokenId: row.id, accountId: row.account_id, user: row.user_name, roles: row.roles };
   }

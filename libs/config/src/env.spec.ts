@@ -58,7 +58,17 @@ describe('configuration', () => {
       NATS_USER: 'svc',
       NATS_PASSWORD: 'pw',
     });
-    expect(c).toMatchObject({ partitions: 128, ownership: 'static', allowPrivateNetworks: true, streamReplicas: 3, logLevel: 'debug', logPretty: false, approvalServiceUrl: 'http://127.0.0.1:4001', nodeId: 'node-7', port: 0 });
+    expect(c).toMatchObject({
+      partitions: 128,
+      ownership: 'static',
+      allowPrivateNetworks: true,
+      streamReplicas: 3,
+      logLevel: 'debug',
+      logPretty: false,
+      approvalServiceUrl: 'http://127.0.0.1:4001',
+      nodeId: 'node-7',
+      port: 0,
+    });
     expect(c.previousSecretsKeys).toEqual([Buffer.alloc(32, 6), Buffer.alloc(32, 5)]);
     expect(c.nats).toMatchObject({ user: 'svc', password: 'pw' });
   });

@@ -120,7 +120,8 @@ export function readConfig(env: Env = process.env): PlatformEnv {
   if (!/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) throw new EnvError('DATABASE_URL must be a postgres:// URL');
   const natsUrl = env.NATS_URL || 'nats://127.0.0.1:4222';
   for (const server of natsUrl.split(',')) {
-    if (!/^((nats|tls|ws|wss):\/\/)?[^\s/?#,]+(:\d+)?$/.test(server.trim())) throw new EnvError(`NATS_URL must be comma-separated nats:// or tls:// addresses, got "${server.trim()}"`);
+    if (!/^((nats|tls|ws|wss):\/\/)?[^\s/?#,]+(:\d+)?$/.test(server.trim()))
+      throw new EnvError(`NATS_URL must be comma-separated nats:// or tls:// addresses, got "${server.trim()}"`);
   }
   const approvalPort = int(env, 'APPROVAL_PORT', 3001, 0, 65535);
   const approvalServiceUrl = (env.APPROVAL_SERVICE_URL || `http://127.0.0.1:${approvalPort}`).replace(/\/+$/, '');
@@ -130,7 +131,8 @@ export function readConfig(env: Env = process.env): PlatformEnv {
   const nodeId = env.NODE_ID || undefined;
   if (nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new EnvError(`NODE_ID must be 1 to 64 letters, digits, '.', '_' or '-', got "${nodeId}"`);
   const dashboardDir = env.DASHBOARD_DIR || undefined;
-  if (dashboardDir !== undefined && !existsSync(`${dashboardDir}/index.html`)) throw new EnvError(`DASHBOARD_DIR must be a built dashboard (a folder with index.html): ${dashboardDir}`);
+  if (dashboardDir !== undefined && !existsSync(`${dashboardDir}/index.html`))
+    throw new EnvError(`DASHBOARD_DIR must be a built dashboard (a folder with index.html): ${dashboardDir}`);
   return {
     databaseUrl,
     natsUrl,

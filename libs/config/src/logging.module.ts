@@ -18,7 +18,21 @@ export const REDACTED_PATHS: readonly string[] = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
-  ...['authorization', 'cookie', 'password', 'token', 'access_token', 'secret', 'client_secret', 'signing_secret', 'api_key', 'apiKey', 'key', 'secrets', 'headers.authorization'].flatMap((k) => [k, `*.${k}`]),
+  ...[
+    'authorization',
+    'cookie',
+    'password',
+    'token',
+    'access_token',
+    'secret',
+    'client_secret',
+    'signing_secret',
+    'api_key',
+    'apiKey',
+    'key',
+    'secrets',
+    'headers.authorization',
+  ].flatMap((k) => [k, `*.${k}`]),
 ];
 
 /** Request headers worth a log line; every other header (credentials, cookies, custom API key headers) is left out. */

@@ -91,7 +91,7 @@ export class SecretBox {
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretOpenError('secret does not open here (wrong key, another webhook\'s or field\'s secret, or damaged data)');
+      throw new SecretOpenError("secret does not open here (wrong key, another webhook's or field's secret, or damaged data)");
     }
   }
 }

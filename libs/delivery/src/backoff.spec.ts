@@ -76,9 +76,7 @@ describe('nextAttemptAt', () => {
     const late = first + RETRY_WINDOW_MS - 1_000;
     expect(nextAttemptAt(first, 30, late, undefined, fixed(0.5))).toBeNull();
     expect(nextAttemptAt(first, 1, late, undefined, fixed(0))).toBeNull(); // 2.5 s > 1 s left
-    expect(nextAttemptAt(first, 1, first + RETRY_WINDOW_MS - 10_000, undefined, fixed(0.5))).toBe(
-      first + RETRY_WINDOW_MS - 5_000,
-    );
+    expect(nextAttemptAt(first, 1, first + RETRY_WINDOW_MS - 10_000, undefined, fixed(0.5))).toBe(first + RETRY_WINDOW_MS - 5_000);
   });
 
   it('gives a bounded number of retries over the whole window', () => {

@@ -37,13 +37,7 @@ export function parseRetryAfter(header: string | undefined, now: number = Date.n
  * firstAttemptAt + RETRY_WINDOW_MS (the delivery is then FAILED). A Retry-After can lengthen the
  * delay but not shorten it below the backoff.
  */
-export function nextAttemptAt(
-  firstAttemptAt: number,
-  attempt: number,
-  now: number,
-  retryAfterMs?: number,
-  random: () => number = Math.random,
-): number | null {
+export function nextAttemptAt(firstAttemptAt: number, attempt: number, now: number, retryAfterMs?: number, random: () => number = Math.random): number | null {
   const delay = Math.max(retryDelayMs(attempt, random), Math.min(retryAfterMs ?? 0, MAX_RETRY_DELAY_MS));
   const at = now + delay;
   return at > firstAttemptAt + RETRY_WINDOW_MS ? null : at;

@@ -26,8 +26,7 @@ describe('HttpSender', () => {
     await Promise.all([sender.close(), ...extra.map((x) => x.close())]);
     await consumer.close();
   });
-  const post = (s: HttpSender, url: string, body = '{"id":"e1"}') =>
-    s.send({ url, headers: { 'content-type': 'application/json', 'webhook-id': 'e1' }, body });
+  const post = (s: HttpSender, url: string, body = '{"id":"e1"}') => s.send({ url, headers: { 'content-type': 'application/json', 'webhook-id': 'e1' }, body });
 
   it('delivers a POST and reports a 2xx as ok', async () => {
     consumer.setHandler(() => ({ status: 202, body: 'accepted', headers: { 'x-reply': 'yes' } }));
@@ -156,9 +155,7 @@ describe('HttpSender', () => {
 
   it('has a test consumer whose waitFor explains what it saw', async () => {
     await post(sender, `${consumer.url}/seen`);
-    await expect(consumer.waitFor((reqs) => reqs.length > 1, 200)).rejects.toThrow(
-      /condition not met within 200 ms; 1 request\(s\) received, last: POST \/seen/,
-    );
+    await expect(consumer.waitFor((reqs) => reqs.length > 1, 200)).rejects.toThrow(/condition not met within 200 ms; 1 request\(s\) received, last: POST \/seen/);
   });
 });
 

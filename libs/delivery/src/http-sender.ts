@@ -179,7 +179,8 @@ export class HttpSender {
       return this.result(status, rawHeaders, excerpt, Math.round(performance.now() - started));
     } catch (err) {
       const latencyMs = Math.round(performance.now() - started);
-      if (status === undefined && signal.reason instanceof StoppedError) return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };
+      if (status === undefined && signal.reason instanceof StoppedError)
+        return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };
       const why =
         signal.reason instanceof StoppedError
           ? 'stopped reading the response body: this node may no longer deliver for the webhook'

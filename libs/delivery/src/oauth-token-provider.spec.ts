@@ -90,9 +90,7 @@ describe('OAuthTokenProvider', () => {
     expect(tokens).toEqual(Array(10).fill('tok-1'));
     expect(provider.tokenRequests).toBe(1);
     // Other webhooks have their own tokens.
-    expect(await Promise.all([provider.getToken('wh2', creds), provider.getToken('wh3', creds)])).toEqual(
-      expect.arrayContaining(['tok-2', 'tok-3']),
-    );
+    expect(await Promise.all([provider.getToken('wh2', creds), provider.getToken('wh3', creds)])).toEqual(expect.arrayContaining(['tok-2', 'tok-3']));
     expect(provider.tokenRequests).toBe(3);
   });
 

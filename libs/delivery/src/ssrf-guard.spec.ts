@@ -4,28 +4,69 @@ import { SsrfBlockedError, assertUrlAllowed, guardedLookup, isForbiddenAddress }
 
 describe('isForbiddenAddress', () => {
   it.each([
-    '127.0.0.1', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '[::1]',
-    '0.0.0.0', '0.1.2.3', '::',
-    '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.1.1',
-    '100.64.0.1', '100.127.255.255',
-    '169.254.169.254', '169.254.0.1', 'fe80::1', 'fe80::1%eth0', 'febf::1',
-    'fc00::1', 'fd12:3456::1',
-    '224.0.0.1', '239.255.255.250', 'ff02::1',
-    '255.255.255.255', '240.0.0.1', '192.0.2.10', '198.18.0.1',
-    '::ffff:10.0.0.1', '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a9fe:a9fe', '[::ffff:169.254.169.254]',
+    '127.0.0.1',
+    '127.255.255.254',
+    '::1',
+    '0:0:0:0:0:0:0:1',
+    '[::1]',
+    '0.0.0.0',
+    '0.1.2.3',
+    '::',
+    '10.0.0.1',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    '100.127.255.255',
+    '169.254.169.254',
+    '169.254.0.1',
+    'fe80::1',
+    'fe80::1%eth0',
+    'febf::1',
+    'fc00::1',
+    'fd12:3456::1',
+    '224.0.0.1',
+    '239.255.255.250',
+    'ff02::1',
+    '255.255.255.255',
+    '240.0.0.1',
+    '192.0.2.10',
+    '198.18.0.1',
+    '::ffff:10.0.0.1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '0:0:0:0:0:ffff:a9fe:a9fe',
+    '[::ffff:169.254.169.254]',
     '::127.0.0.1', // deprecated IPv4-compatible
-    '64:ff9b::10.0.0.1', '64:ff9b::a9fe:a9fe', // NAT64 of private addresses
-    '2002:a00:1::', '2002:7f00:1::1', // 6to4 of private addresses
-    '2001::1', '2001:db8::1',
-    'not-an-ip', 'localhost', '', '1.2.3', '::ffff:999.1.1.1',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b::a9fe:a9fe', // NAT64 of private addresses
+    '2002:a00:1::',
+    '2002:7f00:1::1', // 6to4 of private addresses
+    '2001::1',
+    '2001:db8::1',
+    'not-an-ip',
+    'localhost',
+    '',
+    '1.2.3',
+    '::ffff:999.1.1.1',
   ])('forbids %s', (ip) => {
     expect(isForbiddenAddress(ip)).toBe(true);
   });
 
   it.each([
-    '8.8.8.8', '1.1.1.1', '93.184.216.34', '172.32.0.1', '100.128.0.1', '11.0.0.1', '223.255.255.254',
-    '2606:4700:4700::1111', '2001:4860:4860::8888', '2a00:1450:4001:80b::200e',
-    '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1',
+    '8.8.8.8',
+    '1.1.1.1',
+    '93.184.216.34',
+    '172.32.0.1',
+    '100.128.0.1',
+    '11.0.0.1',
+    '223.255.255.254',
+    '2606:4700:4700::1111',
+    '2001:4860:4860::8888',
+    '2a00:1450:4001:80b::200e',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
   ])('allows public %s', (ip) => {
     expect(isForbiddenAddress(ip)).toBe(false);
   });
@@ -65,9 +106,7 @@ describe('assertUrlAllowed', () => {
 describe('guardedLookup', () => {
   type Result = { err: NodeJS.ErrnoException | null; address: unknown; family?: number };
   const run = (allowPrivate: boolean, host: string, all: boolean) =>
-    new Promise<Result>((resolve) =>
-      guardedLookup(allowPrivate)(host, { all }, (err, address, family) => resolve({ err, address, family })),
-    );
+    new Promise<Result>((resolve) => guardedLookup(allowPrivate)(host, { all }, (err, address, family) => resolve({ err, address, family })));
 
   it('rejects names that resolve to private addresses, with and without `all`', async () => {
     for (const all of [false, true]) {

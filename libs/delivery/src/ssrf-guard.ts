@@ -60,7 +60,10 @@ function ipv6Bytes(ip: string): Uint8Array | null {
   if (isIP(s) !== 6) return null;
   const lastColon = s.lastIndexOf(':');
   if (s.includes('.', lastColon)) {
-    const q = s.slice(lastColon + 1).split('.').map(Number);
+    const q = s
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     s = `${s.slice(0, lastColon + 1)}${((q[0] << 8) | q[1]).toString(16)}:${((q[2] << 8) | q[3]).toString(16)}`;
   }
   let groups: string[];

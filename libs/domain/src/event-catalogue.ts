@@ -11,9 +11,7 @@ export interface EventTypeGroup {
 
 export const EVENT_TYPE_GROUPS: readonly EventTypeGroup[] = catalogue.groups;
 
-const objectTypeByType = new Map<string, string>(
-  EVENT_TYPE_GROUPS.flatMap((g) => g.event_types.map((t) => [t.type, t.object_type] as const)),
-);
+const objectTypeByType = new Map<string, string>(EVENT_TYPE_GROUPS.flatMap((g) => g.event_types.map((t) => [t.type, t.object_type] as const)));
 
 /** Group wildcards such as `identity.*`, one per top-level prefix in the catalogue. */
 const WILDCARDS = new Set([...objectTypeByType.keys()].map((t) => `${t.split('.')[0]}.*`));

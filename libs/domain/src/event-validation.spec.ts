@@ -30,7 +30,11 @@ describe('checkEvent', () => {
     ['a lone surrogate in a value', JSON.stringify({ ...good(), object: { note: 'a\uD800b' } }), 'invalid'],
     ['a lone surrogate in a key', `{"id":"${randomUUID()}","object":{"\\udc00":1}}`, 'invalid'],
     ['100,000 levels of nesting', JSON.stringify(good()).replace('{"identity_id":"x"}', `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 'too-deep'],
-    ['thousands of levels of nesting', JSON.stringify({ ...good(), object: { n: '[['.repeat(2500) + ']]'.repeat(2500) } }).replace(/"\[\[.*\]\]"/, '[['.repeat(2500) + ']]'.repeat(2500)), 'too-deep'],
+    [
+      'thousands of levels of nesting',
+      JSON.stringify({ ...good(), object: { n: '[['.repeat(2500) + ']]'.repeat(2500) } }).replace(/"\[\[.*\]\]"/, '[['.repeat(2500) + ']]'.repeat(2500)),
+      'too-deep',
+    ],
     ['a body over the size cap', JSON.stringify({ ...good(), object: { pad: 'x'.repeat(300 * 1024) } }), 'too-large'],
     ['a time outside years 1-9999', JSON.stringify({ ...good(), time: '-271821-04-20T00:00:00Z' }), 'invalid'],
   ])('refuses %s', (_label, raw, code) => {
@@ -48,11 +52,18 @@ describe('checkEvent', () => {
 
   it('never throws and never accepts what Postgres cannot store, whatever the text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ depthSize: 'large' }), fc.jsonValue().map((v) => JSON.stringify({ ...good(), object: { v } }))), (raw) => {
-        const r = checkEvent(raw);
-        if (r.ok) expect(JSON.stringify(r.event.object)).not.toMatch(/\\u0000|\\ud[89a-f]/i);
-        else expect(r.reason.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.json({ depthSize: 'large' }),
+          fc.jsonValue().map((v) => JSON.stringify({ ...good(), object: { v } })),
+        ),
+        (raw) => {
+          const r = checkEvent(raw);
+          if (r.ok) expect(JSON.stringify(r.event.object)).not.toMatch(/\\u0000|\\ud[89a-f]/i);
+          else expect(r.reason.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 2000, seed: 42 },
     );
   });

@@ -9,7 +9,6 @@ import { isUuid } from './uuid';
 export const MAX_EVENT_BYTES = 256 * 1024;
 export const MAX_EVENT_DEPTH = 32;
 
-
 export interface ValidEvent {
   id: string;
   account_id: string;
@@ -46,5 +45,8 @@ export function checkEvent(raw: string, subjectType?: string): EventCheck {
   const objectType = e.object_type ?? objectTypeOf(e.type);
   if (objectType !== objectTypeOf(e.type)) return { ok: false, code: 'invalid', reason: `object_type must be "${objectTypeOf(e.type)}" for ${e.type}` };
   if (!e.object || typeof e.object !== 'object' || Array.isArray(e.object)) return { ok: false, code: 'invalid', reason: 'object must be a JSON object' };
-  return { ok: true, event: { id: e.id.toLowerCase(), account_id: e.account_id.toLowerCase(), type: e.type, time: new Date(e.time).toISOString(), object_type: objectType, object: e.object } };
+  return {
+    ok: true,
+    event: { id: e.id.toLowerCase(), account_id: e.account_id.toLowerCase(), type: e.type, time: new Date(e.time).toISOString(), object_type: objectType, object: e.object },
+  };
 }

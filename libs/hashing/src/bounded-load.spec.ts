@@ -23,9 +23,12 @@ describe('balancedAssignment (bounded loads over rendezvous ranks)', () => {
 
   it('is a pure function of the membership set: order and duplicates do not matter', () => {
     fc.assert(
-      fc.property(membership.chain((ids) => fc.tuple(fc.constant(ids), fc.shuffledSubarray(ids, { minLength: ids.length }))), ([ids, shuffled]) => {
-        expect(balancedOwners(256, [...shuffled, ...shuffled.slice(0, 3)])).toEqual(balancedOwners(256, ids));
-      }),
+      fc.property(
+        membership.chain((ids) => fc.tuple(fc.constant(ids), fc.shuffledSubarray(ids, { minLength: ids.length }))),
+        ([ids, shuffled]) => {
+          expect(balancedOwners(256, [...shuffled, ...shuffled.slice(0, 3)])).toEqual(balancedOwners(256, ids));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -44,16 +47,23 @@ describe('balancedAssignment (bounded loads over rendezvous ranks)', () => {
     const P = 1024;
     const ratios: number[] = [];
     fc.assert(
-      fc.property(membership.filter((ids) => ids.length >= 2), fc.nat(), (ids, pick) => {
-        const before = balancedOwners(P, ids);
-        const leaver = ids[pick % ids.length];
-        const left = balancedOwners(P, ids.filter((id) => id !== leaver));
-        // A leave must move every partition of the leaver; a join (the reverse) every one the newcomer takes.
-        before.forEach((o, p) => o === leaver && expect(left[p]).not.toBe(leaver));
-        const ratio = moved(before, left) / (P / ids.length);
-        ratios.push(ratio);
-        expect(ratio).toBeLessThanOrEqual(3.2);
-      }),
+      fc.property(
+        membership.filter((ids) => ids.length >= 2),
+        fc.nat(),
+        (ids, pick) => {
+          const before = balancedOwners(P, ids);
+          const leaver = ids[pick % ids.length];
+          const left = balancedOwners(
+            P,
+            ids.filter((id) => id !== leaver),
+          );
+          // A leave must move every partition of the leaver; a join (the reverse) every one the newcomer takes.
+          before.forEach((o, p) => o === leaver && expect(left[p]).not.toBe(leaver));
+          const ratio = moved(before, left) / (P / ids.length);
+          ratios.push(ratio);
+          expect(ratio).toBeLessThanOrEqual(3.2);
+        },
+      ),
       { numRuns: 40 },
     );
     expect(ratios.reduce((a, b) => a + b, 0) / ratios.length).toBeLessThan(1.6);

@@ -81,7 +81,8 @@ function greedy(partitions: number, n: number, scores: Float64Array, depth: numb
   const load = new Int32Array(n);
   let left = partitions;
   for (const k of pairs) {
-    const p = (k / n) | 0, i = k % n;
+    const p = (k / n) | 0,
+      i = k % n;
     if (owner[p] >= 0 || load[i] >= cap) continue;
     owner[p] = i;
     load[i]++;

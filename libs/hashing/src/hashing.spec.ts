@@ -76,7 +76,11 @@ describe('rendezvous', () => {
   });
 
   it('on join moves only partitions to the new node, about P/(N+1) of them', () => {
-    for (const [P, N] of [[64, 3], [256, 8], [1024, 16]]) {
+    for (const [P, N] of [
+      [64, 3],
+      [256, 8],
+      [1024, 16],
+    ]) {
       const before = owners(P, nodes(N));
       const after = owners(P, nodes(N + 1));
       const moved = before.flatMap((o, p) => (o === after[p] ? [] : [p]));
@@ -89,7 +93,10 @@ describe('rendezvous', () => {
   it("on leave moves only the leaver's partitions", () => {
     const ids = nodes(8);
     const before = owners(256, ids);
-    const after = owners(256, ids.filter((id) => id !== 'node-3'));
+    const after = owners(
+      256,
+      ids.filter((id) => id !== 'node-3'),
+    );
     before.forEach((o, p) => {
       if (o === 'node-3') expect(after[p]).not.toBe('node-3');
       else expect(after[p]).toBe(o);

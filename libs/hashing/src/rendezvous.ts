@@ -16,13 +16,19 @@ interface NodeKey {
 
 // A module-level binding: a global lookup of `Math` per call is slow inside vm contexts (jest).
 const imul = Math.imul;
-const GOLDEN_HI = 0x9e3779b9, GOLDEN_LO = 0x7f4a7c15;
-const M1_HI = 0xbf58476d, M1_LO = 0x1ce4e5b9;
-const M2_HI = 0x94d049bb, M2_LO = 0x133111eb;
+const GOLDEN_HI = 0x9e3779b9,
+  GOLDEN_LO = 0x7f4a7c15;
+const M1_HI = 0xbf58476d,
+  M1_LO = 0x1ce4e5b9;
+const M2_HI = 0x94d049bb,
+  M2_LO = 0x133111eb;
 
 /** High 32 bits of the 64-bit product of two uint32. */
 function mulHi32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const a0 = a & 0xffff,
+    a1 = a >>> 16,
+    b0 = b & 0xffff,
+    b1 = b >>> 16;
   const mid = a1 * b0 + a0 * b1 + ((a0 * b0) >>> 16); // < 2^34, exact in a double
   return (a1 * b1 + ((mid / 0x10000) | 0)) >>> 0;
 }

@@ -18,7 +18,10 @@ describe('isDependencyUnavailable', () => {
     ['MikroORM ConnectionException', new ConnectionException(new Error('gone'))],
     ['a cause chain', new Error('outer', { cause: withCode('inner', 'ETIMEDOUT') })],
     ['nats: connection closed', withCode('closed', 'CONNECTION_CLOSED')],
-    ['happy eyeballs: every address refused', new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED'), withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')])],
+    [
+      'happy eyeballs: every address refused',
+      new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED'), withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')]),
+    ],
     ['postgres: serialization failure', withCode('could not serialize access', '40001')],
     ['postgres: deadlock', withCode('deadlock detected', '40P01')],
     ['postgres: out of memory', withCode('out of memory', '53200')],

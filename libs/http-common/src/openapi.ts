@@ -39,7 +39,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON, unknown fields, wrong types, bad ids or cursors',
   401: 'No token, or a token this API does not know',
   403: 'The token lacks a role this route needs',
-  404: 'No such object in the caller\'s account',
+  404: "No such object in the caller's account",
   409: 'The change conflicts with the current state',
   415: 'The body is not UTF-8 JSON',
   503: 'A dependency is unavailable; `Retry-After` says when to try again',

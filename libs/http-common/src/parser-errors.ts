@@ -15,9 +15,7 @@ function rawProblem(socket: Duplex, code: ProblemCode, detail: string, head = fa
   const problem = catalogueProblem(code, detail);
   const { status, title } = problem;
   const body = JSON.stringify(problem);
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
-  );
+  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`);
 }
 
 /**

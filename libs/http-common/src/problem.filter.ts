@@ -9,7 +9,12 @@ import { codeForStatus } from './problem-catalogue';
 export const RETRY_AFTER_SECONDS = 5;
 
 function titleOf(status: number): string {
-  return HttpStatus[status]?.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error';
+  return (
+    HttpStatus[status]
+      ?.replace(/_/g, ' ')
+      .toLowerCase()
+      .replace(/^\w/, (c) => c.toUpperCase()) ?? 'Error'
+  );
 }
 
 /**
@@ -30,9 +35,11 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
     const status = err.getStatus();
     const response = err.getResponse();
     const detail =
-      typeof response === 'string' ? response : Array.isArray((response as { message?: unknown }).message)
-        ? ((response as { message: string[] }).message).join('; ')
-        : messageOf(response, err.message);
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? (response as { message: string[] }).message.join('; ')
+          : messageOf(response, err.message);
     return { type: problemType(codeForStatus(status) ?? 'error'), title: titleOf(status), status, detail };
   }
   const clientStatus = clientHttpError(err);
@@ -45,7 +52,7 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
     logger?.warn(`dependency unavailable: ${err instanceof Error ? err.name : typeof err}`);
     return catalogueProblem('service-unavailable', 'A service this request needs is unavailable; try again shortly.');
   }
-  logger?.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  logger?.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   return catalogueProblem('internal', 'An unexpected error occurred.');
 }
 

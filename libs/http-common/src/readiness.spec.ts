@@ -5,7 +5,12 @@ describe('Readiness', () => {
     const readiness = new Readiness();
     readiness.add({ name: 'up', check: () => undefined });
     readiness.register('db', () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432 user=admin'), { code: 'ECONNREFUSED' })));
-    readiness.add({ name: 'loops', check: () => { throw new Error('down: fanout'); } });
+    readiness.add({
+      name: 'loops',
+      check: () => {
+        throw new Error('down: fanout');
+      },
+    });
     expect(readiness.names()).toEqual(['up', 'db', 'loops']);
     expect(await readiness.probe('up')).toBe('ok');
     expect(await readiness.probe('db')).toBe('unavailable');

@@ -38,10 +38,7 @@ export class Readiness {
     if (!check) return 'unknown';
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        Promise.resolve().then(check),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS))),
-      ]);
+      await Promise.race([Promise.resolve().then(check), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS)))]);
       return 'ok';
     } catch (err) {
       // A driver's message may name hosts and users: an outage reads 'unavailable'.

@@ -34,7 +34,9 @@ export async function agreePartitions(js: JetStreamClient, wanted: number | unde
     const stored = parsePartitions(existing.string());
     if (stored === 'changing') throw new PartitionChangeInProgressError(`the partition count is being changed (${existing.string()}); waiting`);
     if (wanted !== undefined && stored !== wanted) {
-      throw new PartitionMismatchError(`this cluster has ${stored} partitions but DELIVERY_PARTITIONS is ${wanted}; refusing to start (npm run admin -- cluster:repartition changes it)`);
+      throw new PartitionMismatchError(
+        `this cluster has ${stored} partitions but DELIVERY_PARTITIONS is ${wanted}; refusing to start (npm run admin -- cluster:repartition changes it)`,
+      );
     }
     return stored;
   }

@@ -43,9 +43,13 @@ describe('KickedLoop', () => {
   it('reports a failing pass and keeps going', async () => {
     const errors: string[] = [];
     let n = 0;
-    const loop = new KickedLoop(async () => {
-      if (++n === 1) throw new Error('boom');
-    }, 60_000, (e) => errors.push(e.message));
+    const loop = new KickedLoop(
+      async () => {
+        if (++n === 1) throw new Error('boom');
+      },
+      60_000,
+      (e) => errors.push(e.message),
+    );
     loop.start();
     await new Promise((r) => setImmediate(r));
     loop.kick();
@@ -59,10 +63,15 @@ describe('KickedLoop health', () => {
   it('a named loop is down in readiness while its last pass failed, and up again after one succeeds', async () => {
     let fail = true;
     let passes = 0;
-    const loop = new KickedLoop(async () => {
-      passes++;
-      if (fail) throw new Error('database unreachable');
-    }, 60_000, () => undefined, 'test-relay');
+    const loop = new KickedLoop(
+      async () => {
+        passes++;
+        if (fail) throw new Error('database unreachable');
+      },
+      60_000,
+      () => undefined,
+      'test-relay',
+    );
     loop.start();
     await until(() => passes === 1 && !loop.up);
     expect(loopsDown()).toContain('test-relay');

@@ -1,8 +1,19 @@
 import { Counter, Gauge } from 'prom-client';
 import { registeredMetric as metric } from '@app/metrics';
 
-export const loopUp = metric('webhook_loop_up', () => new Gauge({ name: 'webhook_loop_up', help: '1 while a long-lived consumer, watch, relay or scanner is running, 0 while it is down', labelNames: ['loop'] }));
-export const loopRestarts = metric('webhook_loop_restarts_total', () => new Counter({ name: 'webhook_loop_restarts_total', help: 'Long-lived consumers and watches restarted after they ended or failed, and relay or scanner passes that failed', labelNames: ['loop'] }));
+export const loopUp = metric(
+  'webhook_loop_up',
+  () => new Gauge({ name: 'webhook_loop_up', help: '1 while a long-lived consumer, watch, relay or scanner is running, 0 while it is down', labelNames: ['loop'] }),
+);
+export const loopRestarts = metric(
+  'webhook_loop_restarts_total',
+  () =>
+    new Counter({
+      name: 'webhook_loop_restarts_total',
+      help: 'Long-lived consumers and watches restarted after they ended or failed, and relay or scanner passes that failed',
+      labelNames: ['loop'],
+    }),
+);
 
 /** Something long-lived whose health readiness reports. */
 export interface WatchedLoop {

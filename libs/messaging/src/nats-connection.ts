@@ -47,7 +47,9 @@ export async function connectNats(url: string, name: string, access: NatsAccess 
     const raw = (err as { code?: unknown }).code;
     const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
     if (!NOT_YET_REACHABLE.has(code)) {
-      const hint = /AUTH/.test(code) ? 'check NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE' : 'check NATS_URL and NATS_TLS_CA_FILE / NATS_TLS_CERT_FILE / NATS_TLS_KEY_FILE';
+      const hint = /AUTH/.test(code)
+        ? 'check NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE'
+        : 'check NATS_URL and NATS_TLS_CA_FILE / NATS_TLS_CERT_FILE / NATS_TLS_KEY_FILE';
       throw new NatsRefusedError(`NATS refused this client (${code || 'error'}: ${(err as Error).message}); ${hint}`);
     }
     return connect({ ...opts, waitOnFirstConnect: true });

@@ -34,7 +34,9 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
   for await (const key of await nodesKv.keys()) keys.push(key);
   const live = (await Promise.all(keys.map((k) => nodesKv.get(k)))).flatMap((e) => (e?.operation === 'PUT' ? [e.key] : []));
   if (live.length) {
-    throw new RepartitionRefusedError(`delivery nodes are running (${live.sort().join(', ')}); stop every delivery node first (a crashed node's heartbeat expires ${CLUSTER_TIMING.memberTtlMs / 1000} s after its last)`);
+    throw new RepartitionRefusedError(
+      `delivery nodes are running (${live.sort().join(', ')}); stop every delivery node first (a crashed node's heartbeat expires ${CLUSTER_TIMING.memberTtlMs / 1000} s after its last)`,
+    );
   }
 
   const stored = await clusterKv.get(PARTITIONS_KEY);

@@ -1,8 +1,6 @@
 import { JetStreamManager, RetentionPolicy, StorageType, StreamConfig, nanos } from 'nats';
 import { alreadyExists, streamNotFound } from './nats-errors';
-import {
-  DELIVERIES_SUBJECT_PREFIX, EVENTS_DEAD_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, STREAM_DELIVERIES, STREAM_EVENTS, STREAM_EVENTS_DEAD,
-} from './names';
+import { DELIVERIES_SUBJECT_PREFIX, EVENTS_DEAD_SUBJECT_PREFIX, EVENTS_SUBJECT_PREFIX, STREAM_DELIVERIES, STREAM_EVENTS, STREAM_EVENTS_DEAD } from './names';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -16,14 +16,18 @@ describe('SupervisedLoop', () => {
   it('restarts a run that ends or throws, and shows down meanwhile', async () => {
     let runs = 0;
     let endRun!: (err?: Error) => void;
-    const loop = new SupervisedLoop('test-a', (s) => {
-      runs++;
-      s.ready();
-      return new Promise<void>((resolve, reject) => {
-        endRun = (err) => (err ? reject(err) : resolve());
-        s.onStop(() => resolve());
-      });
-    }, { minBackoffMs: 10, maxBackoffMs: 20 });
+    const loop = new SupervisedLoop(
+      'test-a',
+      (s) => {
+        runs++;
+        s.ready();
+        return new Promise<void>((resolve, reject) => {
+          endRun = (err) => (err ? reject(err) : resolve());
+          s.onStop(() => resolve());
+        });
+      },
+      { minBackoffMs: 10, maxBackoffMs: 20 },
+    );
     await loop.start();
     expect(loop.up).toBe(true);
     expect(loopsDown()).not.toContain('test-a');
@@ -38,12 +42,16 @@ describe('SupervisedLoop', () => {
 
   it('is down until its run says ready, and keeps retrying a run that fails at once', async () => {
     let runs = 0;
-    const loop = new SupervisedLoop('test-b', async (s) => {
-      runs++;
-      if (runs < 4) throw new Error('not yet');
-      s.ready();
-      await new Promise<void>((resolve) => s.onStop(resolve));
-    }, { minBackoffMs: 1, maxBackoffMs: 4 });
+    const loop = new SupervisedLoop(
+      'test-b',
+      async (s) => {
+        runs++;
+        if (runs < 4) throw new Error('not yet');
+        s.ready();
+        await new Promise<void>((resolve) => s.onStop(resolve));
+      },
+      { minBackoffMs: 1, maxBackoffMs: 4 },
+    );
     const started = loop.start();
     await until(() => runs >= 1);
     expect(loopsDown()).toContain('test-b');

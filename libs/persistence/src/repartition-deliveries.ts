@@ -13,10 +13,12 @@ export const PARTITION_OF_SQL = `((('x' || left(encode(sha256(convert_to(webhook
  * rows moved.
  */
 export async function repartitionDeliveries(em: EntityManager, partitions: number): Promise<number> {
-  const res = await em.getConnection().execute<{ affectedRows?: number }>(
-    `update deliveries set partition = ${PARTITION_OF_SQL}, next_attempt_at = now(), updated_at = now() where status = 'PENDING'`,
-    [partitions],
-    'run',
-  );
-  return (res).affectedRows ?? 0;
+  const res = await em
+    .getConnection()
+    .execute<{ affectedRows?: number }>(
+      `update deliveries set partition = ${PARTITION_OF_SQL}, next_attempt_at = now(), updated_at = now() where status = 'PENDING'`,
+      [partitions],
+      'run',
+    );
+  return res.affectedRows ?? 0;
 }

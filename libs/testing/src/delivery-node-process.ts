@@ -43,7 +43,15 @@ export async function spawnDeliveryNode(id: string, env: Record<string, string |
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
-    if (opts.echo) process.stdout.write(d.toString().split('\n').filter(Boolean).map((l) => `[${id}] ${l}\n`).join(''));
+    if (opts.echo)
+      process.stdout.write(
+        d
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => `[${id}] ${l}\n`)
+          .join(''),
+      );
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
@@ -58,7 +66,10 @@ export async function spawnDeliveryNode(id: string, env: Record<string, string |
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (node.exited) throw new Error(`delivery node ${id} exited during start-up:\n${out.slice(-3000)}`);
-        const ok = await fetch(`http://${healthHost}:${port}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+        const ok = await fetch(`http://${healthHost}:${port}/health`, { signal: AbortSignal.timeout(5000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return;
         if (Date.now() > deadline) throw new Error(`delivery node ${id} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));

@@ -72,9 +72,7 @@ export async function startHttpsConsumer(opts: {
       const received: ReceivedRequest = {
         method: req.method ?? '',
         path: req.url ?? '',
-        headers: Object.fromEntries(
-          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
-        ),
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
         socketId: socketIds.get(req.socket) ?? 0,

@@ -19,17 +19,23 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
   const servers = await Promise.all(
     clientPorts.map((port, i) =>
-      startNatsServer({ port, extraArgs: ['-n', `n${i + 1}-${port}`, '--cluster_name', `test-${clientPorts[0]}`, '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes] }),
+      startNatsServer({
+        port,
+        extraArgs: ['-n', `n${i + 1}-${port}`, '--cluster_name', `test-${clientPorts[0]}`, '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes],
+      }),
     ),
   );
   const url = servers.map((s) => s.url).join(',');
   const nc = await connect({ servers: url.split(',') });
   try {
-    await eventually(async () => {
-      const jsm = await nc.jetstreamManager();
-      await jsm.getAccountInfo();
-      return true;
-    }, { what: 'a JetStream meta leader', timeoutMs: 30_000, intervalMs: 250 });
+    await eventually(
+      async () => {
+        const jsm = await nc.jetstreamManager();
+        await jsm.getAccountInfo();
+        return true;
+      },
+      { what: 'a JetStream meta leader', timeoutMs: 30_000, intervalMs: 250 },
+    );
   } finally {
     await nc.close();
   }

@@ -69,10 +69,29 @@ export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNats
     const servers = hosts.map((host): NetnsNatsServer => {
       const storeDir = mkdtempSync(join(tmpdir(), 'nats-netns-'));
       stores.push(storeDir);
-      const proc = host.spawn(natsServerBin(), [
-        '-a', host.address, '-p', String(NETNS_NATS_CLIENT_PORT), '-m', String(NETNS_NATS_MONITOR_PORT), '-js', '-sd', storeDir,
-        '-n', `${host.name}`, '--cluster_name', 'netfaults', '--cluster', `nats://${host.address}:${ROUTE_PORT}`, '--routes', routes,
-      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = host.spawn(
+        natsServerBin(),
+        [
+          '-a',
+          host.address,
+          '-p',
+          String(NETNS_NATS_CLIENT_PORT),
+          '-m',
+          String(NETNS_NATS_MONITOR_PORT),
+          '-js',
+          '-sd',
+          storeDir,
+          '-n',
+          `${host.name}`,
+          '--cluster_name',
+          'netfaults',
+          '--cluster',
+          `nats://${host.address}:${ROUTE_PORT}`,
+          '--routes',
+          routes,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       procs.push(proc);
       proc.stderr?.on('data', (d) => stderr.set(proc, ((stderr.get(proc) ?? '') + d).slice(-4000)));
       return {
@@ -95,11 +114,14 @@ export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNats
     const url = servers.map((s) => s.url).join(',');
     const nc = await connect({ servers: url.split(',') });
     try {
-      await eventually(async () => {
-        const jsm = await nc.jetstreamManager();
-        await jsm.getAccountInfo();
-        return true;
-      }, { what: 'a JetStream meta leader', timeoutMs: 30_000, intervalMs: 250 });
+      await eventually(
+        async () => {
+          const jsm = await nc.jetstreamManager();
+          await jsm.getAccountInfo();
+          return true;
+        },
+        { what: 'a JetStream meta leader', timeoutMs: 30_000, intervalMs: 250 },
+      );
     } finally {
       await nc.close();
     }

@@ -57,11 +57,12 @@ describe('startTcpProxy', () => {
     await once(s, 'connect');
     let got = '';
     s.on('data', (d) => (got += d));
-    const echoed = (text: string) => new Promise<void>((resolve) => {
-      const check = () => (got.includes(text) ? (s.off('data', check), resolve()) : undefined);
-      s.on('data', check);
-      check();
-    });
+    const echoed = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (got.includes(text) ? (s.off('data', check), resolve()) : undefined);
+        s.on('data', check);
+        check();
+      });
     proxy.setDelay(150);
     const sentAt = Date.now();
     s.write('a');

@@ -23,9 +23,22 @@ export function makeTestPki(dir: string = mkdtempSync(join(tmpdir(), 'test-pki-'
 
   openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('ca.key'));
   openssl(
-    'req', '-x509', '-new', '-key', f('ca.key'), '-sha256', '-days', '3650', '-subj', '/CN=Webhooks Test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', f('ca.pem'),
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    f('ca.key'),
+    '-sha256',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=Webhooks Test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    f('ca.pem'),
   );
   openssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f('server.key'));
   openssl('req', '-new', '-key', f('server.key'), '-subj', '/CN=localhost', '-out', f('server.csr'));
@@ -39,8 +52,23 @@ export function makeTestPki(dir: string = mkdtempSync(join(tmpdir(), 'test-pki-'
     ].join('\n'),
   );
   openssl(
-    'x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', `0x${Date.now().toString(16)}`,
-    '-days', '825', '-sha256', '-extfile', f('server.ext'), '-out', f('server.pem'),
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-set_serial',
+    `0x${Date.now().toString(16)}`,
+    '-days',
+    '825',
+    '-sha256',
+    '-extfile',
+    f('server.ext'),
+    '-out',
+    f('server.pem'),
   );
 
   return {

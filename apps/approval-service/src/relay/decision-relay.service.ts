@@ -28,7 +28,12 @@ interface DecidedRow {
 export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DecisionRelay.name);
   private ready = false;
-  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`), 'decision-relay');
+  private readonly loop = new KickedLoop(
+    () => this.drain(),
+    POLL_MS,
+    (err) => this.logger.warn(`decision relay failed, will retry: ${err.message}`),
+    'decision-relay',
+  );
 
   constructor(
     private readonly em: EntityManager,
@@ -87,7 +92,10 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
           ),
         ),
       );
-      await conn.execute(`update approval_requests set notified_at = now() where id in (${rows.map(() => '?').join(',')})`, rows.map((r) => r.id));
+      await conn.execute(
+        `update approval_requests set notified_at = now() where id in (${rows.map(() => '?').join(',')})`,
+        rows.map((r) => r.id),
+      );
       countRelayed(rows.length);
       return rows.length;
     });

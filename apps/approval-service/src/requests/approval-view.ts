@@ -23,9 +23,7 @@ export function toApprovalView(r: ApprovalRequest, decisions: readonly ApprovalD
     changes: r.changes,
     requested_by: r.requestedBy,
     required_approvals: r.requiredApprovals,
-    approvals: decisions
-      .filter((d) => d.requestId === r.id && d.decision === 'APPROVE')
-      .map((d) => ({ approved_by: d.userName, approved_at: d.createdAt.toISOString() })),
+    approvals: decisions.filter((d) => d.requestId === r.id && d.decision === 'APPROVE').map((d) => ({ approved_by: d.userName, approved_at: d.createdAt.toISOString() })),
     status: r.status,
     decided_by: r.decidedBy,
     created_at: r.createdAt.toISOString(),

@@ -36,7 +36,10 @@ export class ApprovalsService {
     const em = this.em.fork();
     const rows = await this.requests.page(em, principal.accountId, { status: opts.status, limit: opts.limit + 1, cursor: decodeCursor(opts.cursor) });
     const page = rows.slice(0, opts.limit);
-    const decisions = await this.requests.decisions(em, page.map((r) => r.id));
+    const decisions = await this.requests.decisions(
+      em,
+      page.map((r) => r.id),
+    );
     const last = page[page.length - 1];
     return {
       approvals: page.map((r) => toApprovalView(r, decisions)),

@@ -66,8 +66,17 @@ export class DecisionApplier {
     if (await em.findOne(WebhookApprovalApplication, { requestId })) return 'ALREADY_DONE';
     const webhook = await em.findOne(Webhook, { id: request.webhookId, accountId: request.accountId, deletedAt: null });
     // Only the request the webhook is waiting for may change it.
-    const { outcome, detail } = webhook && webhook.pendingApprovalId === request.id ? await step(webhook, request) : { outcome: 'IGNORED' as const, detail: 'the webhook no longer awaits this request' };
-    em.persist(em.create(WebhookApprovalApplication, { requestId, accountId: request.accountId, webhookId: request.webhookId, outcome, detail: detail ?? null } as WebhookApprovalApplication));
+    const { outcome, detail } =
+      webhook && webhook.pendingApprovalId === request.id ? await step(webhook, request) : { outcome: 'IGNORED' as const, detail: 'the webhook no longer awaits this request' };
+    em.persist(
+      em.create(WebhookApprovalApplication, {
+        requestId,
+        accountId: request.accountId,
+        webhookId: request.webhookId,
+        outcome,
+        detail: detail ?? null,
+      } as WebhookApprovalApplication),
+    );
     await em.flush();
     return outcome;
   }

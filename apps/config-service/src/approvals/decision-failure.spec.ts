@@ -21,7 +21,9 @@ describe('when an approved change stops being retried', () => {
     const detail = finalFailure(refused(), last)!;
     expect(detail).toBe('The approved change could not be applied after 10 attempts: the database refused it (SQLSTATE 23514, constraint webhooks_rate)');
     expect(detail).not.toContain('sealed-secret');
-    expect(finalFailure(new Error('the sealed proposal could not be read (wrong SECRETS_KEY or damaged data)'), last)).toMatch(/after 10 attempts: the sealed proposal could not be read/);
+    expect(finalFailure(new Error('the sealed proposal could not be read (wrong SECRETS_KEY or damaged data)'), last)).toMatch(
+      /after 10 attempts: the sealed proposal could not be read/,
+    );
   });
 
   it('an outage is never final: an unreachable database, a deadlock', () => {

@@ -3,7 +3,16 @@ import type { ConsumerInfo, KV, NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import { balancedAssignment } from '@app/hashing';
 import {
-  CLUSTER_TIMING, deliveryConsumer, InjectNats, NodeHeartbeat, openClusterKv, openLeasesKv, openNodesKv, PartitionLease, STREAM_DELIVERIES, streamNotFound,
+  CLUSTER_TIMING,
+  deliveryConsumer,
+  InjectNats,
+  NodeHeartbeat,
+  openClusterKv,
+  openLeasesKv,
+  openNodesKv,
+  PartitionLease,
+  STREAM_DELIVERIES,
+  streamNotFound,
 } from '@app/messaging';
 
 export interface ClusterNodeView {
@@ -124,7 +133,10 @@ export class ClusterStatusService {
         num_ack_pending: info?.num_ack_pending ?? null,
       });
     }
-    const assigned = balancedAssignment(Math.max(1, count), nodes.map((n) => n.value.node));
+    const assigned = balancedAssignment(
+      Math.max(1, count),
+      nodes.map((n) => n.value.node),
+    );
     const fenceAfterMs = CLUSTER_TIMING.leaseTtlMs - CLUSTER_TIMING.fenceMarginMs;
     const nodeViews: ClusterNodeView[] = nodes
       .map((n) => {

@@ -101,17 +101,14 @@ export function approvalProxy(target: string, logger = new Logger('ApprovalProxy
     }
     headers['content-length'] = String(body.length);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-    const upstream = send(
-      { protocol: base.protocol, hostname: base.hostname, port: base.port, method: req.method, path, headers, timeout: 15_000 },
-      (answer: IncomingMessage) => {
-        res.status(answer.statusCode ?? 502);
-        for (const name of RESPONSE_HEADERS) {
-          const v = answer.headers[name];
-          if (v !== undefined) res.setHeader(name, v);
-        }
-        answer.pipe(res);
-      },
-    );
+    const upstream = send({ protocol: base.protocol, hostname: base.hostname, port: base.port, method: req.method, path, headers, timeout: 15_000 }, (answer: IncomingMessage) => {
+      res.status(answer.statusCode ?? 502);
+      for (const name of RESPONSE_HEADERS) {
+        const v = answer.headers[name];
+        if (v !== undefined) res.setHeader(name, v);
+      }
+      answer.pipe(res);
+    });
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy(); // the browser went away: so does the upstream request
     });

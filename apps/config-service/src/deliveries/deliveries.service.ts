@@ -30,7 +30,9 @@ export class DeliveriesService {
   ) {}
 
   private async webhook(p: Principal, id: string): Promise<{ id: string; status: string }> {
-    const [row] = await this.em.getConnection().execute<{ id: string; status: string }[]>('select id, status from webhooks where id = ? and account_id = ? and deleted_at is null', [id, p.accountId]);
+    const [row] = await this.em
+      .getConnection()
+      .execute<{ id: string; status: string }[]>('select id, status from webhooks where id = ? and account_id = ? and deleted_at is null', [id, p.accountId]);
     if (!row) throw new NotFound('The webhook');
     return row;
   }
@@ -66,9 +68,19 @@ export class DeliveriesService {
     await this.em.fork().transactional(async (em) => {
       const conn = em.getConnection();
       await conn.execute('insert into events (id, account_id, type, object_type, object, is_test, created_at) values (?, ?, ?, ?, ?, true, ?)', [
-        eventId, p.accountId, eventType, objectTypeOf(eventType), JSON.stringify(sampleObject(eventType)), time,
+        eventId,
+        p.accountId,
+        eventType,
+        objectTypeOf(eventType),
+        JSON.stringify(sampleObject(eventType)),
+        time,
       ]);
-      await conn.execute('insert into deliveries (event_id, webhook_id, account_id, partition) values (?, ?, ?, ?)', [eventId, webhookId, p.accountId, partitionOf(webhookId, partitions)]);
+      await conn.execute('insert into deliveries (event_id, webhook_id, account_id, partition) values (?, ?, ?, ?)', [
+        eventId,
+        webhookId,
+        p.accountId,
+        partitionOf(webhookId, partitions),
+      ]);
     });
     try {
       await this.publisher.publish({ event_id: eventId, webhook_id: webhookId, account_id: p.accountId, type: eventType, time: time.toISOString(), is_test: true });

@@ -48,7 +48,13 @@ export class EventsService {
     if (f.type && !isKnownEventType(f.type)) throw new ValidationFailed([{ field: 'type', message: 'must be an event type from GET /v2/event-types' }]);
     const where = ['e.account_id = ?', 'e.is_test = ?'];
     const params: unknown[] = [p.accountId, f.isTest];
-    const ops: [keyof EventFilter, string][] = [['lt', '<'], ['lte', '<='], ['eq', '='], ['gte', '>='], ['gt', '>']];
+    const ops: [keyof EventFilter, string][] = [
+      ['lt', '<'],
+      ['lte', '<='],
+      ['eq', '='],
+      ['gte', '>='],
+      ['gt', '>'],
+    ];
     for (const [k, op] of ops) {
       if (f[k] !== undefined) {
         where.push(`e.created_at ${op} ?`);
@@ -64,10 +70,9 @@ export class EventsService {
       where.push(`(e.created_at, e.id) ${f.order === 'ASC' ? '>' : '<'} (?, ?)`);
       params.push(new Date(cursor.t), cursor.id);
     }
-    const rows = await this.em.getConnection().execute(
-      `select ${EVENT_COLUMNS} from events e where ${where.join(' and ')} order by e.created_at ${f.order}, e.id ${f.order} limit ?`,
-      [...params, f.limit + 1],
-    );
+    const rows = await this.em
+      .getConnection()
+      .execute(`select ${EVENT_COLUMNS} from events e where ${where.join(' and ')} order by e.created_at ${f.order}, e.id ${f.order} limit ?`, [...params, f.limit + 1]);
     const page = rows.slice(0, f.limit).map(view);
     const last = page[page.length - 1];
     return { events: page, next_page_cursor: rows.length > f.limit && last ? encodeCursor({ t: last.created_at, id: last.id }) : '' };

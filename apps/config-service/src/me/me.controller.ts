@@ -23,7 +23,7 @@ export class MeController {
   constructor(private readonly em: EntityManager) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller: account id and name, user and roles (any role)" })
+  @ApiOperation({ summary: 'The caller: account id and name, user and roles (any role)' })
   @ApiOkResponse({ type: MeResponse })
   async me(@CurrentPrincipal() p: Principal): Promise<MeView> {
     const account = await this.em.fork().findOne(Account, { id: p.accountId });

@@ -27,7 +27,12 @@ interface OutboxRow {
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private kv?: KV;
-  private readonly loop = new KickedLoop(() => this.drain(), POLL_MS, (err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`), 'outbox-relay');
+  private readonly loop = new KickedLoop(
+    () => this.drain(),
+    POLL_MS,
+    (err) => this.logger.warn(`outbox relay failed, will retry: ${err.message}`),
+    'outbox-relay',
+  );
 
   constructor(
     private readonly em: EntityManager,
@@ -71,16 +76,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const conn = em.getConnection();
       const [{ locked }] = await conn.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK]);
       if (!locked) return 0;
-      const rows = await conn.execute<OutboxRow[]>(
-        'select id, webhook_id, op, payload from webhook_outbox where published_at is null order by id limit ?',
-        [BATCH],
-      );
+      const rows = await conn.execute<OutboxRow[]>('select id, webhook_id, op, payload from webhook_outbox where published_at is null order by id limit ?', [BATCH]);
       for (const row of rows) {
         if (row.op === 'PUT') await this.kv!.put(row.webhook_id, JSON.stringify(row.payload));
         else await this.kv!.delete(row.webhook_id);
       }
       if (rows.length) {
-        await conn.execute('update webhook_outbox set published_at = now() where id in (' + rows.map(() => '?').join(',') + ')', rows.map((r) => r.id));
+        await conn.execute(
+          'update webhook_outbox set published_at = now() where id in (' + rows.map(() => '?').join(',') + ')',
+          rows.map((r) => r.id),
+        );
       }
       return rows.length;
     });

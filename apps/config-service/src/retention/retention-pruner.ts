@@ -71,10 +71,7 @@ async function pruneEventBatch(client: ClientBase, { before, batchSize }: PruneO
   );
   const ids = candidates.rows.map((r) => r.id);
   if (!ids.length) return { found: 0, events: 0, deliveries: 0 };
-  const locked = await client.query<{ event_id: string; status: string }>(
-    'select event_id, status from deliveries where event_id = any($1::uuid[]) for update skip locked',
-    [ids],
-  );
+  const locked = await client.query<{ event_id: string; status: string }>('select event_id, status from deliveries where event_id = any($1::uuid[]) for update skip locked', [ids]);
   const all = await client.query<{ event_id: string; n: number }>('select event_id, count(*)::int as n from deliveries where event_id = any($1::uuid[]) group by event_id', [ids]);
   // An event goes only when this transaction holds every one of its deliveries and none is live.
   const held = new Map<string, number>();

@@ -6,10 +6,12 @@ import { RetentionService } from './retention.service';
 @Module({ providers: [RetentionService] })
 export class RetentionModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RetentionHeader).forRoutes(
-      { path: 'v2/events', method: RequestMethod.GET },
-      { path: 'v2/events/:id', method: RequestMethod.GET },
-      { path: 'v2/webhooks/:id/deliveries', method: RequestMethod.GET },
-    );
+    consumer
+      .apply(RetentionHeader)
+      .forRoutes(
+        { path: 'v2/events', method: RequestMethod.GET },
+        { path: 'v2/events/:id', method: RequestMethod.GET },
+        { path: 'v2/webhooks/:id/deliveries', method: RequestMethod.GET },
+      );
   }
 }

@@ -53,10 +53,7 @@ export function toWebhookSnapshot(w: Webhook): WebhookSnapshot {
     url: w.url,
     auth_type: w.authType,
     api_key: w.authType === 'API_KEY' ? { header: w.apiKeyHeader!, key_enc: w.apiKeyEnc! } : null,
-    oauth:
-      w.authType === 'OAUTH'
-        ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret_enc: w.oauthClientSecretEnc! }
-        : null,
+    oauth: w.authType === 'OAUTH' ? { client_url: w.oauthClientUrl!, client_id: w.oauthClientId!, client_secret_enc: w.oauthClientSecretEnc! } : null,
     event_types: w.eventTypes,
     rate_limit: w.rateLimit,
     status: w.status,

@@ -2,8 +2,23 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, Validate,
-  ValidateNested, ValidatorConstraint, ValidatorConstraintInterface,
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidateNested,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
 } from 'class-validator';
 import { AUTH_TYPES, AuthType, isValidSubscription, MAX_RATE_LIMIT, MAX_URL_LENGTH, MIN_RATE_LIMIT } from '@app/domain';
 import { IsHttpsUrl, NextPageCursor, OptionalNotNull } from '@app/http-common';
@@ -11,8 +26,7 @@ import { IsHttpsUrl, NextPageCursor, OptionalNotNull } from '@app/http-common';
 /** RFC 9110 token characters: a valid header field name. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 /** Headers the platform sets itself; an API key may not replace them. */
-const NOT_RESERVED_HEADER =
-  /^(?!(host|content-type|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|webhook-id|webhook-timestamp|webhook-signature)$)/i;
+const NOT_RESERVED_HEADER = /^(?!(host|content-type|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|webhook-id|webhook-timestamp|webhook-signature)$)/i;
 
 @ValidatorConstraint({ name: 'isSubscription' })
 class IsSubscription implements ValidatorConstraintInterface {
@@ -59,12 +73,17 @@ export class OAuthDto {
  * Each field's rules, written once: Create requires the field, Update makes it optional but never
  * null (OptionalNotNull), and both apply the same checks.
  */
-const NameRules = () =>
-  applyDecorators(IsString(), Matches(/^.{1,100}$/su, { message: 'name must be 1 to 100 characters' }), Matches(/\S/, { message: 'name must not be blank' }));
+const NameRules = () => applyDecorators(IsString(), Matches(/^.{1,100}$/su, { message: 'name must be 1 to 100 characters' }), Matches(/\S/, { message: 'name must not be blank' }));
 const UrlRules = () => applyDecorators(IsString(), MaxLength(MAX_URL_LENGTH), IsHttpsUrl());
 const AuthTypeRules = () => IsIn(AUTH_TYPES);
 /** Credentials may be null (the other auth type's are cleared); the auth type decides which are needed. */
-const CredentialsRules = (dto: new () => object) => applyDecorators(IsOptional(), IsObject(), ValidateNested(), Type(() => dto));
+const CredentialsRules = (dto: new () => object) =>
+  applyDecorators(
+    IsOptional(),
+    IsObject(),
+    ValidateNested(),
+    Type(() => dto),
+  );
 const EventTypesRules = () => applyDecorators(IsArray(), ArrayNotEmpty(), ArrayMaxSize(100), Validate(IsSubscription));
 const RateLimitRules = () => applyDecorators(IsInt(), Min(MIN_RATE_LIMIT), Max(MAX_RATE_LIMIT));
 

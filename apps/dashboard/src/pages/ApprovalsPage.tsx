@@ -43,7 +43,12 @@ function PolicyCard({ me, notify, version, onChanged }: { me: Me; notify: Notify
     try {
       const n = Number(required);
       const r = await api.send<Policy>('PUT', `${APPROVAL_API}/v2/approval-policies/webhooks`, { enabled, required_approvals: Number.isFinite(n) ? n : required });
-      notify(r.status === 202 ? 'info' : 'success', r.status === 202 ? `The policy change awaits approval (request ${r.body.pending_approval_id}).` : `Approval policy saved: approvals are ${r.body.enabled ? `on, ${r.body.required_approvals} required` : 'off'}.`);
+      notify(
+        r.status === 202 ? 'info' : 'success',
+        r.status === 202
+          ? `The policy change awaits approval (request ${r.body.pending_approval_id}).`
+          : `Approval policy saved: approvals are ${r.body.enabled ? `on, ${r.body.required_approvals} required` : 'off'}.`,
+      );
       onChanged();
     } catch (err) {
       const fe = (err as { fieldErrors?: { field: string; message: string }[] }).fieldErrors?.find((f) => f.field === 'required_approvals');
@@ -63,23 +68,59 @@ function PolicyCard({ me, notify, version, onChanged }: { me: Me; notify: Notify
         <form onSubmit={save} noValidate id="policy-form">
           <p id="policy-state">
             Approvals are <strong>{policy.enabled ? 'on' : 'off'}</strong>
-            {policy.enabled && <>; {policy.required_approvals} approval{policy.required_approvals === 1 ? '' : 's'} required</>}.
-            {policy.pending_approval_id && <> A change to this policy awaits approval (request <code>{policy.pending_approval_id}</code>).</>}
+            {policy.enabled && (
+              <>
+                ; {policy.required_approvals} approval{policy.required_approvals === 1 ? '' : 's'} required
+              </>
+            )}
+            .
+            {policy.pending_approval_id && (
+              <>
+                {' '}
+                A change to this policy awaits approval (request <code>{policy.pending_approval_id}</code>).
+              </>
+            )}
           </p>
           <div className="field">
             <label>
-              <input type="checkbox" id="policy-enabled" checked={enabled} disabled={!manager} onChange={(e) => setEnabled(e.target.checked)} aria-describedby={manager ? undefined : 'policy-why'} /> Require approval for webhook changes
+              <input
+                type="checkbox"
+                id="policy-enabled"
+                checked={enabled}
+                disabled={!manager}
+                onChange={(e) => setEnabled(e.target.checked)}
+                aria-describedby={manager ? undefined : 'policy-why'}
+              />{' '}
+              Require approval for webhook changes
             </label>
           </div>
           <div className="field">
             <label htmlFor="policy-required">Required approvals (1–5)</label>
-            <input id="policy-required" type="number" min={1} max={5} value={required} disabled={!manager} onChange={(e) => setRequired(e.target.value)} aria-invalid={Boolean(fieldError)} aria-describedby={[fieldError ? 'policy-required-error' : '', manager ? '' : 'policy-why'].filter(Boolean).join(' ') || undefined} />
-            {fieldError && <p id="policy-required-error" className="field-error">{fieldError}</p>}
+            <input
+              id="policy-required"
+              type="number"
+              min={1}
+              max={5}
+              value={required}
+              disabled={!manager}
+              onChange={(e) => setRequired(e.target.value)}
+              aria-invalid={Boolean(fieldError)}
+              aria-describedby={[fieldError ? 'policy-required-error' : '', manager ? '' : 'policy-why'].filter(Boolean).join(' ') || undefined}
+            />
+            {fieldError && (
+              <p id="policy-required-error" className="field-error">
+                {fieldError}
+              </p>
+            )}
           </div>
           <button type="submit" className="primary" id="save-policy" disabled={!manager || busy} aria-describedby={manager ? undefined : 'policy-why'}>
             Save policy
           </button>
-          {!manager && <p id="policy-why" className="muted">Only a user with the entity manager role can change the policy.</p>}
+          {!manager && (
+            <p id="policy-why" className="muted">
+              Only a user with the entity manager role can change the policy.
+            </p>
+          )}
           {manager && policy.enabled && <p className="muted">While approvals are on, a policy change needs approval too.</p>}
         </form>
       )}
@@ -99,9 +140,15 @@ function PendingRequests({ me, notify, version, onChanged }: { me: Me; notify: N
       <h2 id="pending-title">Pending requests</h2>
       <ErrorText error={error} />
       {!items && !error && <Loading what="pending requests" />}
-      {items && items.length === 0 && <p className="empty" id="pending-empty">No requests await a decision.</p>}
+      {items && items.length === 0 && (
+        <p className="empty" id="pending-empty">
+          No requests await a decision.
+        </p>
+      )}
       <div id="pending-requests">
-        {items?.map((r) => <PendingRequest key={r.id} request={r} me={me} notify={notify} onChanged={onChanged} />)}
+        {items?.map((r) => (
+          <PendingRequest key={r.id} request={r} me={me} notify={notify} onChanged={onChanged} />
+        ))}
       </div>
     </section>
   );
@@ -118,12 +165,19 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
   const approver = me.roles.includes('approver');
   const mine = r.requested_by === me.user;
   const approvedByMe = r.approvals.some((a) => a.approved_by === me.user);
-  const approveWhy = !approver ? 'Approving needs the approver role.' : mine ? 'Four-eyes rule: you made this request, so another approver must approve it.' : approvedByMe ? `You have already approved it; it needs ${r.required_approvals - r.approvals.length} more approval(s) from other approvers.` : '';
+  const approveWhy = !approver
+    ? 'Approving needs the approver role.'
+    : mine
+      ? 'Four-eyes rule: you made this request, so another approver must approve it.'
+      : approvedByMe
+        ? `You have already approved it; it needs ${r.required_approvals - r.approvals.length} more approval(s) from other approvers.`
+        : '';
   const rejectWhy = !approver ? 'Rejecting needs the approver role.' : '';
   const cancelWhy = !mine ? `Only the requester (${r.requested_by}) can cancel this request.` : '';
   const proposedName = (r.changes?.name as string | undefined) ?? '';
   const webhookName = r.action === 'CREATE' ? proposedName : current === null ? '…' : current === 'unavailable' ? proposedName || (r.webhook_id ?? '') : current.name;
-  const title = r.action === 'POLICY_UPDATE' ? 'Change of the approval policy' : `${r.action === 'CREATE' ? 'Create' : r.action === 'UPDATE' ? 'Update' : 'Delete'} webhook "${webhookName}"`;
+  const title =
+    r.action === 'POLICY_UPDATE' ? 'Change of the approval policy' : `${r.action === 'CREATE' ? 'Create' : r.action === 'UPDATE' ? 'Update' : 'Delete'} webhook "${webhookName}"`;
   const idp = `req-${r.id}`;
 
   async function decide(what: 'approve' | 'reject' | 'cancel') {
@@ -131,7 +185,16 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
     try {
       const res = await api.send<ApprovalRequest>('POST', `${APPROVAL_API}/v2/approvals/${r.id}/${what}`);
       const status = res.body.status;
-      notify('success', what === 'approve' ? (status === 'APPROVED' ? `Approved: ${title}. The change is being applied.` : `Approval recorded (${res.body.approvals.length} of ${res.body.required_approvals}).`) : what === 'reject' ? `Rejected: ${title}.` : `Cancelled: ${title}.`);
+      notify(
+        'success',
+        what === 'approve'
+          ? status === 'APPROVED'
+            ? `Approved: ${title}. The change is being applied.`
+            : `Approval recorded (${res.body.approvals.length} of ${res.body.required_approvals}).`
+          : what === 'reject'
+            ? `Rejected: ${title}.`
+            : `Cancelled: ${title}.`,
+      );
       onChanged();
     } catch (err) {
       notify('error', `Could not ${what}: ${(err as Error).message}`);
@@ -152,13 +215,23 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
         <div className="table-wrap" tabIndex={0} role="region" aria-label={`Proposed change: ${title}`}>
           <table className="diff">
             <caption>Proposed change against the current webhook</caption>
-            <thead><tr><th scope="col">Field</th><th scope="col">Current</th><th scope="col">Proposed</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Field</th>
+                <th scope="col">Current</th>
+                <th scope="col">Proposed</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map(([field, before, after]) => (
                 <tr key={field} className={before !== after ? 'changed' : undefined}>
                   <th scope="row">{field}</th>
-                  <td><del className={before !== after ? undefined : 'same'}>{before}</del></td>
-                  <td><ins className={before !== after ? undefined : 'same'}>{after}</ins></td>
+                  <td>
+                    <del className={before !== after ? undefined : 'same'}>{before}</del>
+                  </td>
+                  <td>
+                    <ins className={before !== after ? undefined : 'same'}>{after}</ins>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -166,9 +239,35 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
         </div>
       )}
       <div className="actions">
-        <button type="button" className="primary" disabled={busy || Boolean(approveWhy)} aria-describedby={approveWhy ? `${idp}-approve-why` : undefined} onClick={() => decide('approve')} data-act="approve">Approve</button>
-        <button type="button" className="danger" disabled={busy || Boolean(rejectWhy)} aria-describedby={rejectWhy ? `${idp}-reject-why` : undefined} onClick={() => decide('reject')} data-act="reject">Reject</button>
-        <button type="button" disabled={busy || Boolean(cancelWhy)} aria-describedby={cancelWhy ? `${idp}-cancel-why` : undefined} onClick={() => decide('cancel')} data-act="cancel">Cancel request</button>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || Boolean(approveWhy)}
+          aria-describedby={approveWhy ? `${idp}-approve-why` : undefined}
+          onClick={() => decide('approve')}
+          data-act="approve"
+        >
+          Approve
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy || Boolean(rejectWhy)}
+          aria-describedby={rejectWhy ? `${idp}-reject-why` : undefined}
+          onClick={() => decide('reject')}
+          data-act="reject"
+        >
+          Reject
+        </button>
+        <button
+          type="button"
+          disabled={busy || Boolean(cancelWhy)}
+          aria-describedby={cancelWhy ? `${idp}-cancel-why` : undefined}
+          onClick={() => decide('cancel')}
+          data-act="cancel"
+        >
+          Cancel request
+        </button>
       </div>
       <ul className="why muted">
         {approveWhy && <li id={`${idp}-approve-why`}>{approveWhy}</li>}
@@ -196,22 +295,37 @@ function DecidedRequests({ version }: { version: number }) {
   const [error, setError] = useState<unknown>(null);
   const cursor = cursors[cursors.length - 1];
   useEffect(() => {
-    Promise.all(['APPROVED', 'REJECTED', 'CANCELLED'].map((s) => api.get<{ approvals: ApprovalRequest[] }>(`${APPROVAL_API}/v2/approvals${query({ status: s, limit: 100 })}`)))
-      .then((pages) => {
-        const all = pages.flatMap((p) => p.approvals).sort((a, b) => (b.decided_at ?? '').localeCompare(a.decided_at ?? ''));
-        const start = cursor ? Number(cursor) : 0;
-        setData({ approvals: all.slice(start, start + 10), next_page_cursor: all.length > start + 10 ? String(start + 10) : '' });
-      }, setError);
+    Promise.all(
+      ['APPROVED', 'REJECTED', 'CANCELLED'].map((s) => api.get<{ approvals: ApprovalRequest[] }>(`${APPROVAL_API}/v2/approvals${query({ status: s, limit: 100 })}`)),
+    ).then((pages) => {
+      const all = pages.flatMap((p) => p.approvals).sort((a, b) => (b.decided_at ?? '').localeCompare(a.decided_at ?? ''));
+      const start = cursor ? Number(cursor) : 0;
+      setData({ approvals: all.slice(start, start + 10), next_page_cursor: all.length > start + 10 ? String(start + 10) : '' });
+    }, setError);
   }, [version, cursor]);
   return (
     <section aria-labelledby="decided-title">
       <h2 id="decided-title">Decided requests</h2>
       <ErrorText error={error} />
-      {data && data.approvals.length === 0 && <p className="empty" id="decided-empty">No decided requests yet.</p>}
+      {data && data.approvals.length === 0 && (
+        <p className="empty" id="decided-empty">
+          No decided requests yet.
+        </p>
+      )}
       {data && data.approvals.length > 0 && (
         <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="decided-title">
           <table id="decided">
-            <thead><tr><th scope="col">Decided</th><th scope="col">Action</th><th scope="col">Changes</th><th scope="col">Requested by</th><th scope="col">Approvals</th><th scope="col">Status</th><th scope="col">Decided by</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Decided</th>
+                <th scope="col">Action</th>
+                <th scope="col">Changes</th>
+                <th scope="col">Requested by</th>
+                <th scope="col">Approvals</th>
+                <th scope="col">Status</th>
+                <th scope="col">Decided by</th>
+              </tr>
+            </thead>
             <tbody>
               {data.approvals.map((r) => (
                 <tr key={r.id}>
@@ -228,7 +342,15 @@ function DecidedRequests({ version }: { version: number }) {
           </table>
         </div>
       )}
-      {data && <Pager label="Decided request pages" page={cursors.length} hasNext={Boolean(data.next_page_cursor)} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, data.next_page_cursor])} />}
+      {data && (
+        <Pager
+          label="Decided request pages"
+          page={cursors.length}
+          hasNext={Boolean(data.next_page_cursor)}
+          onPrev={() => setCursors((c) => c.slice(0, -1))}
+          onNext={() => setCursors((c) => [...c, data.next_page_cursor])}
+        />
+      )}
     </section>
   );
 }

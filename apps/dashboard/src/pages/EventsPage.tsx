@@ -71,25 +71,37 @@ export function EventsPage({ notify }: { notify: Notify }) {
             <option value="">All types</option>
             {groups.map((g) => (
               <optgroup key={g.group} label={g.group}>
-                {g.event_types.map((t) => <option key={t.type} value={t.type}>{t.type}</option>)}
+                {g.event_types.map((t) => (
+                  <option key={t.type} value={t.type}>
+                    {t.type}
+                  </option>
+                ))}
               </optgroup>
             ))}
           </select>
         </div>
         <fieldset className="field">
           <legend>Kind</legend>
-          <label><input type="radio" name="ev-kind" id="ev-live" checked={draft.kind === 'live'} onChange={() => setDraft({ ...draft, kind: 'live' })} /> Live</label>
-          <label><input type="radio" name="ev-kind" id="ev-test" checked={draft.kind === 'test'} onChange={() => setDraft({ ...draft, kind: 'test' })} /> Test</label>
+          <label>
+            <input type="radio" name="ev-kind" id="ev-live" checked={draft.kind === 'live'} onChange={() => setDraft({ ...draft, kind: 'live' })} /> Live
+          </label>
+          <label>
+            <input type="radio" name="ev-kind" id="ev-test" checked={draft.kind === 'test'} onChange={() => setDraft({ ...draft, kind: 'test' })} /> Test
+          </label>
         </fieldset>
         <div className="actions">
-          <button type="submit" className="primary" id="apply-filters">Apply filters</button>
+          <button type="submit" className="primary" id="apply-filters">
+            Apply filters
+          </button>
         </div>
       </form>
       <ErrorText error={error} />
       {!data && !error && <Loading what="events" />}
       {data && (
         <p id="undelivered-summary" role="status">
-          {data.events.length === 0 ? 'No events match these filters.' : `${plural(data.events.length, 'event')} on this page; ${undelivered} not yet delivered to every subscribed webhook.`}
+          {data.events.length === 0
+            ? 'No events match these filters.'
+            : `${plural(data.events.length, 'event')} on this page; ${undelivered} not yet delivered to every subscribed webhook.`}
         </p>
       )}
       {data && data.events.length > 0 && (
@@ -97,18 +109,37 @@ export function EventsPage({ notify }: { notify: Notify }) {
           <table id="events">
             <caption id="events-caption">Events, newest first</caption>
             <thead>
-              <tr><th scope="col">Created At</th><th scope="col">Type</th><th scope="col">Event ID</th><th scope="col">Undelivered webhooks</th><th scope="col">Actions</th></tr>
+              <tr>
+                <th scope="col">Created At</th>
+                <th scope="col">Type</th>
+                <th scope="col">Event ID</th>
+                <th scope="col">Undelivered webhooks</th>
+                <th scope="col">Actions</th>
+              </tr>
             </thead>
             <tbody>
               {data.events.map((e) => (
                 <tr key={e.id} data-event-id={e.id}>
                   <td>{when(e.created_at)}</td>
-                  <td><code>{e.type}</code>{e.is_test && <span className="chip">test</span>}</td>
-                  <td><code>{e.id}</code></td>
+                  <td>
+                    <code>{e.type}</code>
+                    {e.is_test && <span className="chip">test</span>}
+                  </td>
+                  <td>
+                    <code>{e.id}</code>
+                  </td>
                   <td>{e.undelivered_webhooks}</td>
                   <td>
-                    <button type="button" className="link" aria-expanded={open?.id === e.id} aria-controls="event-detail" onClick={() => setOpen(open?.id === e.id ? null : e)} data-act="payload">
-                      {open?.id === e.id ? 'Hide payload' : 'View payload'}<span className="visually-hidden"> of event {e.id}</span>
+                    <button
+                      type="button"
+                      className="link"
+                      aria-expanded={open?.id === e.id}
+                      aria-controls="event-detail"
+                      onClick={() => setOpen(open?.id === e.id ? null : e)}
+                      data-act="payload"
+                    >
+                      {open?.id === e.id ? 'Hide payload' : 'View payload'}
+                      <span className="visually-hidden"> of event {e.id}</span>
                     </button>
                   </td>
                 </tr>
@@ -118,7 +149,13 @@ export function EventsPage({ notify }: { notify: Notify }) {
         </div>
       )}
       {data && (
-        <Pager label="Event pages" page={cursors.length} hasNext={Boolean(data.next_page_cursor)} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, data.next_page_cursor])} />
+        <Pager
+          label="Event pages"
+          page={cursors.length}
+          hasNext={Boolean(data.next_page_cursor)}
+          onPrev={() => setCursors((c) => c.slice(0, -1))}
+          onNext={() => setCursors((c) => [...c, data.next_page_cursor])}
+        />
       )}
       {open && <EventDetail key={open.id} id={open.id} notify={notify} onChanged={load} />}
     </section>
@@ -134,7 +171,12 @@ function EventDetail({ id, notify, onChanged }: { id: string; notify: Notify; on
     setBusy(true);
     try {
       const r = await api.send<{ webhook_ids: string[] }>('POST', `/v2/events/${id}/redeliver`, {});
-      notify('success', r.body.webhook_ids.length ? `Event ${id} queued for redelivery to ${plural(r.body.webhook_ids.length, 'webhook')}.` : `Event ${id}: every subscribed webhook has already acknowledged it; nothing to redeliver.`);
+      notify(
+        'success',
+        r.body.webhook_ids.length
+          ? `Event ${id} queued for redelivery to ${plural(r.body.webhook_ids.length, 'webhook')}.`
+          : `Event ${id}: every subscribed webhook has already acknowledged it; nothing to redeliver.`,
+      );
       onChanged();
     } catch (err) {
       notify('error', `Redelivery failed: ${(err as Error).message}`);
@@ -150,14 +192,25 @@ function EventDetail({ id, notify, onChanged }: { id: string; notify: Notify; on
       {event && (
         <>
           <dl className="settings">
-            <dt>Type</dt><dd><code>{event.type}</code></dd>
-            <dt>Object type</dt><dd><code>{event.object_type}</code></dd>
-            <dt>Created At</dt><dd>{when(event.created_at)}</dd>
-            <dt>Test event</dt><dd>{event.is_test ? 'yes' : 'no'}</dd>
-            <dt>Undelivered webhooks</dt><dd id="event-undelivered">{event.undelivered_webhooks}</dd>
+            <dt>Type</dt>
+            <dd>
+              <code>{event.type}</code>
+            </dd>
+            <dt>Object type</dt>
+            <dd>
+              <code>{event.object_type}</code>
+            </dd>
+            <dt>Created At</dt>
+            <dd>{when(event.created_at)}</dd>
+            <dt>Test event</dt>
+            <dd>{event.is_test ? 'yes' : 'no'}</dd>
+            <dt>Undelivered webhooks</dt>
+            <dd id="event-undelivered">{event.undelivered_webhooks}</dd>
           </dl>
           <h3 id="payload-title">Payload</h3>
-          <pre className="payload" tabIndex={0} aria-labelledby="payload-title" id="event-payload">{JSON.stringify(event.object, null, 2)}</pre>
+          <pre className="payload" tabIndex={0} aria-labelledby="payload-title" id="event-payload">
+            {JSON.stringify(event.object, null, 2)}
+          </pre>
           <button type="button" id="redeliver" onClick={redeliver} disabled={busy}>
             {busy ? 'Redelivering…' : 'Redeliver to webhooks that have not acknowledged it'}
           </button>

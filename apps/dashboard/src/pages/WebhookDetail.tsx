@@ -16,10 +16,11 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
 
   const loadWebhook = useCallback(() => api.get<Webhook>(`/v2/webhooks/${id}`).then(setWebhook, setError), [id]);
   const loadAttempts = useCallback(
-    () => api.get<{ deliveries: Attempt[] }>(`/v2/webhooks/${id}/deliveries${query({ limit: RECENT })}`).then((r) => {
-      setAttempts(r.deliveries);
-      return r.deliveries;
-    }),
+    () =>
+      api.get<{ deliveries: Attempt[] }>(`/v2/webhooks/${id}/deliveries${query({ limit: RECENT })}`).then((r) => {
+        setAttempts(r.deliveries);
+        return r.deliveries;
+      }),
     [id],
   );
   useEffect(() => {
@@ -39,62 +40,129 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
         <div className="actions">
           {pending ? (
             <>
-              <button type="button" disabled aria-describedby="pending-why">Edit</button>
-              <button type="button" disabled aria-describedby="pending-why">Delete</button>
+              <button type="button" disabled aria-describedby="pending-why">
+                Edit
+              </button>
+              <button type="button" disabled aria-describedby="pending-why">
+                Delete
+              </button>
             </>
           ) : (
             <>
-              <a className="button" href={`#/webhooks/${webhook.id}/edit`} id="edit-webhook">Edit</a>
-              <button type="button" className="danger" id="delete-webhook" onClick={() => setDeleting(true)}>Delete</button>
+              <a className="button" href={`#/webhooks/${webhook.id}/edit`} id="edit-webhook">
+                Edit
+              </a>
+              <button type="button" className="danger" id="delete-webhook" onClick={() => setDeleting(true)}>
+                Delete
+              </button>
             </>
           )}
         </div>
       </div>
       <p>
-        <StatusBadge status={webhook.status} />{' '}
-        {webhook.status_detail && <span id="status-detail">{webhook.status_detail}</span>}
+        <StatusBadge status={webhook.status} /> {webhook.status_detail && <span id="status-detail">{webhook.status_detail}</span>}
       </p>
       {pending && (
         <p className="notice notice-info" id="pending-why">
           {pendingWhy} Request <code>{webhook.pending_approval_id}</code>
-          {isAdmin(me) && <> — <a href="#/approvals">open Approvals</a></>}.
+          {isAdmin(me) && (
+            <>
+              {' '}
+              — <a href="#/approvals">open Approvals</a>
+            </>
+          )}
+          .
         </p>
       )}
 
       <h2>Settings</h2>
       <dl className="settings" id="settings">
-        <dt>ID</dt><dd><code>{webhook.id}</code></dd>
-        <dt>Endpoint URL</dt><dd className="url">{webhook.url}</dd>
-        <dt>Auth Type</dt><dd>{AUTH_LABEL[webhook.auth_type] ?? webhook.auth_type}</dd>
-        {webhook.api_key && (<><dt>API key header</dt><dd><code>{webhook.api_key.header}</code></dd><dt>API key</dt><dd><code>{webhook.api_key.key}</code> <span className="muted">(masked)</span></dd></>)}
-        {webhook.oauth && (<><dt>Token URL</dt><dd className="url">{webhook.oauth.client_url}</dd><dt>Client ID</dt><dd><code>{webhook.oauth.client_id}</code></dd><dt>Client secret</dt><dd><code>{webhook.oauth.client_secret}</code> <span className="muted">(masked)</span></dd></>)}
-        <dt>Event types</dt><dd>{webhook.event_types.map((t) => <code key={t} className="chip">{t}</code>)}</dd>
-        <dt>Rate limit</dt><dd>{webhook.rate_limit} requests per second</dd>
-        <dt>Signing secret</dt><dd className="muted">shown once, when the webhook was created</dd>
-        <dt>Created At</dt><dd>{when(webhook.created_at)}</dd>
-        <dt>Updated At</dt><dd>{when(webhook.updated_at)}</dd>
+        <dt>ID</dt>
+        <dd>
+          <code>{webhook.id}</code>
+        </dd>
+        <dt>Endpoint URL</dt>
+        <dd className="url">{webhook.url}</dd>
+        <dt>Auth Type</dt>
+        <dd>{AUTH_LABEL[webhook.auth_type] ?? webhook.auth_type}</dd>
+        {webhook.api_key && (
+          <>
+            <dt>API key header</dt>
+            <dd>
+              <code>{webhook.api_key.header}</code>
+            </dd>
+            <dt>API key</dt>
+            <dd>
+              <code>{webhook.api_key.key}</code> <span className="muted">(masked)</span>
+            </dd>
+          </>
+        )}
+        {webhook.oauth && (
+          <>
+            <dt>Token URL</dt>
+            <dd className="url">{webhook.oauth.client_url}</dd>
+            <dt>Client ID</dt>
+            <dd>
+              <code>{webhook.oauth.client_id}</code>
+            </dd>
+            <dt>Client secret</dt>
+            <dd>
+              <code>{webhook.oauth.client_secret}</code> <span className="muted">(masked)</span>
+            </dd>
+          </>
+        )}
+        <dt>Event types</dt>
+        <dd>
+          {webhook.event_types.map((t) => (
+            <code key={t} className="chip">
+              {t}
+            </code>
+          ))}
+        </dd>
+        <dt>Rate limit</dt>
+        <dd>{webhook.rate_limit} requests per second</dd>
+        <dt>Signing secret</dt>
+        <dd className="muted">shown once, when the webhook was created</dd>
+        <dt>Created At</dt>
+        <dd>{when(webhook.created_at)}</dd>
+        <dt>Updated At</dt>
+        <dd>{when(webhook.updated_at)}</dd>
       </dl>
 
       <TestSend webhook={webhook} focus={focusTest} notify={notify} loadAttempts={loadAttempts} />
 
       <h2 id="deliveries-title">Recent deliveries</h2>
-      <button type="button" onClick={() => void loadAttempts()}>Refresh deliveries</button>
-      {!attempts ? <Loading what="deliveries" /> : attempts.length === 0 ? (
-        <p className="empty" id="deliveries-empty">No delivery attempts yet.</p>
+      <button type="button" onClick={() => void loadAttempts()}>
+        Refresh deliveries
+      </button>
+      {!attempts ? (
+        <Loading what="deliveries" />
+      ) : attempts.length === 0 ? (
+        <p className="empty" id="deliveries-empty">
+          No delivery attempts yet.
+        </p>
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="deliveries-title">
           <table id="deliveries">
             <thead>
               <tr>
-                <th scope="col">Time</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Result</th>
-                <th scope="col">Status code</th><th scope="col">Latency</th><th scope="col">Error</th>
+                <th scope="col">Time</th>
+                <th scope="col">Event</th>
+                <th scope="col">Attempt</th>
+                <th scope="col">Result</th>
+                <th scope="col">Status code</th>
+                <th scope="col">Latency</th>
+                <th scope="col">Error</th>
               </tr>
             </thead>
             <tbody>
               {attempts.map((a) => (
                 <tr key={a.id} data-event-id={a.event_id}>
                   <td>{when(a.created_at)}</td>
-                  <td><code>{a.event_type}</code>{a.is_test && <span className="chip">test</span>}</td>
+                  <td>
+                    <code>{a.event_type}</code>
+                    {a.is_test && <span className="chip">test</span>}
+                  </td>
                   <td>{a.attempt}</td>
                   <td>{a.success ? 'Delivered' : a.delivery_status === 'FAILED' ? 'Failed' : 'Will retry'}</td>
                   <td>{a.status_code ?? '—'}</td>
@@ -109,14 +177,22 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
 
       <h2 id="history-title">Approval history</h2>
       {!webhook.approval_history?.length ? (
-        <p className="muted" id="history-empty">No approval requests for this webhook.</p>
+        <p className="muted" id="history-empty">
+          No approval requests for this webhook.
+        </p>
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="history-title">
           <table id="approval-history">
             <thead>
               <tr>
-                <th scope="col">Requested</th><th scope="col">Action</th><th scope="col">Changes</th><th scope="col">Requested by</th>
-                <th scope="col">Approvals</th><th scope="col">Status</th><th scope="col">Decided</th><th scope="col">Result</th>
+                <th scope="col">Requested</th>
+                <th scope="col">Action</th>
+                <th scope="col">Changes</th>
+                <th scope="col">Requested by</th>
+                <th scope="col">Approvals</th>
+                <th scope="col">Status</th>
+                <th scope="col">Decided</th>
+                <th scope="col">Result</th>
               </tr>
             </thead>
             <tbody>
@@ -126,7 +202,10 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
                   <td>{h.action}</td>
                   <td>{show(h.changes)}</td>
                   <td>{h.requested_by}</td>
-                  <td>{h.approvals.length} of {h.required_approvals}{h.approvals.length > 0 && ` (${h.approvals.map((a) => a.approved_by).join(', ')})`}</td>
+                  <td>
+                    {h.approvals.length} of {h.required_approvals}
+                    {h.approvals.length > 0 && ` (${h.approvals.map((a) => a.approved_by).join(', ')})`}
+                  </td>
                   <td>{h.status}</td>
                   <td>{h.decided_at ? `${when(h.decided_at)}${h.decided_by ? ` by ${h.decided_by}` : ''}` : '—'}</td>
                   <td>{h.result ? `${h.result}${h.result_detail ? `: ${h.result_detail}` : ''}` : '—'}</td>
@@ -160,10 +239,13 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
   const alive = useRef(true);
   useEffect(() => () => void (alive.current = false), []);
   useEffect(() => {
-    eventTypeGroups().then((g) => {
-      setGroups(g);
-      setType(g[0]?.event_types[0]?.type ?? '');
-    }, () => setGroups([]));
+    eventTypeGroups().then(
+      (g) => {
+        setGroups(g);
+        setType(g[0]?.event_types[0]?.type ?? '');
+      },
+      () => setGroups([]),
+    );
   }, []);
   useEffect(() => {
     if (focus && groups.length) {
@@ -211,13 +293,21 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
   return (
     <section aria-labelledby="test-title" className="card">
       <h2 id="test-title">Send a test event</h2>
-      {!delivering && <p className="muted" id="test-why">Only an active webhook receives test events (this one is {webhook.status.toLowerCase().replace('_', ' ')}).</p>}
+      {!delivering && (
+        <p className="muted" id="test-why">
+          Only an active webhook receives test events (this one is {webhook.status.toLowerCase().replace('_', ' ')}).
+        </p>
+      )}
       <form onSubmit={send} className="inline-form">
         <label htmlFor="test-type">Event type</label>
         <select id="test-type" ref={selectRef} value={type} onChange={(e) => setType(e.target.value)}>
           {groups.map((g) => (
             <optgroup key={g.group} label={g.group}>
-              {g.event_types.map((t) => <option key={t.type} value={t.type}>{t.type}</option>)}
+              {g.event_types.map((t) => (
+                <option key={t.type} value={t.type}>
+                  {t.type}
+                </option>
+              ))}
             </optgroup>
           ))}
         </select>
@@ -225,7 +315,9 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
           {busy ? 'Sending…' : 'Send Test Event'}
         </button>
       </form>
-      <p role="status" id="test-status" className={state ? `notice notice-${state.kind}` : 'notice-empty'}>{state?.text}</p>
+      <p role="status" id="test-status" className={state ? `notice notice-${state.kind}` : 'notice-empty'}>
+        {state?.text}
+      </p>
     </section>
   );
 }

@@ -17,7 +17,18 @@ interface FormState {
   rate_limit: string;
 }
 
-const EMPTY: FormState = { name: '', url: '', auth_type: 'API_KEY', header: 'X-Api-Key', key: '', client_url: '', client_id: '', client_secret: '', types: new Set(), rate_limit: '10' };
+const EMPTY: FormState = {
+  name: '',
+  url: '',
+  auth_type: 'API_KEY',
+  header: 'X-Api-Key',
+  key: '',
+  client_url: '',
+  client_id: '',
+  client_secret: '',
+  types: new Set(),
+  rate_limit: '10',
+};
 
 function prefixOf(g: EventTypeGroup): string {
   return `${g.event_types[0]?.type.split('.')[0]}.*`;
@@ -66,16 +77,33 @@ function rate(value: string): unknown {
 function inputFor(field: string): string {
   const f = field.replace(/\[\d+\]|\.\d+/g, '');
   const map: Record<string, string> = {
-    name: 'name', url: 'url', auth_type: 'auth_type', rate_limit: 'rate_limit', event_types: 'event_types',
-    api_key: 'api_key.key', 'api_key.header': 'api_key.header', 'api_key.key': 'api_key.key',
-    oauth: 'oauth.client_url', 'oauth.client_url': 'oauth.client_url', 'oauth.client_id': 'oauth.client_id', 'oauth.client_secret': 'oauth.client_secret',
+    name: 'name',
+    url: 'url',
+    auth_type: 'auth_type',
+    rate_limit: 'rate_limit',
+    event_types: 'event_types',
+    api_key: 'api_key.key',
+    'api_key.header': 'api_key.header',
+    'api_key.key': 'api_key.key',
+    oauth: 'oauth.client_url',
+    'oauth.client_url': 'oauth.client_url',
+    'oauth.client_id': 'oauth.client_id',
+    'oauth.client_secret': 'oauth.client_secret',
   };
   return map[f] ?? '';
 }
 
 const INPUT_ID: Record<string, string> = {
-  name: 'f-name', url: 'f-url', auth_type: 'f-auth-api-key', rate_limit: 'f-rate', event_types: 'f-events',
-  'api_key.header': 'f-header', 'api_key.key': 'f-key', 'oauth.client_url': 'f-client-url', 'oauth.client_id': 'f-client-id', 'oauth.client_secret': 'f-client-secret',
+  name: 'f-name',
+  url: 'f-url',
+  auth_type: 'f-auth-api-key',
+  rate_limit: 'f-rate',
+  event_types: 'f-events',
+  'api_key.header': 'f-header',
+  'api_key.key': 'f-key',
+  'oauth.client_url': 'f-client-url',
+  'oauth.client_id': 'f-client-id',
+  'oauth.client_secret': 'f-client-secret',
 };
 
 export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
@@ -101,7 +129,10 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
         }
       })
       .catch(setLoadError);
-    policy().then((p) => setApprovals(p.enabled), () => setApprovals(null));
+    policy().then(
+      (p) => setApprovals(p.enabled),
+      () => setApprovals(null),
+    );
   }, [id]);
 
   if (created) return <SecretShown webhook={created} />;
@@ -112,7 +143,9 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
   const toggle = (types: string[], on: boolean) =>
     setForm((f) => {
       const next = new Set(f.types);
-      for (const t of types) if (on) next.add(t); else next.delete(t);
+      for (const t of types)
+        if (on) next.add(t);
+        else next.delete(t);
       return { ...f, types: next };
     });
 
@@ -135,7 +168,8 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
     const authChanged = form.auth_type !== current.auth_type;
     if (authChanged) patch.auth_type = form.auth_type;
     if (form.auth_type === 'API_KEY' && (authChanged || form.key || form.header !== current.api_key?.header)) patch.api_key = full.api_key;
-    if (form.auth_type === 'OAUTH' && (authChanged || form.client_secret || form.client_url !== current.oauth?.client_url || form.client_id !== current.oauth?.client_id)) patch.oauth = full.oauth;
+    if (form.auth_type === 'OAUTH' && (authChanged || form.client_secret || form.client_url !== current.oauth?.client_url || form.client_id !== current.oauth?.client_id))
+      patch.oauth = full.oauth;
     return patch;
   }
 
@@ -193,39 +227,74 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
 
   const err = (k: string) => errors[k];
   const described = (k: string, help?: string) => [help, err(k) ? `${INPUT_ID[k]}-error` : ''].filter(Boolean).join(' ') || undefined;
-  const fieldError = (k: string) => err(k) && <p id={`${INPUT_ID[k]}-error`} className="field-error" data-field={k}>{err(k)}</p>;
+  const fieldError = (k: string) =>
+    err(k) && (
+      <p id={`${INPUT_ID[k]}-error`} className="field-error" data-field={k}>
+        {err(k)}
+      </p>
+    );
   const submitLabel = !editing ? 'Create Webhook' : approvals ? 'Submit for Approval' : 'Update Webhook';
 
   return (
     <section>
       <PageTitle>{editing ? `Edit webhook "${current!.name}"` : 'Create Webhook'}</PageTitle>
       {approvals && (
-        <p className="notice notice-info">Approvals are on for this account: {editing ? 'the change' : 'the new webhook'} takes effect once an approver other than you approves it.</p>
+        <p className="notice notice-info">
+          Approvals are on for this account: {editing ? 'the change' : 'the new webhook'} takes effect once an approver other than you approves it.
+        </p>
       )}
       <form onSubmit={submit} noValidate className="webhook-form" aria-describedby={formError ? 'form-error' : undefined}>
         <div ref={summaryRef} tabIndex={-1}>
-          {formError && <p id="form-error" role="alert" className="error">{formError}</p>}
+          {formError && (
+            <p id="form-error" role="alert" className="error">
+              {formError}
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="f-name">Name</label>
-          <input id="f-name" value={form.name} maxLength={100} onChange={(e) => set('name', e.target.value)} aria-invalid={Boolean(err('name'))} aria-describedby={described('name', 'f-name-help')} required />
-          <p id="f-name-help" className="help">1–100 characters, unique in this account.</p>
+          <input
+            id="f-name"
+            value={form.name}
+            maxLength={100}
+            onChange={(e) => set('name', e.target.value)}
+            aria-invalid={Boolean(err('name'))}
+            aria-describedby={described('name', 'f-name-help')}
+            required
+          />
+          <p id="f-name-help" className="help">
+            1–100 characters, unique in this account.
+          </p>
           {fieldError('name')}
         </div>
         <div className="field">
           <label htmlFor="f-url">Endpoint URL</label>
-          <input id="f-url" type="url" inputMode="url" value={form.url} onChange={(e) => set('url', e.target.value)} aria-invalid={Boolean(err('url'))} aria-describedby={described('url', 'f-url-help')} placeholder="https://hooks.example.com/webhooks" required />
-          <p id="f-url-help" className="help">An https:// address, without credentials in it.</p>
+          <input
+            id="f-url"
+            type="url"
+            inputMode="url"
+            value={form.url}
+            onChange={(e) => set('url', e.target.value)}
+            aria-invalid={Boolean(err('url'))}
+            aria-describedby={described('url', 'f-url-help')}
+            placeholder="https://hooks.example.com/webhooks"
+            required
+          />
+          <p id="f-url-help" className="help">
+            An https:// address, without credentials in it.
+          </p>
           {fieldError('url')}
         </div>
         <fieldset className="field">
           <legend>Authentication</legend>
           <div className="radios">
             <label>
-              <input type="radio" id="f-auth-api-key" name="auth_type" value="API_KEY" checked={form.auth_type === 'API_KEY'} onChange={() => set('auth_type', 'API_KEY')} /> API key
+              <input type="radio" id="f-auth-api-key" name="auth_type" value="API_KEY" checked={form.auth_type === 'API_KEY'} onChange={() => set('auth_type', 'API_KEY')} /> API
+              key
             </label>
             <label>
-              <input type="radio" id="f-auth-oauth" name="auth_type" value="OAUTH" checked={form.auth_type === 'OAUTH'} onChange={() => set('auth_type', 'OAUTH')} /> OAuth 2.0 client credentials
+              <input type="radio" id="f-auth-oauth" name="auth_type" value="OAUTH" checked={form.auth_type === 'OAUTH'} onChange={() => set('auth_type', 'OAUTH')} /> OAuth 2.0
+              client credentials
             </label>
           </div>
           {fieldError('auth_type')}
@@ -233,13 +302,29 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
             <div className="grid2">
               <div className="field">
                 <label htmlFor="f-header">Header name</label>
-                <input id="f-header" value={form.header} onChange={(e) => set('header', e.target.value)} aria-invalid={Boolean(err('api_key.header'))} aria-describedby={described('api_key.header')} />
+                <input
+                  id="f-header"
+                  value={form.header}
+                  onChange={(e) => set('header', e.target.value)}
+                  aria-invalid={Boolean(err('api_key.header'))}
+                  aria-describedby={described('api_key.header')}
+                />
                 {fieldError('api_key.header')}
               </div>
               <div className="field">
                 <label htmlFor="f-key">Key</label>
-                <input id="f-key" type="password" autoComplete="new-password" value={form.key} onChange={(e) => set('key', e.target.value)} aria-invalid={Boolean(err('api_key.key'))} aria-describedby={described('api_key.key', 'f-key-help')} />
-                <p id="f-key-help" className="help">{current?.api_key ? `Leave empty to keep the current key (${current.api_key.key}).` : 'Sent in the header above with every delivery. Write-only.'}</p>
+                <input
+                  id="f-key"
+                  type="password"
+                  autoComplete="new-password"
+                  value={form.key}
+                  onChange={(e) => set('key', e.target.value)}
+                  aria-invalid={Boolean(err('api_key.key'))}
+                  aria-describedby={described('api_key.key', 'f-key-help')}
+                />
+                <p id="f-key-help" className="help">
+                  {current?.api_key ? `Leave empty to keep the current key (${current.api_key.key}).` : 'Sent in the header above with every delivery. Write-only.'}
+                </p>
                 {fieldError('api_key.key')}
               </div>
             </div>
@@ -247,19 +332,45 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
             <div className="grid2">
               <div className="field wide">
                 <label htmlFor="f-client-url">Token URL</label>
-                <input id="f-client-url" type="url" value={form.client_url} onChange={(e) => set('client_url', e.target.value)} aria-invalid={Boolean(err('oauth.client_url'))} aria-describedby={described('oauth.client_url', 'f-client-url-help')} placeholder="https://auth.example.com/oauth2/token" />
-                <p id="f-client-url-help" className="help">The https:// token endpoint (client credentials grant).</p>
+                <input
+                  id="f-client-url"
+                  type="url"
+                  value={form.client_url}
+                  onChange={(e) => set('client_url', e.target.value)}
+                  aria-invalid={Boolean(err('oauth.client_url'))}
+                  aria-describedby={described('oauth.client_url', 'f-client-url-help')}
+                  placeholder="https://auth.example.com/oauth2/token"
+                />
+                <p id="f-client-url-help" className="help">
+                  The https:// token endpoint (client credentials grant).
+                </p>
                 {fieldError('oauth.client_url')}
               </div>
               <div className="field">
                 <label htmlFor="f-client-id">Client ID</label>
-                <input id="f-client-id" value={form.client_id} onChange={(e) => set('client_id', e.target.value)} aria-invalid={Boolean(err('oauth.client_id'))} aria-describedby={described('oauth.client_id')} />
+                <input
+                  id="f-client-id"
+                  value={form.client_id}
+                  onChange={(e) => set('client_id', e.target.value)}
+                  aria-invalid={Boolean(err('oauth.client_id'))}
+                  aria-describedby={described('oauth.client_id')}
+                />
                 {fieldError('oauth.client_id')}
               </div>
               <div className="field">
                 <label htmlFor="f-client-secret">Client secret</label>
-                <input id="f-client-secret" type="password" autoComplete="new-password" value={form.client_secret} onChange={(e) => set('client_secret', e.target.value)} aria-invalid={Boolean(err('oauth.client_secret'))} aria-describedby={described('oauth.client_secret', 'f-client-secret-help')} />
-                <p id="f-client-secret-help" className="help">{current?.oauth ? `Leave empty to keep the current secret (${current.oauth.client_secret}).` : 'Write-only.'}</p>
+                <input
+                  id="f-client-secret"
+                  type="password"
+                  autoComplete="new-password"
+                  value={form.client_secret}
+                  onChange={(e) => set('client_secret', e.target.value)}
+                  aria-invalid={Boolean(err('oauth.client_secret'))}
+                  aria-describedby={described('oauth.client_secret', 'f-client-secret-help')}
+                />
+                <p id="f-client-secret-help" className="help">
+                  {current?.oauth ? `Leave empty to keep the current secret (${current.oauth.client_secret}).` : 'Write-only.'}
+                </p>
                 {fieldError('oauth.client_secret')}
               </div>
             </div>
@@ -267,7 +378,9 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
         </fieldset>
         <fieldset className="field" id="f-events" tabIndex={-1} aria-invalid={Boolean(err('event_types'))} aria-describedby={described('event_types', 'f-events-help')}>
           <legend>Event types</legend>
-          <p id="f-events-help" className="help">{form.types.size} selected. Selecting a whole group also subscribes to types added to it later.</p>
+          <p id="f-events-help" className="help">
+            {form.types.size} selected. Selecting a whole group also subscribes to types added to it later.
+          </p>
           {fieldError('event_types')}
           {groups.map((g) => (
             <EventGroup key={g.group} group={g} selected={form.types} onToggle={toggle} />
@@ -275,8 +388,20 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
         </fieldset>
         <div className="field">
           <label htmlFor="f-rate">Rate limit (requests per second)</label>
-          <input id="f-rate" type="number" min={1} max={100} step={1} value={form.rate_limit} onChange={(e) => set('rate_limit', e.target.value)} aria-invalid={Boolean(err('rate_limit'))} aria-describedby={described('rate_limit', 'f-rate-help')} />
-          <p id="f-rate-help" className="help">1–100; default 10. Deliveries to this webhook never exceed it.</p>
+          <input
+            id="f-rate"
+            type="number"
+            min={1}
+            max={100}
+            step={1}
+            value={form.rate_limit}
+            onChange={(e) => set('rate_limit', e.target.value)}
+            aria-invalid={Boolean(err('rate_limit'))}
+            aria-describedby={described('rate_limit', 'f-rate-help')}
+          />
+          <p id="f-rate-help" className="help">
+            1–100; default 10. Deliveries to this webhook never exceed it.
+          </p>
           {fieldError('rate_limit')}
         </div>
         <div className="actions">
@@ -304,7 +429,10 @@ function EventGroup({ group, selected, onToggle }: { group: EventTypeGroup; sele
   return (
     <fieldset className="event-group" data-group={group.group}>
       <legend>
-        {group.group} <span className="muted">({count} of {types.length})</span>
+        {group.group}{' '}
+        <span className="muted">
+          ({count} of {types.length})
+        </span>
       </legend>
       <label className="select-all">
         <input ref={ref} type="checkbox" id={`all-${gid}`} checked={count === types.length} onChange={(e) => onToggle(types, e.target.checked)} /> Select all {group.group} events
@@ -344,14 +472,16 @@ function SecretShown({ webhook }: { webhook: Webhook }) {
       </PageTitle>
       {pending && (
         <p className="notice notice-info" id="pending-note">
-          It awaits approval (request <code>{webhook.pending_approval_id}</code>) and receives no events until an approver approves it. It will sign with the secret below once it is active.
+          It awaits approval (request <code>{webhook.pending_approval_id}</code>) and receives no events until an approver approves it. It will sign with the secret below once it
+          is active.
         </p>
       )}
       <h2>Signing secret</h2>
       {webhook.signing_secret ? (
         <>
           <p>
-            <strong>This is the only time the secret is shown.</strong> Store it where your endpoint can read it: it verifies the <code>webhook-signature</code> header of every delivery.
+            <strong>This is the only time the secret is shown.</strong> Store it where your endpoint can read it: it verifies the <code>webhook-signature</code> header of every
+            delivery.
           </p>
           <div className="secret-row">
             <label htmlFor="signing-secret" className="visually-hidden">
@@ -362,7 +492,9 @@ function SecretShown({ webhook }: { webhook: Webhook }) {
               Copy
             </button>
           </div>
-          <p role="status" id="copy-status" className="muted">{copied}</p>
+          <p role="status" id="copy-status" className="muted">
+            {copied}
+          </p>
         </>
       ) : (
         <p>The API returned no signing secret for this webhook.</p>

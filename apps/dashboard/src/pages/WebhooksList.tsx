@@ -57,7 +57,9 @@ export function WebhooksList({ notify }: { notify: Notify }) {
               {data.webhooks.map((w) => (
                 <tr key={w.id} data-webhook-id={w.id}>
                   <th scope="row">{w.name}</th>
-                  <td className="url" data-label="URL">{w.url}</td>
+                  <td className="url" data-label="URL">
+                    {w.url}
+                  </td>
                   <td data-label="Auth Type">{AUTH_LABEL[w.auth_type] ?? w.auth_type}</td>
                   <td data-label="Created At">{when(w.created_at)}</td>
                   <td data-label="Updated At">{when(w.updated_at)}</td>

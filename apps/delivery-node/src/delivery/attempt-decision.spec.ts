@@ -13,7 +13,11 @@ describe('decideAfterAttempt', () => {
 
   it('a 4xx, a 5xx, a timeout or a transport error: retried about 5 s after a first failure, doubling', () => {
     expect(decideAfterAttempt({ success: false }, { attemptsBefore: 0, now, random: half })).toEqual({ kind: 'record', status: 'PENDING', next: new Date(now + 5_000) });
-    expect(decideAfterAttempt({ success: false }, { attemptsBefore: 3, firstAttemptAt: now - 60_000, now, random: half })).toEqual({ kind: 'record', status: 'PENDING', next: new Date(now + 40_000) });
+    expect(decideAfterAttempt({ success: false }, { attemptsBefore: 3, firstAttemptAt: now - 60_000, now, random: half })).toEqual({
+      kind: 'record',
+      status: 'PENDING',
+      next: new Date(now + 40_000),
+    });
   });
 
   it('a Retry-After longer than the backoff is honoured; a shorter one does not hurry the retry', () => {
@@ -25,7 +29,9 @@ describe('decideAfterAttempt', () => {
     const firstAttemptAt = now - RETRY_WINDOW_MS + 1_000; // 1 s of the window left, the next retry is further
     expect(decideAfterAttempt({ success: false }, { attemptsBefore: 12, firstAttemptAt, now, random: half })).toEqual({ kind: 'record', status: 'FAILED', next: null });
     // A Retry-After that reaches past the window fails it too.
-    expect(decideAfterAttempt({ success: false, retryAfterMs: 3_600_000 }, { attemptsBefore: 0, firstAttemptAt: now - RETRY_WINDOW_MS + 60_000, now, random: half })).toMatchObject({ status: 'FAILED' });
+    expect(decideAfterAttempt({ success: false, retryAfterMs: 3_600_000 }, { attemptsBefore: 0, firstAttemptAt: now - RETRY_WINDOW_MS + 60_000, now, random: half })).toMatchObject(
+      { status: 'FAILED' },
+    );
   });
 
   it('the first attempt starts the 24 h window when none was made before', () => {

@@ -50,8 +50,19 @@ const item = (webhookId: string, accountId = 'acct', settled: string[] = []): De
 };
 
 const hook = (id: string, over: Partial<WebhookSnapshot> = {}): WebhookSnapshot => ({
-  id, account_id: 'acct', url: 'https://x.example.com', auth_type: 'API_KEY', api_key: { header: 'X', key_enc: 'k' }, oauth: null,
-  event_types: ['identity.*'], rate_limit: 100, status: 'ACTIVE', signing_secret_enc: 's', version: 1, updated_at: '', ...over,
+  id,
+  account_id: 'acct',
+  url: 'https://x.example.com',
+  auth_type: 'API_KEY',
+  api_key: { header: 'X', key_enc: 'k' },
+  oauth: null,
+  event_types: ['identity.*'],
+  rate_limit: 100,
+  status: 'ACTIVE',
+  signing_secret_enc: 's',
+  version: 1,
+  updated_at: '',
+  ...over,
 });
 
 describe('DeliveryDispatcher', () => {
@@ -105,7 +116,12 @@ describe('DeliveryDispatcher', () => {
   it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });
-    const executor = { attempt: async () => { throw new Error('secret does not decrypt'); }, forget: () => undefined } as unknown as DeliveryExecutor;
+    const executor = {
+      attempt: async () => {
+        throw new Error('secret does not decrypt');
+      },
+      forget: () => undefined,
+    } as unknown as DeliveryExecutor;
     const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(), {} as Database);
     const delays: (number | undefined)[] = [];
     dispatcher.admit({ ...item('broken'), release: (d?: number) => void delays.push(d) });

@@ -35,7 +35,12 @@ export class DeliveryReconciler {
     config: AppConfig,
   ) {
     this.afterMs = config.reconcileAfterMs;
-    this.loop = new KickedLoop(() => this.pass(), Math.max(1000, Math.min(30_000, this.afterMs / 4)), (err) => this.logger.warn(`reconcile pass failed: ${err.message}`), 'reconciler');
+    this.loop = new KickedLoop(
+      () => this.pass(),
+      Math.max(1000, Math.min(30_000, this.afterMs / 4)),
+      (err) => this.logger.warn(`reconcile pass failed: ${err.message}`),
+      'reconciler',
+    );
   }
 
   start(owned: () => ReadonlySet<number>): void {

@@ -143,7 +143,14 @@ function readTask(msg: JsMsg): DeliveryTask | undefined {
     return undefined;
   }
   const ok =
-    t && typeof t === 'object' && isUuid(t.event_id) && isUuid(t.webhook_id) && isUuid(t.account_id) && typeof t.type === 'string' && typeof t.time === 'string' && !Number.isNaN(Date.parse(t.time)) &&
+    t &&
+    typeof t === 'object' &&
+    isUuid(t.event_id) &&
+    isUuid(t.webhook_id) &&
+    isUuid(t.account_id) &&
+    typeof t.type === 'string' &&
+    typeof t.time === 'string' &&
+    !Number.isNaN(Date.parse(t.time)) &&
     typeof t.is_test === 'boolean';
   return ok ? (t as DeliveryTask) : undefined;
 }

@@ -36,7 +36,12 @@ interface DueRow {
 @Injectable()
 export class RetryScanner {
   private readonly logger = new Logger(RetryScanner.name);
-  private readonly loop = new KickedLoop(() => this.scan(), SCAN_EVERY_MS, (err) => this.logFailure(err), 'retry-scanner');
+  private readonly loop = new KickedLoop(
+    () => this.scan(),
+    SCAN_EVERY_MS,
+    (err) => this.logFailure(err),
+    'retry-scanner',
+  );
   private partitions: () => ReadonlySet<number> = () => new Set();
   private lastBacklogAt = 0;
   private failures = 0;

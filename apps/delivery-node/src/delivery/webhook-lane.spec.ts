@@ -2,8 +2,13 @@ import { ConsumerWindowLimiter } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
 import { WebhookLane } from './webhook-lane';
 
-const item = (n: number): DeliveryItem =>
-  ({ task: { event_id: `e${n}`, webhook_id: 'w', account_id: 'a', type: 't', time: '', is_test: false }, partition: 0, attemptsBefore: 0, settle: () => undefined, release: () => undefined });
+const item = (n: number): DeliveryItem => ({
+  task: { event_id: `e${n}`, webhook_id: 'w', account_id: 'a', type: 't', time: '', is_test: false },
+  partition: 0,
+  attemptsBefore: 0,
+  settle: () => undefined,
+  release: () => undefined,
+});
 
 /** Most of `times` in any half-open window [x, x + 1000). */
 function fullestWindow(times: number[]): number {

@@ -93,7 +93,10 @@ export class FanoutConsumer {
   private async process(batch: JsMsg[]): Promise<void> {
     let plan;
     try {
-      plan = await this.fanout.plan(batch.map((m) => ({ subject: m.subject, data: m.string() })), this.partitions);
+      plan = await this.fanout.plan(
+        batch.map((m) => ({ subject: m.subject, data: m.string() })),
+        this.partitions,
+      );
     } catch (err) {
       this.logger.warn(`fan-out of ${batch.length} events failed, they will be redelivered: ${(err as Error).message}`);
       for (const m of batch) m.nak(2000);
@@ -103,7 +106,14 @@ export class FanoutConsumer {
     const stored = this.publisher.publishAll(
       plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
     );
-    const asides = plan.rejected.map((r, i) => (r ? this.setAside(batch[i], r.code, r.reason).then(() => null, (err: Error) => err) : Promise.resolve(null)));
+    const asides = plan.rejected.map((r, i) =>
+      r
+        ? this.setAside(batch[i], r.code, r.reason).then(
+            () => null,
+            (err: Error) => err,
+          )
+        : Promise.resolve(null),
+    );
     const outcomes: (Error | null)[] = await Promise.all(asides);
     (await stored).forEach((err, t) => {
       const source = plan.tasks[t].source;

@@ -70,7 +70,10 @@ export class FanoutService {
         });
       }
     }
-    const refused = await this.recordIsolating(accepted.map((a) => a.event), tasks);
+    const refused = await this.recordIsolating(
+      accepted.map((a) => a.event),
+      tasks,
+    );
     for (const { i, event } of accepted) {
       const why = refused.get(event.id);
       if (why) rejected[i] = why;
@@ -94,7 +97,11 @@ export class FanoutService {
     const refused = new Map<string, Rejection>();
     for (const part of [events.slice(0, half), events.slice(half)]) {
       const ids = new Set(part.map((e) => e.id));
-      for (const [id, why] of await this.recordIsolating(part, tasks.filter((t) => ids.has(t.task.event_id)))) refused.set(id, why);
+      for (const [id, why] of await this.recordIsolating(
+        part,
+        tasks.filter((t) => ids.has(t.task.event_id)),
+      ))
+        refused.set(id, why);
     }
     return refused;
   }
@@ -115,7 +122,14 @@ export class FanoutService {
          select id, account_id, type, object_type, object, false, created_at
          from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) as t(id, account_id, type, object_type, object, created_at)
          on conflict (id) do nothing`,
-        [events.map((e) => e.id), events.map((e) => e.account_id), events.map((e) => e.type), events.map((e) => e.object_type), events.map((e) => JSON.stringify(e.object)), events.map((e) => e.time)],
+        [
+          events.map((e) => e.id),
+          events.map((e) => e.account_id),
+          events.map((e) => e.type),
+          events.map((e) => e.object_type),
+          events.map((e) => JSON.stringify(e.object)),
+          events.map((e) => e.time),
+        ],
       );
       // An id already recorded for another account is not this event: never mix the two.
       const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [events.map((e) => e.id)]);

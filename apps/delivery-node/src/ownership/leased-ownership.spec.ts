@@ -14,7 +14,17 @@ class FakeKv {
   private entry(key: string): KvEntry | null {
     const e = this.entries.get(key);
     if (!e) return null;
-    return { bucket: 'fake', key, value: new TextEncoder().encode(e.value), created: new Date(), revision: e.revision, operation: e.operation, length: e.value.length, json: () => JSON.parse(e.value), string: () => e.value };
+    return {
+      bucket: 'fake',
+      key,
+      value: new TextEncoder().encode(e.value),
+      created: new Date(),
+      revision: e.revision,
+      operation: e.operation,
+      length: e.value.length,
+      json: () => JSON.parse(e.value),
+      string: () => e.value,
+    };
   }
 
   private write(key: string, value: string, operation: 'PUT' | 'DEL'): number {

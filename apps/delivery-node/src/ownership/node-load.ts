@@ -16,9 +16,22 @@ const WINDOW_MS = 60_000;
 export class NodeLoad {
   private readonly samples: Array<{ at: number; attempts: number }> = [];
   private ownership?: PartitionOwnership;
-  readonly attemptsLastMinute = metric('webhook_node_attempts_last_minute', () => new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute' }));
-  readonly oldestLeaseRenewal = metric('webhook_oldest_lease_renewal_seconds', () => new Gauge({ name: 'webhook_oldest_lease_renewal_seconds', help: 'Age of the least recently renewed partition lease this node holds (a node stops delivering a partition past lease TTL minus the fence margin)' }));
-  readonly heldLeases = metric('webhook_held_leases', () => new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)' }));
+  readonly attemptsLastMinute = metric(
+    'webhook_node_attempts_last_minute',
+    () => new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute' }),
+  );
+  readonly oldestLeaseRenewal = metric(
+    'webhook_oldest_lease_renewal_seconds',
+    () =>
+      new Gauge({
+        name: 'webhook_oldest_lease_renewal_seconds',
+        help: 'Age of the least recently renewed partition lease this node holds (a node stops delivering a partition past lease TTL minus the fence margin)',
+      }),
+  );
+  readonly heldLeases = metric(
+    'webhook_held_leases',
+    () => new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)' }),
+  );
 
   constructor(private readonly metrics: DeliveryMetrics) {}
 

@@ -88,10 +88,15 @@ describe('JetStreamServer (real nats-server)', () => {
   it('acks an observable handler only once the observable completes', async () => {
     const b = await binding();
     let complete!: () => void;
-    serve(nc, b, async () => new Observable<number>((sub) => {
-      sub.next(1);
-      complete = () => sub.complete();
-    }));
+    serve(
+      nc,
+      b,
+      async () =>
+        new Observable<number>((sub) => {
+          sub.next(1);
+          complete = () => sub.complete();
+        }),
+    );
     await publish(b, 'x');
     await eventually(() => complete !== undefined, { what: 'observable subscribed' });
     expect((await info(b)).num_ack_pending).toBe(1);
@@ -174,7 +179,10 @@ describe('JetStreamServer (real nats-server)', () => {
     try {
       await publish(b, 'via-nest');
       await eventually(async () => (await info(b)).ack_floor.stream_seq === 1, { what: 'acked via Nest', timeoutMs: 20_000 });
-      expect(calls).toEqual([{ text: 'via-nest', count: 1 }, { text: 'via-nest', count: 2 }]);
+      expect(calls).toEqual([
+        { text: 'via-nest', count: 1 },
+        { text: 'via-nest', count: 2 },
+      ]);
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('first try fails'));
     } finally {
       await app.close();
