@@ -4,7 +4,7 @@ import { spawnDeliveryNode, NodeProcess } from '@app/testing';
 import { objectTypeOf } from '@app/domain';
 import { balancedOwners, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv, worstWindow } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
@@ -37,17 +37,6 @@ interface ClusterStatus {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Most requests in any one-second window, and where it starts. */
-function worstWindow(times: number[]): { count: number; at: number } {
-  const t = [...times].sort((a, b) => a - b);
-  let worst = { count: 0, at: 0 };
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (j < t.length && t[j] - t[i] < 1000) j++;
-    if (j - i > worst.count) worst = { count: j - i, at: t[i] };
-  }
-  return worst;
-}
 
 describe('delivery cluster (real node processes)', () => {
   const handlers = new Map<string, (r: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string> }>();
