@@ -153,7 +153,11 @@ export class DeliveryDispatcher {
     try {
       requeued = await this.deliver(lane, item, answered);
     } catch (err) {
-      this.logger.error(`delivery ${key} failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`);
+      this.logger.error({
+        msg: `delivery failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`,
+        event_id: item.task.event_id,
+        webhook_id: item.task.webhook_id,
+      });
       item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
     } finally {
       this.inflight.delete(key);

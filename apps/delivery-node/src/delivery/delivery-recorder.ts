@@ -151,7 +151,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
           const op = batch[0];
           if (!stripped) return this.writeIsolating([withoutOutsideText(op, err as Error)], true);
           // Cannot happen with the texts replaced; logged, and the delivery row is left to the reconciler.
-          this.logger.error(`delivery ${op.item.task.event_id}:${op.item.task.webhook_id} could not be recorded: ${(err as Error).message}`);
+          this.logger.error({ msg: `delivery could not be recorded: ${(err as Error).message}`, event_id: op.item.task.event_id, webhook_id: op.item.task.webhook_id });
           return;
         }
         if (tries === 1 || tries % 30 === 0) this.logger.warn(`recording ${batch.length} deliveries failed, retrying: ${(err as Error).message}`);

@@ -141,7 +141,11 @@ export class FanoutConsumer {
       data = data.subarray(0, DEAD_COPY_BYTES);
     }
     this.metrics.deadLetters.inc({ reason: code });
-    this.logger.warn(`event on ${headerValue(msg.subject)} kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${code}: ${headerValue(reason)}`);
+    this.logger.warn({
+      msg: `event kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${code}: ${headerValue(reason)}`,
+      subject: headerValue(msg.subject),
+      stream_sequence: msg.info.streamSequence,
+    });
     return this.nc.jetstream().publish(`${EVENTS_DEAD_SUBJECT_PREFIX}${code}`, data, { headers: h, msgID: `dead:${msg.info.streamSequence}` });
   }
 }
