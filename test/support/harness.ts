@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../../apps/config-service/src/main';
@@ -47,6 +48,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * Closes an app without waiting on its clients: a test may leave a request half sent (the fuzzer
+ * does, on purpose), and the HTTP server's close would wait for it forever.
+ */
+async function closeApp(app: INestApplication): Promise<void> {
+  (app.getHttpServer() as Server | undefined)?.closeAllConnections?.();
+  await app.close();
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const cleanups: Array<() => unknown> = [];
   const h = {
@@ -74,7 +84,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     await opts.prepare?.(h);
     if (opts.approval) {
       h.approval = await createApprovalServiceApp();
-      h.onClose(() => h.approval.close());
+      h.onClose(() => closeApp(h.approval));
       h.approvalApi = new ApiClient(await listen(h.approval));
       // The config service forwards the dashboard's approval requests here.
       process.env.APPROVAL_SERVICE_URL = h.approvalApi.baseUrl;
@@ -82,12 +92,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }
     if (opts.config) {
       h.config = await createConfigServiceApp();
-      h.onClose(() => h.config.close());
+      h.onClose(() => closeApp(h.config));
       h.api = new ApiClient(await listen(h.config));
     }
     if (opts.node) {
       h.node = await createDeliveryNodeApp();
-      h.onClose(() => h.node.close());
+      h.onClose(() => closeApp(h.node));
       if (opts.node === 'listen') h.nodeApi = new ApiClient(await listen(h.node));
       else await h.node.init();
     }

@@ -57,9 +57,10 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     // One pool per account: its webhooks of one origin share connections; another tenant's endpoint
     // can never leave a connection in a state that reaches this one's requests.
     // A send in flight is cut the moment the fence trips: nothing of it reaches the endpoint after this
-    // node's lease may have passed to another, which could then be sending for the same webhook.
+    // node's lease may have passed to another, which could then be sending for the same webhook. Its
+    // request may have arrived already, so it is recorded as a failed attempt ('stopped: ...') and
+    // retried by whoever owns the webhook then.
     const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id, mayContinue: mayStillSend });
-    if (res.stopped) return 'fenced';
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,
