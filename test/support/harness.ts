@@ -50,11 +50,20 @@ export interface Harness {
 
 /**
  * Closes an app without waiting on its clients: a test may leave a request half sent (the fuzzer
- * does, on purpose), and the HTTP server's close would wait for it forever.
+ * does, on purpose), and the HTTP server's close would wait for it forever. A close that still takes
+ * longer than CLOSE_BOUND_MS is reported and left behind, so one slow shutdown cannot fail a file
+ * whose tests passed (the report says which app to look at).
  */
-async function closeApp(app: INestApplication): Promise<void> {
+const CLOSE_BOUND_MS = 60_000;
+async function closeApp(app: INestApplication, name = 'app'): Promise<void> {
   (app.getHttpServer() as Server | undefined)?.closeAllConnections?.();
-  await app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_BOUND_MS)));
+  try {
+    if ((await Promise.race([app.close(), bound])) === 'late') process.stderr.write(`harness: the ${name} did not close within ${CLOSE_BOUND_MS / 1000} s; left behind\n`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -84,7 +93,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     await opts.prepare?.(h);
     if (opts.approval) {
       h.approval = await createApprovalServiceApp();
-      h.onClose(() => closeApp(h.approval));
+      h.onClose(() => closeApp(h.approval, 'approval service'));
       h.approvalApi = new ApiClient(await listen(h.approval));
       // The config service forwards the dashboard's approval requests here.
       process.env.APPROVAL_SERVICE_URL = h.approvalApi.baseUrl;
@@ -92,12 +101,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }
     if (opts.config) {
       h.config = await createConfigServiceApp();
-      h.onClose(() => closeApp(h.config));
+      h.onClose(() => closeApp(h.config, 'config service'));
       h.api = new ApiClient(await listen(h.config));
     }
     if (opts.node) {
       h.node = await createDeliveryNodeApp();
-      h.onClose(() => closeApp(h.node));
+      h.onClose(() => closeApp(h.node, 'delivery node'));
       if (opts.node === 'listen') h.nodeApi = new ApiClient(await listen(h.node));
       else await h.node.init();
     }
