@@ -8,7 +8,13 @@ import { NatsRefusedError } from '@app/messaging';
 import { ApprovalServiceModule } from './approval-service.module';
 
 export async function createApprovalServiceApp() {
-  const app = await NestFactory.create(ApprovalServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  const app = await NestFactory.create(ApprovalServiceModule, {
+    bodyParser: false,
+    abortOnError: false,
+    bufferLogs: true,
+    logger: ['fatal', 'error'],
+    forceCloseConnections: true,
+  });
   app.useLogger(app.get(Logger));
   configureHttp(app);
   const doc = new DocumentBuilder()

@@ -10,7 +10,7 @@ import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
 export async function createConfigServiceApp() {
-  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'], forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   const config = app.get(AppConfig);
   mountDashboard(app, { approvalServiceUrl: config.approvalServiceUrl, dir: config.dashboardDir });

@@ -8,7 +8,7 @@ import { DeliveryNodeModule } from './delivery-node.module';
 
 /** A delivery node serves only GET /health and GET /metrics over HTTP. */
 export async function createDeliveryNodeApp() {
-  const app = await NestFactory.create(DeliveryNodeModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'] });
+  const app = await NestFactory.create(DeliveryNodeModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'], forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   configureHttp(app);
   return app;
