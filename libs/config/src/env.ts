@@ -38,7 +38,7 @@ export interface PlatformEnv {
   ownership: 'leased' | 'static';
   allowPrivateNetworks: boolean;
   caFile: string | undefined;
-  /** Unset: use the cluster's stored partition count (64 for a new cluster). */
+  /** Unset: use the cluster's stored partition count (1024 for a new cluster). */
   partitions: number | undefined;
   streamReplicas: number;
   logLevel: LogLevelName;

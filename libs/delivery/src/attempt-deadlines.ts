@@ -50,8 +50,8 @@ export class AttemptDeadlines {
   private queue: DeadlineSignal[] = [];
   private head = 0;
   private timer?: NodeJS.Timeout;
-  /** Guarded attempts started and not yet past their deadline: the tick checks guards only while there are any. */
-  private guarded = 0;
+  /** Guarded attempts still running: the tick asks only these, not every attempt of the last timeoutMs. */
+  private readonly guarded = new Set<DeadlineSignal>();
 
   constructor(
     private readonly timeoutMs: number,
@@ -66,7 +66,7 @@ export class AttemptDeadlines {
   start(guard?: () => boolean): DeadlineSignal {
     const signal = new DeadlineSignal(this.now() + this.timeoutMs, guard);
     this.queue.push(signal);
-    if (guard) this.guarded++;
+    if (guard) this.guarded.add(signal);
     if (!this.timer) {
       this.timer = setInterval(() => this.tick(), this.tickMs);
       this.timer.unref();
@@ -76,6 +76,7 @@ export class AttemptDeadlines {
 
   end(signal: DeadlineSignal): void {
     signal.done = true;
+    this.guarded.delete(signal);
   }
 
   /** Attempts still tracked (ended ones leave at their deadline). */
@@ -89,15 +90,14 @@ export class AttemptDeadlines {
     while (this.head < this.queue.length && this.queue[this.head].deadline <= now) {
       const signal = this.queue[this.head];
       this.queue[this.head++] = undefined as never;
-      if (signal.guard) this.guarded--;
+      this.guarded.delete(signal);
       signal.abort(timeout);
     }
-    if (this.guarded > 0) {
-      let stopped: StoppedError | undefined;
-      for (let i = this.head; i < this.queue.length; i++) {
-        const signal = this.queue[i];
-        if (signal.guard && !signal.done && !signal.aborted && !signal.guard()) signal.abort((stopped ??= new StoppedError()));
-      }
+    let stopped: StoppedError | undefined;
+    for (const signal of this.guarded) {
+      if (signal.aborted || signal.guard!()) continue;
+      this.guarded.delete(signal);
+      signal.abort((stopped ??= new StoppedError()));
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

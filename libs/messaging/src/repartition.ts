@@ -3,6 +3,7 @@ import { assertPartitionCount } from '@app/hashing';
 import { CLUSTER_TIMING, openLeasesKv, openNodesKv } from './cluster-kv';
 import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY } from './cluster-settings';
 import { DELIVERY_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
+import { streamNotFound } from './nats-errors';
 
 export class RepartitionRefusedError extends Error {}
 
@@ -53,7 +54,7 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
     for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);
     purged = (await jsm.streams.purge(STREAM_DELIVERIES)).purged;
   } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
+    if (!streamNotFound(err)) throw err;
   }
 
   const moved = await moveRows(partitions);

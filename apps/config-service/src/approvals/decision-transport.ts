@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamManager, nanos, NatsConnection } from 'nats';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, ensureApprovalsStream, STREAM_APPROVALS } from '@app/approvals-contract';
 import { AppConfig } from '@app/config';
-import { InjectNats, JetStreamServer } from '@app/messaging';
+import { consumerNotFound, InjectNats, JetStreamServer } from '@app/messaging';
 
 /**
  * The JetStream transport that feeds DecisionController: one durable pull consumer shared by every
@@ -37,7 +37,7 @@ async function ensureDecisionConsumer(jsm: JetStreamManager, replicas: number): 
   try {
     await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
   } catch (err) {
-    if (!/consumer not found/i.test((err as Error).message)) throw err;
+    if (!consumerNotFound(err)) throw err;
     await jsm.consumers.add(STREAM_APPROVALS, {
       durable_name: APPLY_DECISIONS_CONSUMER,
       filter_subject: APPROVAL_DECIDED_SUBJECT,

@@ -5,8 +5,7 @@ import { isDependencyUnavailable } from '@app/http-common';
 import { Database } from '../database';
 import { itemKey, type AttemptOutcome, type DeliveryItem } from './delivery-item';
 import { NodeIdentity } from '../node-identity';
-
-type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+import type { DeliveryStatus } from './attempt-decision';
 
 interface AttemptOp {
   kind: 'attempt';

@@ -6,6 +6,10 @@ import type { Membership } from './membership';
 import type { OwnershipChange } from './partition-ownership';
 
 /** Just enough of a NATS KV bucket: revisions, CAS create/update/delete, an updates-only watch. */
+/** What NATS answers to a KV write against a stale revision: a JetStream API error with code 10071. */
+const wrongLastSequence = (detail = '') =>
+  Object.assign(new Error(`wrong last sequence${detail}`), { api_error: { code: 400, err_code: 10071, description: 'wrong last sequence' } });
+
 class FakeKv {
   private seq = 0;
   readonly entries = new Map<string, { value: string; revision: number; operation: 'PUT' | 'DEL' }>();
@@ -38,13 +42,13 @@ class FakeKv {
     return this.entry(key);
   }
   async create(key: string, value: string) {
-    if (this.entries.get(key)?.operation === 'PUT') throw new Error('wrong last sequence: ' + this.entries.get(key)!.revision);
+    if (this.entries.get(key)?.operation === 'PUT') throw wrongLastSequence(`: ${this.entries.get(key)!.revision}`);
     return this.write(key, value, 'PUT');
   }
   /** The next update of this key is applied but its answer is lost (a timeout on a reconnect). */
   lostAnswer?: string;
   async update(key: string, value: string, revision: number) {
-    if (this.entries.get(key)?.revision !== revision) throw new Error('wrong last sequence');
+    if (this.entries.get(key)?.revision !== revision) throw wrongLastSequence();
     const rev = this.write(key, value, 'PUT');
     if (this.lostAnswer === key) {
       this.lostAnswer = undefined;
@@ -53,7 +57,7 @@ class FakeKv {
     return rev;
   }
   async delete(key: string, opts?: { previousSeq?: number }) {
-    if (opts?.previousSeq !== undefined && this.entries.get(key)?.revision !== opts.previousSeq) throw new Error('wrong last sequence');
+    if (opts?.previousSeq !== undefined && this.entries.get(key)?.revision !== opts.previousSeq) throw wrongLastSequence();
     this.write(key, '', 'DEL');
   }
   /** Lets a lease expire as the bucket TTL would (no watch event). */

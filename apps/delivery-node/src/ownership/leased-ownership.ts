@@ -231,7 +231,7 @@ export class LeasedOwnership extends PartitionOwnership {
       lease.renewedAt = sentAt;
     } catch (err) {
       const msg = (err as Error).message;
-      if (/wrong last sequence/i.test(msg)) {
+      if (wrongLastSequence(err)) {
         // Either an earlier renewal that timed out did land (the key still holds our incarnation:
         // adopt its revision), or the lease expired and may be someone else's: not ours any more.
         const current = await this.kv.get(leaseKey(p)).catch(() => null);
