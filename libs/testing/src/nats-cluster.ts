@@ -26,6 +26,18 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     ),
   );
   const url = servers.map((s) => s.url).join(',');
+  await waitForJetStreamLeader(url);
+  return {
+    servers,
+    url,
+    async dispose() {
+      await Promise.all(servers.map((s) => s.dispose()));
+    },
+  };
+}
+
+/** Resolves once the cluster at `url` (comma-separated servers) has elected a JetStream meta leader. */
+export async function waitForJetStreamLeader(url: string): Promise<void> {
   const nc = await connect({ servers: url.split(',') });
   try {
     await eventually(
@@ -39,11 +51,4 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
   } finally {
     await nc.close();
   }
-  return {
-    servers,
-    url,
-    async dispose() {
-      await Promise.all(servers.map((s) => s.dispose()));
-    },
-  };
 }

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'node:net';
-import { connect } from 'nats';
 import { eventually } from './http-client';
+import { waitForJetStreamLeader } from './nats-cluster';
 import { NATS_SERVER_BIN } from './nats-server';
 import type { NetHost } from './netns';
 
@@ -112,19 +112,7 @@ export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNats
       { what: 'the NATS servers listening', timeoutMs: 20_000, intervalMs: 100 },
     );
     const url = servers.map((s) => s.url).join(',');
-    const nc = await connect({ servers: url.split(',') });
-    try {
-      await eventually(
-        async () => {
-          const jsm = await nc.jetstreamManager();
-          await jsm.getAccountInfo();
-          return true;
-        },
-        { what: 'a JetStream meta leader', timeoutMs: 30_000, intervalMs: 250 },
-      );
-    } finally {
-      await nc.close();
-    }
+    await waitForJetStreamLeader(url);
     return { servers, url, dispose };
   } catch (err) {
     await dispose();
