@@ -346,9 +346,11 @@ describe('delivery cluster (real node processes)', () => {
     victim.pause();
     try {
       ids.push(...(await publishMany(10)));
-      // Another node takes over (after the lease expires) and delivers.
+      // Another node takes over (after the lease expires) and delivers. The events published after
+      // the pause may have gone to the paused node's fan-out (its last pull was still open): they come
+      // back after the events consumer's 30 s ack wait, so allow that plus a loaded machine's slack.
       await eventually(async () => at('/fenced').some((r) => r.receivedAt > pausedAt + TTL) && Date.now() - pausedAt > TTL + 2000, {
-        timeoutMs: TTL + 30_000,
+        timeoutMs: TTL + 60_000,
         intervalMs: 100,
         what: 'another node delivering the paused node partition',
       });

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, eventually, freePort, NodeProcess, spawnDeliveryNode, TEST_SECRETS_KEY, TestDatabase } from '@app/testing';
+import { createTestDatabase, eventually, exitAfterOutput, freePort, NodeProcess, spawnDeliveryNode, TEST_SECRETS_KEY, TestDatabase } from '@app/testing';
 import { ensureDemoPki } from '../scripts/dev/demo-pki';
 
 jest.setTimeout(240_000);
@@ -17,7 +17,7 @@ function spawnScript(script: string, env: Record<string, string>): { proc: Child
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
-  return { proc, out: () => out, exit: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) };
+  return { proc, out: () => out, exit: exitAfterOutput(proc) };
 }
 
 describe('npm run demo', () => {

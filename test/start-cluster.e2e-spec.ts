@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, eventually, freePort, TEST_SECRETS_KEY, TestDatabase } from '@app/testing';
+import { createTestDatabase, eventually, exitAfterOutput, freePort, TEST_SECRETS_KEY, TestDatabase } from '@app/testing';
 import { reachable } from '../scripts/dev/reachable';
 
 jest.setTimeout(180_000);
@@ -16,7 +16,7 @@ function startCluster(env: Record<string, string>): { proc: ChildProcess; out: (
   let err = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exit = exitAfterOutput(proc);
   return { proc, out: () => out, err: () => err, exit };
 }
 

@@ -14,3 +14,4 @@ export * from './jetstream-transport';
 export * from './repartition';
 export * from './readiness';
 export * from './nats-errors';
+export * from './concurrency-gate';

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './nats-server';
+import { exitAfterOutput } from './process-exit';
 import type { NetHost } from './netns';
 
 /**
@@ -55,7 +56,7 @@ export async function spawnDeliveryNode(id: string, env: Record<string, string |
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
-  const exit = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const exit = exitAfterOutput(proc).then(() => undefined);
   const node: NodeProcess = {
     id,
     port,

@@ -13,3 +13,4 @@ export * from './netns';
 export * from './netns-nats';
 export * from './netns-analysis';
 export * from './https-consumer-process';
+export * from './process-exit';

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exitAfterOutput } from './process-exit';
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
@@ -57,7 +58,7 @@ export async function startNatsServer(opts: { port?: number; extraArgs?: string[
     });
     let stderr = '';
     proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-    const exited = new Promise<never>((_, reject) => proc!.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))));
+    const exited = exitAfterOutput(proc).then((code) => Promise.reject(new Error(`nats-server exited (${code}): ${stderr}`)));
     await Promise.race([waitForPort(port), exited]);
     exited.catch(() => undefined);
   };

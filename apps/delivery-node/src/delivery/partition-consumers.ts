@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { alreadyExists, deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
+import { alreadyExists, ConcurrencyGate, deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
 import { isUuid } from '@app/domain';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem } from './delivery-item';
@@ -13,6 +13,12 @@ const ACK_WAIT_MS = 30_000;
  * well below this, so a slow tenant leaves room for everybody else on the partition.
  */
 export const PARTITION_IN_FLIGHT = 2000;
+/**
+ * JetStream API requests in flight for setting partitions' consumers up. A node taking hundreds
+ * of partitions at once (start-up, a failover) otherwise floods the server, whose answers then time
+ * out, lease renewals among them, and the node fences itself off everything it just took.
+ */
+const SETUP_CONCURRENCY = 16;
 
 /**
  * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls tasks
@@ -29,6 +35,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     for (const msg of this.unacked) msg.working();
   }, ACK_WAIT_MS / 3).unref();
   private readonly logger = new Logger(PartitionConsumers.name);
+  private readonly setup = new ConcurrencyGate(SETUP_CONCURRENCY);
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -64,6 +71,16 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 
   private async consume(partition: number, session: LoopSession): Promise<void> {
+    const messages = await this.setup.run(() => this.attach(partition, session));
+    if (!messages) return;
+    session.onStop(() => messages.stop());
+    session.ready();
+    for await (const msg of messages) this.take(partition, msg);
+  }
+
+  /** Creates (or adopts) the partition's durable consumer and starts pulling from it; undefined once stopping. */
+  private async attach(partition: number, session: LoopSession) {
+    if (session.stopping) return undefined;
     const jsm = await this.nc.jetstreamManager();
     const name = deliveryConsumer(partition);
     await jsm.consumers
@@ -83,11 +100,8 @@ export class PartitionConsumers implements OnApplicationShutdown {
         if (info.config.max_ack_pending !== PARTITION_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: PARTITION_IN_FLIGHT });
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
-    if (session.stopping) return;
-    const messages = await consumer.consume({ max_messages: 200, expires: 5000, abort_on_missing_resource: true });
-    session.onStop(() => messages.stop());
-    session.ready();
-    for await (const msg of messages) this.take(partition, msg);
+    if (session.stopping) return undefined;
+    return consumer.consume({ max_messages: 200, expires: 5000, abort_on_missing_resource: true });
   }
 
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */

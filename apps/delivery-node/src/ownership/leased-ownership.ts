@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { KvWatchInclude, type KV, type KvEntry } from 'nats';
 import { balancedAssignment } from '@app/hashing';
-import { CLUSTER_TIMING, ClusterTiming, leaseKey, PartitionLease, SupervisedLoop, wrongLastSequence } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, leaseKey, PartitionLease, SupervisedLoop, wrongLastSequence } from '@app/messaging';
 import type { Membership } from './membership';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
@@ -19,6 +19,8 @@ interface Lease {
 }
 
 const monotonic = () => performance.now();
+/** Lease writes in flight at once: a thousand at a time would all time out together on a busy server (each renewal's clock starts when it is sent). */
+const LEASE_WRITES_IN_FLIGHT = 64;
 const INCARNATION = randomUUID();
 
 /**
@@ -40,6 +42,7 @@ export class LeasedOwnership extends PartitionOwnership {
   private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
   private assignment?: { key: string; mine: ReadonlySet<number> };
+  private readonly writes = new ConcurrencyGate(LEASE_WRITES_IN_FLIGHT);
 
   constructor(
     readonly partitions: number,
@@ -151,7 +154,7 @@ export class LeasedOwnership extends PartitionOwnership {
     await this.lose([...untrusted, ...unwanted], 'rebalance');
 
     const missing = [...desired].filter((p) => !this.leases.has(p));
-    await Promise.all(missing.map((p) => this.acquire(p)));
+    await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p))));
 
     const t = monotonic();
     const gained = [...this.leases].filter(([p, l]) => !this.active.has(p) && l.activeFrom <= t && !l.gone).map(([p]) => p);
@@ -219,7 +222,7 @@ export class LeasedOwnership extends PartitionOwnership {
   private renewAll(): void {
     for (const [p, lease] of this.leases) {
       if (lease.renewing || lease.gone) continue;
-      lease.renewing = this.renew(p, lease).finally(() => (lease.renewing = undefined));
+      lease.renewing = this.writes.run(() => this.renew(p, lease)).finally(() => (lease.renewing = undefined));
     }
   }
 
