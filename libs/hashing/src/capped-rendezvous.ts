@@ -14,7 +14,7 @@ export function partitionCap(partitions: number, nodes: number): number {
  * partition when its cap drops; with one cap for all, every full node sheds at the same N (3 x the
  * ideal move in that one join). Each node's cap is floor(1.1 P/N - STAGGER + f) for its own hashed f
  * in [0, 1), within [ceil(P/N), partitionCap], so caps step down one node at a time as N grows.
- * Lower caps mean more full nodes; 0.5, 0.75 and 1 measured alike (2.3-2.9 x worst), 0 at 3.0-3.3 x.
+ * Lower caps mean more full nodes; 0.5 to 1 measured alike (worst 2.2-3.0 x the ideal), 0 at 2.8-3.3 x.
  */
 const CAP_STAGGER = 0.75;
 
