@@ -1,8 +1,9 @@
 /**
  * Partition-ownership simulation for N = 1..64 nodes: the busiest node against the mean (partitions,
  * and a skewed webhook load), and the share of partitions moved on a join or a leave, for plain
- * rendezvous hashing ("before") and bounded loads over rendezvous ranks ("after", what nodes use).
- * Usage: npm run sim:ring -- [--partitions 256] [--max-nodes 64]
+ * rendezvous hashing ("before") and capped rendezvous ("after", what nodes use), over node ids
+ * node-1..node-N and over seeded sets of random UUIDs; then the time to compute one assignment.
+ * Usage: npm run sim:ring -- [--partitions 1024] [--max-nodes 64] [--random-sets 3]
  */
 import { balancedOwners, DEFAULT_PARTITIONS, ownerOf, partitionOf } from '../libs/hashing/src';
 import { parseArgs } from './cli-args';
@@ -11,7 +12,7 @@ type Owners = Array<string | undefined>;
 type Scheme = (partitions: number, ids: readonly string[]) => Owners;
 
 const rendezvous: Scheme = (p, ids) => Array.from({ length: p }, (_, i) => ownerOf(i, ids));
-const bounded: Scheme = balancedOwners;
+const capped: Scheme = balancedOwners;
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
 const movedShare = (a: Owners, b: Owners) => a.filter((o, i) => o !== b[i]).length / a.length;
@@ -48,58 +49,113 @@ function skewedPartitionLoad(partitions: number): number[] {
   return load;
 }
 
-function row(scheme: Scheme, P: number, n: number, partitionLoad: number[]): string[] {
-  const ids = nodes(n);
-  const current = scheme(P, ids);
-  const counts = new Map<string, number>(ids.map((id) => [id, 0]));
-  const loads = new Map<string, number>(ids.map((id) => [id, 0]));
-  current.forEach((o, p) => {
-    counts.set(o!, counts.get(o!)! + 1);
-    loads.set(o!, loads.get(o!)! + partitionLoad[p]);
-  });
-  const max = Math.max(...counts.values());
-  const totalLoad = partitionLoad.reduce((a, b) => a + b, 0);
-  const joined = scheme(P, nodes(n + 1)); // adds node-(n+1)
-  const left = n > 1 ? scheme(P, ids.slice(1)) : undefined; // removes node-1, the oldest
-  const joinMoved = movedShare(current, joined);
-  const leaveMoved = left ? movedShare(current, left) : NaN;
-  return [
-    String(n),
-    String(max),
-    (P / n).toFixed(2),
-    (max / (P / n)).toFixed(2),
-    (Math.max(...loads.values()) / (totalLoad / n)).toFixed(2),
-    joinMoved.toFixed(3),
-    (joinMoved * (n + 1)).toFixed(2),
-    left ? leaveMoved.toFixed(3) : '-',
-    left ? (leaveMoved * n).toFixed(2) : '-',
-  ];
+/** A version-4 UUID from seeded random numbers. */
+function uuid(rnd: () => number): string {
+  const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(rnd() * 16).toString(16)).join('');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(rnd() * 4)]}${hex(3)}-${hex(12)}`;
 }
 
-function table(title: string, scheme: Scheme, P: number, maxNodes: number, partitionLoad: number[]): void {
+interface Worst {
+  maxMean: number;
+  loadMaxMean: number;
+  join: number;
+  leave: number;
+}
+
+/**
+ * For N = 1..maxNodes over the first N ids of pool: balance, a join (adds pool[N]) and a leave
+ * (removes pool[leaver(N)]). Returns the worst of each; rows, when given, gets one table row per N.
+ */
+function measure(scheme: Scheme, P: number, pool: readonly string[], maxNodes: number, partitionLoad: number[], leaver: (n: number) => number, rows?: string[][]): Worst {
+  const worst: Worst = { maxMean: 0, loadMaxMean: 0, join: 0, leave: 0 };
+  const totalLoad = partitionLoad.reduce((a, b) => a + b, 0);
+  let next = scheme(P, pool.slice(0, 1));
+  for (let n = 1; n <= maxNodes; n++) {
+    const ids = pool.slice(0, n);
+    const current = next;
+    const counts = new Map<string, number>(ids.map((id) => [id, 0]));
+    const loads = new Map<string, number>(ids.map((id) => [id, 0]));
+    current.forEach((o, p) => {
+      counts.set(o!, counts.get(o!)! + 1);
+      loads.set(o!, loads.get(o!)! + partitionLoad[p]);
+    });
+    const max = Math.max(...counts.values());
+    const loadMaxMean = Math.max(...loads.values()) / (totalLoad / n);
+    next = scheme(P, pool.slice(0, n + 1));
+    const joinMoved = movedShare(current, next);
+    const k = leaver(n);
+    const leaveMoved = n > 1 ? movedShare(current, scheme(P, ids.slice(0, k).concat(ids.slice(k + 1)))) : NaN;
+    worst.maxMean = Math.max(worst.maxMean, max / (P / n));
+    worst.loadMaxMean = Math.max(worst.loadMaxMean, loadMaxMean);
+    worst.join = Math.max(worst.join, joinMoved * (n + 1));
+    if (n > 1) worst.leave = Math.max(worst.leave, leaveMoved * n);
+    rows?.push([
+      String(n),
+      String(max),
+      (P / n).toFixed(2),
+      (max / (P / n)).toFixed(2),
+      loadMaxMean.toFixed(2),
+      joinMoved.toFixed(3),
+      (joinMoved * (n + 1)).toFixed(2),
+      n > 1 ? leaveMoved.toFixed(3) : '-',
+      n > 1 ? (leaveMoved * n).toFixed(2) : '-',
+    ]);
+  }
+  return worst;
+}
+
+const worstLine = (w: Worst) =>
+  `max/mean ${w.maxMean.toFixed(2)}, load max/mean ${w.loadMaxMean.toFixed(2)}, join ${w.join.toFixed(2)} x ideal, leave ${w.leave.toFixed(2)} x ideal`;
+
+/** Median milliseconds for one assignment of P partitions over n nodes, each run a different membership. */
+function computeMs(scheme: Scheme, P: number, n: number): number {
+  const membership = (k: number) => [...nodes(n - 1), `probe-${k}`];
+  for (let k = 0; k < 3; k++) scheme(P, membership(k));
+  const times: number[] = [];
+  for (let k = 3; k < 23; k++) {
+    const start = process.hrtime.bigint();
+    scheme(P, membership(k));
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[times.length >> 1];
+}
+
+function report(title: string, scheme: Scheme, P: number, maxNodes: number, randomSets: number, partitionLoad: number[]): void {
   const header = ['N', 'max', 'mean', 'max/mean', 'load max/mean', 'join moved', 'x ideal', 'leave moved', 'x ideal'];
   const rows = [header];
-  const worst = [0, 0, 0, 0];
-  for (let n = 1; n <= maxNodes; n++) {
-    const r = row(scheme, P, n, partitionLoad);
-    rows.push(r);
-    [3, 4, 6, 8].forEach((c, i) => (worst[i] = Math.max(worst[i], Number(r[c]) || 0)));
-  }
+  const worst = measure(scheme, P, nodes(maxNodes + 1), maxNodes, partitionLoad, () => 0, rows);
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   console.log(`\n${title}, P = ${P}, node ids node-1..node-N (join adds node-(N+1), leave removes node-1)`);
   for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c])).join('  '));
-  console.log(`worst: max/mean ${worst[0].toFixed(2)}, load max/mean ${worst[1].toFixed(2)}, join ${worst[2].toFixed(2)} x ideal, leave ${worst[3].toFixed(2)} x ideal`);
+  console.log(`worst: ${worstLine(worst)}`);
+  if (randomSets > 0) {
+    const sets = Array.from({ length: randomSets }, (_, s) => {
+      const rnd = random(1000 + s);
+      const pool = Array.from({ length: maxNodes + 1 }, () => uuid(rnd));
+      return measure(scheme, P, pool, maxNodes, partitionLoad, (n) => Math.floor(rnd() * n));
+    });
+    const w = sets.reduce((a, b) => ({
+      maxMean: Math.max(a.maxMean, b.maxMean),
+      loadMaxMean: Math.max(a.loadMaxMean, b.loadMaxMean),
+      join: Math.max(a.join, b.join),
+      leave: Math.max(a.leave, b.leave),
+    }));
+    console.log(`worst over ${randomSets} seeded sets of random UUIDs (join adds one, leave removes a random member): ${worstLine(w)}`);
+  }
+  console.log(`compute time, one assignment of ${P} partitions over ${maxNodes} nodes: ${computeMs(scheme, P, maxNodes).toFixed(1)} ms (median of 20)`);
 }
 
 function main(): void {
   const { flags } = parseArgs(process.argv.slice(2));
   const P = Number(flags.partitions ?? DEFAULT_PARTITIONS);
   const maxNodes = Number(flags['max-nodes'] ?? 64);
+  const randomSets = Number(flags['random-sets'] ?? 3);
   if (!Number.isInteger(P) || P < 1) throw new Error(`--partitions needs a positive integer, got ${P}`);
   if (!Number.isInteger(maxNodes) || maxNodes < 1) throw new Error(`--max-nodes needs a positive integer, got ${maxNodes}`);
+  if (!Number.isInteger(randomSets) || randomSets < 0) throw new Error(`--random-sets needs a non-negative integer, got ${randomSets}`);
   const partitionLoad = skewedPartitionLoad(P);
-  table('before: plain rendezvous hashing', rendezvous, P, maxNodes, partitionLoad);
-  table('after: bounded loads over rendezvous ranks', bounded, P, maxNodes, partitionLoad);
+  report('before: plain rendezvous hashing', rendezvous, P, maxNodes, randomSets, partitionLoad);
+  report('after: capped rendezvous (what nodes use)', capped, P, maxNodes, randomSets, partitionLoad);
 }
 
 try {

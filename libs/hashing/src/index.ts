@@ -1,3 +1,3 @@
 export * from './partition-of';
 export * from './rendezvous';
-export * from './bounded-load';
+export * from './capped-rendezvous';
