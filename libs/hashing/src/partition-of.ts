@@ -15,5 +15,5 @@ export function assertPartitionCount(partitions: number): void {
   }
 }
 
-/** Partitions of a new cluster: enough that bounded-load ownership stays within 1.1 x the mean up to 64 nodes. */
+/** Partitions of a new cluster: enough that balanced ownership stays within 1.1 x the mean up to 64 nodes. */
 export const DEFAULT_PARTITIONS = 1024;

@@ -25,7 +25,7 @@ const INCARNATION = randomUUID();
 
 /**
  * Consistent-hash ownership with leases: this node wants its share of the balanced assignment
- * (bounded loads over rendezvous ranks, libs/hashing) of the live members; it delivers one only while holding its lease in KV `partition-leases`
+ * (capped rendezvous, libs/hashing) of the live members; it delivers one only while holding its lease in KV `partition-leases`
  * (CAS create, renewed with update(revision)). Losing a partition (membership change, a failed
  * renewal, or a lease too old to trust) first stops delivery through the handler, then deletes the
  * lease (CAS on our revision, so another holder's lease is never touched).
