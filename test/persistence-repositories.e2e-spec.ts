@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { readConfig } from '@app/config';
+import { AccountsRepository, AttemptRecord, DeliveriesRepository, DeliveryAttemptsRepository, EventsRepository, WebhooksRepository } from '@app/persistence';
+import { createTestDatabase, TestDatabase } from '@app/testing';
+import { Database } from '../apps/delivery-node/src/database';
+
+/**
+ * The delivery node's repositories against a real Postgres: each query they own does what its name
+ * says, and a failing statement's error reaches the caller unchanged.
+ */
+describe('delivery repositories', () => {
+  let db: TestDatabase;
+  let database: Database;
+  let accounts: AccountsRepository;
+  let webhooks: WebhooksRepository;
+  let deliveries: DeliveriesRepository;
+  let events: EventsRepository;
+  let attempts: DeliveryAttemptsRepository;
+  const accountA = randomUUID();
+  const accountB = randomUUID();
+  const hook = randomUUID();
+  const deletedHook = randomUUID();
+
+  const event = (account = accountA, id = randomUUID()) => ({
+    id,
+    account_id: account,
+    type: 'transfer.completed',
+    object_type: 'transfer',
+    object: { n: 1 },
+    time: new Date().toISOString(),
+  });
+  const delivery = (eventId: string, partition = 3, account = accountA) => ({ eventId, webhookId: hook, accountId: account, partition });
+  const attempt = (eventId: string, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+    eventId,
+    webhookId: hook,
+    accountId: accountA,
+    attempt: 1,
+    success: false,
+    statusCode: 500,
+    error: null,
+    latencyMs: 12,
+    responseExcerpt: 'oops',
+    at: new Date(),
+    attemptKey: randomUUID(),
+    status: 'PENDING',
+    next: new Date(Date.now() - 1000),
+    lastError: 'HTTP 500',
+    ...over,
+  });
+  const row = async (eventId: string) => (await database.query('select * from deliveries where event_id = $1 and webhook_id = $2', [eventId, hook]))[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    database = new Database({ ...readConfig({}), databaseUrl: db.url });
+    accounts = new AccountsRepository(database);
+    webhooks = new WebhooksRepository(database);
+    deliveries = new DeliveriesRepository(database);
+    events = new EventsRepository(database, deliveries);
+    attempts = new DeliveryAttemptsRepository(database);
+    await database.query(`insert into accounts (id, name) values ($1, 'a'), ($2, 'b')`, [accountA, accountB]);
+    const webhook = `insert into webhooks (id, account_id, name, url, auth_type, api_key_header, api_key_enc, event_types, rate_limit, status, signing_secret_enc, slot, deleted_at)
+      values ($1, $2, 'w', 'https://example.com', 'API_KEY', 'x-key', 'enc', '{transfer.completed}', 10, 'ACTIVE', 'enc', $3, $4)`;
+    await database.query(webhook, [hook, accountA, 1, null]);
+    await database.query(webhook, [deletedHook, accountA, null, new Date()]);
+  });
+
+  afterAll(async () => {
+    await database?.onApplicationShutdown();
+    await db?.drop();
+  });
+
+  it('finds existing accounts and live webhooks', async () => {
+    expect((await accounts.findExistingIds([accountA, randomUUID()])).sort()).toEqual([accountA]);
+    expect(await webhooks.isLive(hook)).toBe(true);
+    expect(await webhooks.isLive(deletedHook)).toBe(false);
+    expect(await webhooks.isLive(randomUUID())).toBe(false);
+  });
+
+  it('records events with their deliveries once, and refuses an id used by another account', async () => {
+    const e1 = event();
+    const e2 = event();
+    expect([...(await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]))]).toEqual([]);
+    // Again: nothing new, nothing refused.
+    expect([...(await events.recordEventsWithDeliveries([e1], [delivery(e1.id)]))]).toEqual([]);
+    const stolen = event(accountB, e1.id);
+    const e3 = event(accountB);
+    const foreign = await events.recordEventsWithDeliveries([stolen, e3], [delivery(stolen.id, 3, accountB), delivery(e3.id, 3, accountB)]);
+    expect([...foreign]).toEqual([e1.id]);
+    expect(await database.query('select account_id from events where id = $1', [e1.id])).toEqual([{ account_id: accountA }]);
+    expect((await row(e1.id)).account_id).toBe(accountA);
+    expect((await row(e3.id)).account_id).toBe(accountB);
+  });
+
+  it('passes a failing statement error on unchanged and writes nothing of the batch', async () => {
+    const e = event();
+    await expect(events.recordEventsWithDeliveries([e], [{ ...delivery(e.id), webhookId: randomUUID() }])).rejects.toMatchObject({ code: '23503' });
+    expect(await database.query('select 1 from events where id = $1', [e.id])).toEqual([]);
+  });
+
+  it('records an attempt batch in one statement, once per attempt key, and changes states of PENDING rows', async () => {
+    const e1 = event();
+    const e2 = event();
+    await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]);
+    const first = attempt(e1.id);
+    await attempts.recordAttemptBatch([first], [{ eventId: e2.id, webhookId: hook, status: 'FAILED', next: null, error: 'gone' }], 'node-1');
+    await attempts.recordAttemptBatch([first], [], 'node-1'); // the same batch again: adds nothing
+    expect(await row(e1.id)).toMatchObject({ status: 'PENDING', attempts: 1, last_status_code: 500, last_error: 'HTTP 500' });
+    expect(await row(e2.id)).toMatchObject({ status: 'FAILED', attempts: 0, last_error: 'gone' });
+    expect(await database.query('select node_id, response_excerpt from delivery_attempts where event_id = $1', [e1.id])).toEqual([{ node_id: 'node-1', response_excerpt: 'oops' }]);
+    await attempts.recordAttemptBatch([attempt(e1.id, { attempt: 2, success: true, statusCode: 200, status: 'SUCCEEDED', next: null, lastError: null })], [], 'node-1');
+    expect(await row(e1.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, next_attempt_at: null });
+    await expect(attempts.recordAttemptBatch([attempt(randomUUID(), { latencyMs: 2 ** 40 })], [], 'node-1')).rejects.toMatchObject({ code: '22003' });
+  });
+
+  it('claims due rows of the partitions, counts them, and re-drives unscheduled ones', async () => {
+    const due = event();
+    const later = event();
+    const unscheduled = event();
+    await events.recordEventsWithDeliveries([due, later, unscheduled], [delivery(due.id, 7), delivery(later.id, 7), delivery(unscheduled.id, 7)]);
+    await attempts.recordAttemptBatch(
+      [],
+      [
+        { eventId: due.id, webhookId: hook, status: 'PENDING', next: new Date(Date.now() - 1000), error: null },
+        { eventId: later.id, webhookId: hook, status: 'PENDING', next: new Date(Date.now() + 60_000), error: null },
+      ],
+      'node-1',
+    );
+    expect(await deliveries.countScheduled([7])).toBe(2);
+    expect(await deliveries.countScheduled([8])).toBe(0);
+    const claim = { partitions: [7], limit: 100, leaseSeconds: 45, skipWebhooks: [] as string[], perWebhook: 50 };
+    expect(await deliveries.claimDue({ ...claim, skipWebhooks: [hook] })).toEqual([]);
+    const claimed = await deliveries.claimDue(claim);
+    expect(claimed).toEqual([
+      expect.objectContaining({ event_id: due.id, webhook_id: hook, account_id: accountA, partition: 7, attempts: 0, type: 'transfer.completed', is_test: false }),
+    ]);
+    expect(claimed[0].created_at).toBeInstanceOf(Date);
+    expect(await deliveries.claimDue(claim)).toEqual([]); // leased for 45 s
+
+    // Whole milliseconds: the page position comes back as a JS Date.
+    await database.query(`update deliveries set created_at = date_trunc('milliseconds', now() - interval '1 hour') where event_id = $1`, [unscheduled.id]);
+    const page = await deliveries.findUnscheduled([7], 60, 10);
+    expect(page.map((r) => r.event_id)).toEqual([unscheduled.id]);
+    expect(await deliveries.findUnscheduled([7], 60, 10, page[0])).toEqual([]);
+    expect(await deliveries.markUnscheduledDue(page)).toBe(1);
+    expect(await deliveries.markUnscheduledDue(page)).toBe(0);
+    expect(await deliveries.countScheduled([7])).toBe(3);
+  });
+});
