@@ -1,6 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { readConfig } from '@app/config';
-import { AccountsRepository, AttemptRecord, DeliveriesRepository, DeliveryAttemptsRepository, EventsRepository, WebhooksRepository } from '@app/persistence';
+import {
+  AccountsRepository,
+  AttemptRecord,
+  DeliveriesOrmRepository,
+  DeliveriesRepository,
+  DeliveryAttemptsOrmRepository,
+  DeliveryAttemptsRepository,
+  EventsOrmRepository,
+  EventsRepository,
+  ormConfig,
+  WebhooksOrmRepository,
+  WebhooksRepository,
+} from '@app/persistence';
 import { createTestDatabase, TestDatabase } from '@app/testing';
 import { Database } from '../apps/delivery-node/src/database';
 
@@ -144,5 +157,87 @@ describe('delivery repositories', () => {
     expect(await deliveries.markUnscheduledDue(page)).toBe(1);
     expect(await deliveries.markUnscheduledDue(page)).toBe(0);
     expect(await deliveries.countScheduled([7])).toBe(3);
+  });
+
+  describe('on the config service connection (MikroORM)', () => {
+    let orm: MikroORM;
+    let ormEvents: EventsOrmRepository;
+    let ormDeliveries: DeliveriesOrmRepository;
+    let attemptLog: DeliveryAttemptsOrmRepository;
+    let ormWebhooks: WebhooksOrmRepository;
+
+    beforeAll(async () => {
+      orm = await MikroORM.init(ormConfig(db.url, { poolMax: 2 }));
+      const em = orm.em.fork();
+      ormEvents = new EventsOrmRepository(em);
+      ormDeliveries = new DeliveriesOrmRepository(em);
+      attemptLog = new DeliveryAttemptsOrmRepository(em);
+      ormWebhooks = new WebhooksOrmRepository(em);
+    });
+
+    afterAll(() => orm?.close());
+
+    it('finds live webhooks of an account', async () => {
+      expect(await ormWebhooks.findLiveForAccount(hook, accountA)).toEqual({ id: hook, status: 'ACTIVE' });
+      expect(await ormWebhooks.findLiveForAccount(hook, accountB)).toBeUndefined();
+      expect(await ormWebhooks.findLiveForAccount(deletedHook, accountA)).toBeUndefined();
+      expect(await ormWebhooks.listIdsForAccount(accountA, ['ACTIVE'])).toEqual([hook]);
+      expect(await ormWebhooks.listIdsForAccount(accountA, ['ERROR'])).toEqual([]);
+    });
+
+    it('records a test event with its delivery, pages events by filter and position, and requeues', async () => {
+      const id = randomUUID();
+      const at = new Date('2030-01-02T03:04:05.678Z');
+      await orm.em.fork().transactional(async (em) => {
+        await ormEvents.insertTest({ id, accountId: accountB, type: 'transfer.completed', objectType: 'transfer', object: { test: true }, createdAt: at }, em);
+        await ormDeliveries.insert({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 }, em);
+      });
+      expect(await ormEvents.existsForAccount(id, accountB)).toBe(true);
+      expect(await ormEvents.existsForAccount(id, accountA)).toBe(false);
+      expect(await ormEvents.findForAccount(id, accountB)).toMatchObject({ id, is_test: true, object: { test: true }, undelivered_webhooks: 1 });
+      expect(await ormEvents.findForAccount(id, accountA)).toBeUndefined();
+
+      const later = randomUUID();
+      await ormEvents.insertTest({ id: later, accountId: accountB, type: 'transfer.failed', objectType: 'transfer', object: {}, createdAt: new Date(at.getTime() + 1000) });
+      const page = (q: Partial<Parameters<EventsOrmRepository['listForAccount']>[0]>) =>
+        ormEvents.listForAccount({ accountId: accountB, isTest: true, created: [], order: 'ASC', limit: 10, ...q }).then((rows) => rows.map((r) => r.id));
+      expect(await page({})).toEqual([id, later]);
+      expect(await page({ order: 'DESC', limit: 1 })).toEqual([later]);
+      expect(await page({ after: { createdAt: at, id } })).toEqual([later]);
+      expect(await page({ order: 'DESC', after: { createdAt: new Date(at.getTime() + 1000), id: later } })).toEqual([id]);
+      expect(
+        await page({
+          created: [
+            { op: '>=', at },
+            { op: '<', at: new Date(at.getTime() + 1000) },
+          ],
+        }),
+      ).toEqual([id]);
+      expect(await page({ type: 'transfer.failed' })).toEqual([later]);
+      expect(await page({ isTest: false })).not.toContain(id);
+
+      expect(await ormDeliveries.listUnsucceededWebhookIds(id)).toEqual([hook]);
+      await database.query(`update deliveries set status = 'FAILED', first_attempt_at = now() where event_id = $1`, [id]);
+      await ormDeliveries.requeue({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
+      expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null, next_attempt_at: expect.any(Date) });
+      await database.query(`update deliveries set next_attempt_at = null where event_id = $1`, [id]);
+      await ormDeliveries.markDue(id, hook);
+      expect((await row(id)).next_attempt_at).toEqual(expect.any(Date));
+    });
+
+    it('pages a webhook attempt log newest first', async () => {
+      const e = event();
+      await events.recordEventsWithDeliveries([e], [delivery(e.id)]);
+      const t = Date.now();
+      await attempts.recordAttemptBatch([attempt(e.id, { at: new Date(t - 2000), next: new Date(t + 60_000) })], [], 'node-1');
+      await attempts.recordAttemptBatch([attempt(e.id, { attempt: 2, at: new Date(t - 1000), next: new Date(t + 60_000) })], [], 'node-1');
+      const [newest, older] = (await attemptLog.listForWebhook(hook, accountA, 100)).filter((a) => a.event_id === e.id);
+      expect(newest).toMatchObject({ attempt: 2, event_type: 'transfer.completed', is_test: false, delivery_status: 'PENDING', response_body_excerpt: 'oops' });
+      expect(older).toMatchObject({ attempt: 1 });
+      const after = await attemptLog.listForWebhook(hook, accountA, 100, { createdAt: newest.created_at, id: newest.id });
+      expect(after.map((a) => a.id)).toContain(older.id);
+      expect(after.map((a) => a.id)).not.toContain(newest.id);
+      expect(await attemptLog.listForWebhook(hook, accountB, 100)).toEqual([]);
+    });
   });
 });

@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlClient, SqlDatabase } from './sql-database';
 
 /** A delivery row to create: one event to one webhook. */
@@ -128,5 +130,41 @@ export class DeliveriesRepository {
       [rows.map((r) => r.event_id), rows.map((r) => r.webhook_id)],
     );
     return updated.length;
+  }
+}
+
+/**
+ * The `deliveries` table for the config service (test sends and redelivery), on its MikroORM
+ * connection. Methods that take an `em` run on that one's connection, as the caller's unit of work.
+ */
+@Injectable()
+export class DeliveriesOrmRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Creates one PENDING delivery row. */
+  async insert(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
+    await em
+      .getConnection()
+      .execute('insert into deliveries (event_id, webhook_id, account_id, partition) values (?, ?, ?, ?)', [d.eventId, d.webhookId, d.accountId, d.partition]);
+  }
+
+  /** The webhooks of the event's deliveries that have not succeeded. */
+  async listUnsucceededWebhookIds(eventId: string, em: EntityManager = this.em): Promise<string[]> {
+    const pending = await em.getConnection().execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status <> 'SUCCEEDED'`, [eventId]);
+    return pending.map((r) => r.webhook_id);
+  }
+
+  /** Makes the delivery due now, created if missing, or PENDING again with a fresh retry window. */
+  async requeue(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
+    await em.getConnection().execute(
+      `insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at) values (?, ?, ?, ?, now())
+           on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, updated_at = now()`,
+      [d.eventId, d.webhookId, d.accountId, d.partition],
+    );
+  }
+
+  /** Makes the delivery due now (for the retry scanner). */
+  async markDue(eventId: string, webhookId: string): Promise<void> {
+    await this.em.getConnection().execute('update deliveries set next_attempt_at = now() where event_id = ? and webhook_id = ?', [eventId, webhookId]);
   }
 }

@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlDatabase } from './sql-database';
 
 /** One send and the state its delivery moves to; texts already cut to fit their columns. */
@@ -99,5 +101,41 @@ export class DeliveryAttemptsRepository {
         states.map((s) => s.error),
       ],
     });
+  }
+}
+
+/** An attempt as the attempt log shows it. */
+export interface AttemptRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  is_test: boolean;
+  attempt: number;
+  success: boolean;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_body_excerpt: string | null;
+  delivery_status: string;
+  created_at: Date;
+}
+
+/** The `delivery_attempts` table for the config service's attempt log, on its MikroORM connection. */
+@Injectable()
+export class DeliveryAttemptsOrmRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** One page of a webhook's attempts, newest first, before `before` if given. */
+  listForWebhook(webhookId: string, accountId: string, limit: number, before?: { createdAt: Date; id: string }): Promise<AttemptRow[]> {
+    return this.em.getConnection().execute(
+      `select a.id::text as id, a.event_id, e.type as event_type, e.is_test, a.attempt, a.success, a.status_code, a.error, a.latency_ms,
+              a.response_excerpt as response_body_excerpt, d.status as delivery_status, a.created_at
+       from delivery_attempts a
+       join events e on e.id = a.event_id
+       left join deliveries d on d.event_id = a.event_id and d.webhook_id = a.webhook_id
+       where a.webhook_id = ? and a.account_id = ? ${before ? 'and (a.created_at, a.id) < (?, ?)' : ''}
+       order by a.created_at desc, a.id desc limit ?`,
+      [webhookId, accountId, ...(before ? [before.createdAt, before.id] : []), limit],
+    );
   }
 }
