@@ -4,3 +4,4 @@ export * from './webhooks.repository';
 export * from './events.repository';
 export * from './deliveries.repository';
 export * from './delivery-attempts.repository';
+export * from './expired-rows.repository';
