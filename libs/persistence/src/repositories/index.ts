@@ -5,3 +5,5 @@ export * from './events.repository';
 export * from './deliveries.repository';
 export * from './delivery-attempts.repository';
 export * from './expired-rows.repository';
+export * from './webhook-outbox.repository';
+export * from './approval-requests.repository';

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+
+/** A concluded approval request whose decision has not been handed on yet. */
+export interface ConcludedRequestRow {
+  id: string;
+  account_id: string;
+  webhook_id: string;
+  action: string;
+  status: string;
+  decided_at: Date;
+}
+
+/**
+ * The decision relay's reads and marks of the `approval_requests` table, on the approval service's
+ * MikroORM connection. Methods that take an `em` run on that one's connection, as the caller's unit of work.
+ */
+@Injectable()
+export class ApprovalRequestsRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** The oldest concluded requests not notified yet, skipping (and locking) rows others hold. */
+  lockUnnotifiedConcluded<T extends ConcludedRequestRow = ConcludedRequestRow>(limit: number, em: EntityManager = this.em): Promise<T[]> {
+    return em.getConnection().execute<T[]>(
+      `select id, account_id, webhook_id, action, status, decided_at from approval_requests
+          where notified_at is null and status <> 'PENDING' order by decided_at limit ? for update skip locked`,
+      [limit],
+    );
+  }
+
+  async markNotified(ids: string[], em: EntityManager = this.em): Promise<void> {
+    await em.getConnection().execute(`update approval_requests set notified_at = now() where id in (${ids.map(() => '?').join(',')})`, ids);
+  }
+}
