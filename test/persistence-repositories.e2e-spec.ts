@@ -7,11 +7,13 @@ import {
   DeliveriesOrmRepository,
   DeliveriesRepository,
   DeliveryAttemptsOrmRepository,
+  ApprovalRequestsRepository,
   DeliveryAttemptsRepository,
   EventsOrmRepository,
   EventsRepository,
   ormConfig,
   WebhooksOrmRepository,
+  WebhookOutboxRepository,
   WebhooksRepository,
 } from '@app/persistence';
 import { createTestDatabase, TestDatabase } from '@app/testing';
@@ -234,10 +236,47 @@ describe('delivery repositories', () => {
       const [newest, older] = (await attemptLog.listForWebhook(hook, accountA, 100)).filter((a) => a.event_id === e.id);
       expect(newest).toMatchObject({ attempt: 2, event_type: 'transfer.completed', is_test: false, delivery_status: 'PENDING', response_body_excerpt: 'oops' });
       expect(older).toMatchObject({ attempt: 1 });
-      const after = await attemptLog.listForWebhook(hook, accountA, 100, { createdAt: newest.created_at, id: newest.id });
+      const after = await attemptLog.listForWebhook(hook, accountA, 100, { createdAt: new Date(newest.created_at), id: newest.id });
       expect(after.map((a) => a.id)).toContain(older.id);
       expect(after.map((a) => a.id)).not.toContain(newest.id);
       expect(await attemptLog.listForWebhook(hook, accountB, 100)).toEqual([]);
+    });
+
+    it('lists unpublished outbox entries in commit order, marks them published, prunes old ones', async () => {
+      const outbox = new WebhookOutboxRepository(orm.em.fork());
+      const w1 = randomUUID();
+      const w2 = randomUUID();
+      await database.query(`insert into webhook_outbox (webhook_id, op, payload) values ($1, 'PUT', '{"v":1}'), ($2, 'DELETE', null)`, [w1, w2]);
+      expect(await outbox.tryTakeRelayLock(727_001)).toBe(true);
+      const rows = await outbox.listUnpublished(10);
+      expect(rows.map((r) => [r.webhook_id, r.op, r.payload])).toEqual([
+        [w1, 'PUT', { v: 1 }],
+        [w2, 'DELETE', null],
+      ]);
+      expect((await outbox.listUnpublished(1)).map((r) => r.webhook_id)).toEqual([w1]);
+      await outbox.markPublished([rows[0].id]);
+      expect((await outbox.listUnpublished(10)).map((r) => r.webhook_id)).toEqual([w2]);
+      await database.query(`update webhook_outbox set published_at = now() - interval '2 days' where id = $1`, [rows[0].id]);
+      await outbox.deletePublishedOlderThan('1 day');
+      expect(await database.query('select webhook_id from webhook_outbox')).toEqual([{ webhook_id: w2 }]);
+    });
+
+    it('lists concluded, unnotified approval requests oldest first, and marks them notified', async () => {
+      const requests = new ApprovalRequestsRepository(orm.em.fork());
+      const [older, newer, pending] = [randomUUID(), randomUUID(), randomUUID()];
+      const insert = `insert into approval_requests (id, account_id, action, webhook_id, requested_by, required_approvals, status, decided_at)
+        values ($1, $2, 'CREATE', $3, 'alice', 1, $4, $5)`;
+      await database.query(insert, [newer, accountA, randomUUID(), 'REJECTED', new Date(Date.now() - 1000)]);
+      await database.query(insert, [older, accountA, randomUUID(), 'APPROVED', new Date(Date.now() - 2000)]);
+      await database.query(insert, [pending, accountA, randomUUID(), 'PENDING', null]);
+      const rows = await requests.lockUnnotifiedConcluded(10);
+      expect(rows.map((r) => [r.id, r.status, r.action])).toEqual([
+        [older, 'APPROVED', 'CREATE'],
+        [newer, 'REJECTED', 'CREATE'],
+      ]);
+      expect(new Date(rows[0].decided_at).getTime()).toBeLessThan(Date.now());
+      await requests.markNotified([older]);
+      expect((await requests.lockUnnotifiedConcluded(10)).map((r) => r.id)).toEqual([newer]);
     });
   });
 });

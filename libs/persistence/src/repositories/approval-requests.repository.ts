@@ -8,7 +8,8 @@ export interface ConcludedRequestRow {
   webhook_id: string;
   action: string;
   status: string;
-  decided_at: Date;
+  /** As the driver gives it on this connection (a timestamp string). */
+  decided_at: Date | string;
 }
 
 /**

@@ -117,7 +117,8 @@ export interface AttemptRow {
   latency_ms: number;
   response_body_excerpt: string | null;
   delivery_status: string;
-  created_at: Date;
+  /** As the driver gives it on this connection (a timestamp string). */
+  created_at: Date | string;
 }
 
 /** The `delivery_attempts` table for the config service's attempt log, on its MikroORM connection. */

@@ -51,7 +51,8 @@ export interface EventRow {
   type: string;
   object_type: string;
   object: unknown;
-  created_at: Date;
+  /** As the driver gives it on this connection (a timestamp string). */
+  created_at: Date | string;
   is_test: boolean;
   undelivered_webhooks: number;
 }
