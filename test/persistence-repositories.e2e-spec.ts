@@ -278,5 +278,41 @@ describe('delivery repositories', () => {
       await requests.markNotified([older]);
       expect((await requests.lockUnnotifiedConcluded(10)).map((r) => r.id)).toEqual([newer]);
     });
+
+    it("runs the statements of a unit of work in the caller's transaction", async () => {
+      const outbox = new WebhookOutboxRepository(orm.em.fork());
+      const requests = new ApprovalRequestsRepository(orm.em.fork());
+      const other = await database.pool.connect();
+      try {
+        // The relay lock and the locked approval rows hold until the transaction ends.
+        const decided = randomUUID();
+        await database.query(
+          `insert into approval_requests (id, account_id, action, webhook_id, requested_by, required_approvals, status, decided_at) values ($1, $2, 'CREATE', $3, 'bob', 1, 'APPROVED', now())`,
+          [decided, accountB, randomUUID()],
+        );
+        await orm.em.fork().transactional(async (em) => {
+          expect(await outbox.tryTakeRelayLock(727_002, em)).toBe(true);
+          expect((await other.query('select pg_try_advisory_xact_lock(727002) as locked')).rows[0].locked).toBe(false);
+          expect((await requests.lockUnnotifiedConcluded(10, em)).map((r) => r.id)).toContain(decided);
+          await other.query('begin');
+          const seen = await other.query(`select id from approval_requests where id = $1 for update skip locked`, [decided]);
+          await other.query('rollback');
+          expect(seen.rows).toEqual([]);
+        });
+        expect((await other.query('select pg_try_advisory_xact_lock(727002) as locked')).rows[0].locked).toBe(true);
+
+        // A test event whose delivery cannot be written is not recorded either.
+        const id = randomUUID();
+        await expect(
+          orm.em.fork().transactional(async (em) => {
+            await ormEvents.insertTest({ id, accountId: accountA, type: 'transfer.completed', objectType: 'transfer', object: {}, createdAt: new Date() }, em);
+            await ormDeliveries.insert({ eventId: id, webhookId: randomUUID(), accountId: accountA, partition: 1 }, em);
+          }),
+        ).rejects.toThrow(/foreign key/);
+        expect(await ormEvents.existsForAccount(id, accountA)).toBe(false);
+      } finally {
+        other.release();
+      }
+    });
   });
 });

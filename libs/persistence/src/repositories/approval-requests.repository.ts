@@ -14,7 +14,7 @@ export interface ConcludedRequestRow {
 
 /**
  * The decision relay's reads and marks of the `approval_requests` table, on the approval service's
- * MikroORM connection. Methods that take an `em` run on that one's connection, as the caller's unit of work.
+ * MikroORM connection. Methods that take an `em` run in that one's transaction (`em.execute`: the connection's own `execute` would run outside it).
  */
 @Injectable()
 export class ApprovalRequestsRepository {
@@ -22,7 +22,7 @@ export class ApprovalRequestsRepository {
 
   /** The oldest concluded requests not notified yet, skipping (and locking) rows others hold. */
   lockUnnotifiedConcluded<T extends ConcludedRequestRow = ConcludedRequestRow>(limit: number, em: EntityManager = this.em): Promise<T[]> {
-    return em.getConnection().execute<T[]>(
+    return em.execute<T[]>(
       `select id, account_id, webhook_id, action, status, decided_at from approval_requests
           where notified_at is null and status <> 'PENDING' order by decided_at limit ? for update skip locked`,
       [limit],
@@ -30,6 +30,6 @@ export class ApprovalRequestsRepository {
   }
 
   async markNotified(ids: string[], em: EntityManager = this.em): Promise<void> {
-    await em.getConnection().execute(`update approval_requests set notified_at = now() where id in (${ids.map(() => '?').join(',')})`, ids);
+    await em.execute(`update approval_requests set notified_at = now() where id in (${ids.map(() => '?').join(',')})`, ids);
   }
 }

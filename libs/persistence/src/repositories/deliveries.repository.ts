@@ -135,7 +135,7 @@ export class DeliveriesRepository {
 
 /**
  * The `deliveries` table for the config service (test sends and redelivery), on its MikroORM
- * connection. Methods that take an `em` run on that one's connection, as the caller's unit of work.
+ * connection. Methods that take an `em` run in that one's transaction (`em.execute`: the connection's own `execute` would run outside it).
  */
 @Injectable()
 export class DeliveriesOrmRepository {
@@ -143,20 +143,18 @@ export class DeliveriesOrmRepository {
 
   /** Creates one PENDING delivery row. */
   async insert(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
-    await em
-      .getConnection()
-      .execute('insert into deliveries (event_id, webhook_id, account_id, partition) values (?, ?, ?, ?)', [d.eventId, d.webhookId, d.accountId, d.partition]);
+    await em.execute('insert into deliveries (event_id, webhook_id, account_id, partition) values (?, ?, ?, ?)', [d.eventId, d.webhookId, d.accountId, d.partition]);
   }
 
   /** The webhooks of the event's deliveries that have not succeeded. */
   async listUnsucceededWebhookIds(eventId: string, em: EntityManager = this.em): Promise<string[]> {
-    const pending = await em.getConnection().execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status <> 'SUCCEEDED'`, [eventId]);
+    const pending = await em.execute<{ webhook_id: string }[]>(`select webhook_id from deliveries where event_id = ? and status <> 'SUCCEEDED'`, [eventId]);
     return pending.map((r) => r.webhook_id);
   }
 
   /** Makes the delivery due now, created if missing, or PENDING again with a fresh retry window. */
   async requeue(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
-    await em.getConnection().execute(
+    await em.execute(
       `insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at) values (?, ?, ?, ?, now())
            on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, updated_at = now()`,
       [d.eventId, d.webhookId, d.accountId, d.partition],

@@ -76,7 +76,7 @@ const EVENT_COLUMNS = `e.id, e.type, e.object_type, e.object, e.created_at, e.is
 
 /**
  * The `events` table for the config service (the events API and test sends), on its MikroORM
- * connection. Methods that take an `em` run on that one's connection, as the caller's unit of work.
+ * connection. Methods that take an `em` run in that one's transaction (`em.execute`: the connection's own `execute` would run outside it).
  */
 @Injectable()
 export class EventsOrmRepository {
@@ -111,7 +111,7 @@ export class EventsOrmRepository {
 
   /** Is there an event with this id in the account? */
   async existsForAccount(id: string, accountId: string, em: EntityManager = this.em): Promise<boolean> {
-    const [event] = await em.getConnection().execute('select id from events where id = ? and account_id = ?', [id, accountId]);
+    const [event] = await em.execute('select id from events where id = ? and account_id = ?', [id, accountId]);
     return !!event;
   }
 
@@ -120,15 +120,13 @@ export class EventsOrmRepository {
     event: { id: string; accountId: string; type: string; objectType: string | undefined; object: unknown; createdAt: Date },
     em: EntityManager = this.em,
   ): Promise<void> {
-    await em
-      .getConnection()
-      .execute('insert into events (id, account_id, type, object_type, object, is_test, created_at) values (?, ?, ?, ?, ?, true, ?)', [
-        event.id,
-        event.accountId,
-        event.type,
-        event.objectType,
-        JSON.stringify(event.object),
-        event.createdAt,
-      ]);
+    await em.execute('insert into events (id, account_id, type, object_type, object, is_test, created_at) values (?, ?, ?, ?, ?, true, ?)', [
+      event.id,
+      event.accountId,
+      event.type,
+      event.objectType,
+      JSON.stringify(event.object),
+      event.createdAt,
+    ]);
   }
 }

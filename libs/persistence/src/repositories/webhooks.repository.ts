@@ -28,7 +28,7 @@ export class WebhooksOrmRepository {
 
   /** The ids of the account's webhooks in one of the statuses, not deleted. */
   async listIdsForAccount(accountId: string, statuses: readonly string[], em: EntityManager = this.em): Promise<string[]> {
-    const live = await em.getConnection().execute<{ id: string }[]>('select id from webhooks where account_id = ? and deleted_at is null and status in (?)', [accountId, statuses]);
+    const live = await em.execute<{ id: string }[]>('select id from webhooks where account_id = ? and deleted_at is null and status in (?)', [accountId, statuses]);
     return live.map((h) => h.id);
   }
 }
