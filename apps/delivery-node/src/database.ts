@@ -3,8 +3,8 @@ import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '@app/config';
 
 /**
- * The delivery node talks to Postgres with plain batched SQL (unnest arrays): the hot path writes
- * hundreds of rows per statement and needs no unit of work.
+ * The delivery node's pg pool. The repositories of `@app/persistence` run their plain batched SQL on
+ * it (unnest arrays): the hot path writes hundreds of rows per statement and needs no unit of work.
  */
 @Injectable()
 export class Database implements OnApplicationShutdown {

@@ -3,6 +3,7 @@ import { AppConfigModule, LoggingModule } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
+import { AccountsRepository, DeliveriesRepository, DeliveryAttemptsRepository, EventsRepository, WebhooksRepository } from '@app/persistence';
 import { Database } from './database';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryNodeService } from './delivery-node.service';
@@ -24,6 +25,12 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
   imports: [AppConfigModule.forApp('delivery-node'), LoggingModule, NatsModule, ObservabilityModule.forRoot({ readiness: [NatsReadiness, LoopsReadiness] }), SecretsModule],
   providers: [
     Database,
+    // Every table the node reads or writes, through its repository: no SQL elsewhere in the node.
+    { provide: AccountsRepository, useFactory: (db: Database) => new AccountsRepository(db), inject: [Database] },
+    { provide: WebhooksRepository, useFactory: (db: Database) => new WebhooksRepository(db), inject: [Database] },
+    { provide: DeliveriesRepository, useFactory: (db: Database) => new DeliveriesRepository(db), inject: [Database] },
+    { provide: EventsRepository, useFactory: (db: Database, deliveries: DeliveriesRepository) => new EventsRepository(db, deliveries), inject: [Database, DeliveriesRepository] },
+    { provide: DeliveryAttemptsRepository, useFactory: (db: Database) => new DeliveryAttemptsRepository(db), inject: [Database] },
     NodeIdentity,
     DeliveryMetrics,
     { provide: WebhookIndex, useValue: new WebhookIndex() },

@@ -5,3 +5,4 @@ export * from './persistence.module';
 export * from './accounts-admin';
 export * from './repartition-deliveries';
 export * from './database-readiness';
+export * from './repositories';

@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { NatsConnection } from 'nats';
 import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensureApprovalsStream } from '@app/approvals-contract';
 import { AppConfig } from '@app/config';
+import { ApprovalRequestsRepository } from '@app/persistence';
 import { InjectNats, KickedLoop } from '@app/messaging';
 import { countRelayed } from './relay-metrics';
 
@@ -37,6 +38,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly em: EntityManager,
+    private readonly requests: ApprovalRequestsRepository,
     @InjectNats() private readonly nc: NatsConnection,
     private readonly config: AppConfig,
   ) {}
@@ -68,12 +70,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Several approval-service instances can relay at once: each takes rows the others have not locked. */
   private relayBatch(): Promise<number> {
     return this.em.fork().transactional(async (em) => {
-      const conn = em.getConnection();
-      const rows = await conn.execute<DecidedRow[]>(
-        `select id, account_id, webhook_id, action, status, decided_at from approval_requests
-          where notified_at is null and status <> 'PENDING' order by decided_at limit ? for update skip locked`,
-        [BATCH],
-      );
+      const rows = await this.requests.lockUnnotifiedConcluded<DecidedRow>(BATCH, em);
       if (!rows.length) return 0;
       const js = this.nc.jetstream();
       await Promise.all(
@@ -92,9 +89,9 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
           ),
         ),
       );
-      await conn.execute(
-        `update approval_requests set notified_at = now() where id in (${rows.map(() => '?').join(',')})`,
+      await this.requests.markNotified(
         rows.map((r) => r.id),
+        em,
       );
       countRelayed(rows.length);
       return rows.length;

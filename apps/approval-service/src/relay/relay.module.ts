@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ApprovalRequestsRepository } from '@app/persistence';
 import { DecisionRelay } from './decision-relay.service';
 
-@Module({ providers: [DecisionRelay], exports: [DecisionRelay] })
+@Module({ providers: [DecisionRelay, ApprovalRequestsRepository], exports: [DecisionRelay] })
 export class RelayModule {}

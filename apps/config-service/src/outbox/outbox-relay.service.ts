@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { KV, NatsConnection } from 'nats';
 import { InjectNats, KickedLoop, openWebhooksKv, untilDone } from '@app/messaging';
 import { AppConfig } from '@app/config';
+import { WebhookOutboxRepository } from '@app/persistence';
 
 /** One relay at a time across all config-service instances, so per-key order is kept. */
 const RELAY_LOCK = 727_001;
@@ -11,13 +12,6 @@ const POLL_MS = 1000;
 /** Published entries are kept a day for inspection, then pruned (at most once a minute). */
 const KEEP_PUBLISHED = '1 day';
 const PRUNE_EVERY_MS = 60_000;
-
-interface OutboxRow {
-  id: string;
-  webhook_id: string;
-  op: 'PUT' | 'DELETE';
-  payload: unknown;
-}
 
 /**
  * Moves committed webhook changes from the outbox table into the KV bucket `webhooks`, in commit
@@ -36,6 +30,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     private readonly em: EntityManager,
+    private readonly outbox: WebhookOutboxRepository,
     @InjectNats() private readonly nc: NatsConnection,
     private readonly config: AppConfig,
   ) {}
@@ -64,7 +59,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
     if (Date.now() - this.prunedAt > PRUNE_EVERY_MS) {
       this.prunedAt = Date.now();
-      await this.em.getConnection().execute(`delete from webhook_outbox where published_at < now() - interval '${KEEP_PUBLISHED}'`);
+      await this.outbox.deletePublishedOlderThan(KEEP_PUBLISHED);
     }
     return total;
   }
@@ -73,18 +68,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private relayBatch(): Promise<number> {
     return this.em.fork().transactional(async (em) => {
-      const conn = em.getConnection();
-      const [{ locked }] = await conn.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK]);
-      if (!locked) return 0;
-      const rows = await conn.execute<OutboxRow[]>('select id, webhook_id, op, payload from webhook_outbox where published_at is null order by id limit ?', [BATCH]);
+      if (!(await this.outbox.tryTakeRelayLock(RELAY_LOCK, em))) return 0;
+      const rows = await this.outbox.listUnpublished(BATCH, em);
       for (const row of rows) {
         if (row.op === 'PUT') await this.kv!.put(row.webhook_id, JSON.stringify(row.payload));
         else await this.kv!.delete(row.webhook_id);
       }
       if (rows.length) {
-        await conn.execute(
-          'update webhook_outbox set published_at = now() where id in (' + rows.map(() => '?').join(',') + ')',
+        await this.outbox.markPublished(
           rows.map((r) => r.id),
+          em,
         );
       }
       return rows.length;

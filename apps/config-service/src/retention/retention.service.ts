@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '@app/config';
+import { ExpiredRowsRepository } from '@app/persistence';
 import { countPruned } from './retention-metrics';
 import { pruneExpired, Pruned } from './retention-pruner';
 
@@ -50,9 +51,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     client.on('error', () => undefined); // a dropped connection fails the query in progress instead
     await client.connect();
     try {
-      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RETENTION_LOCK_KEY]);
-      if (!rows[0].locked) return 'busy';
-      const result = await pruneExpired(client, { before: new Date(now.getTime() - this.days * DAY_MS), batchSize: BATCH_SIZE, stop: () => this.stopping });
+      const rows = new ExpiredRowsRepository(client);
+      if (!(await rows.tryTakeSessionLock(RETENTION_LOCK_KEY))) return 'busy';
+      const result = await pruneExpired(rows, { before: new Date(now.getTime() - this.days * DAY_MS), batchSize: BATCH_SIZE, stop: () => this.stopping });
       countPruned(result);
       return result;
     } finally {

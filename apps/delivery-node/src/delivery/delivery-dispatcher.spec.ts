@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebhookSnapshot } from '@app/domain';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { WebhookIndex } from '../webhook-index/webhook-index';
-import type { Database } from '../database';
+import { SqlDatabase, WebhooksRepository } from '@app/persistence';
 import { ACCOUNT_HELD_MAX, DeliveryDispatcher } from './delivery-dispatcher';
 import type { DeliveryExecutor } from './delivery-executor';
 import type { DeliveryItem } from './delivery-item';
@@ -39,8 +39,8 @@ function setup(dbRows: (sql: string) => unknown[] | Error) {
       if (r instanceof Error) throw r;
       return r;
     },
-  } as unknown as Database;
-  const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(), db);
+  } as unknown as SqlDatabase;
+  const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(), new WebhooksRepository(db));
   return { index, dispatcher, states, sends: () => sends, release: () => release() };
 }
 
@@ -122,7 +122,7 @@ describe('DeliveryDispatcher', () => {
       },
       forget: () => undefined,
     } as unknown as DeliveryExecutor;
-    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(), {} as Database);
+    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(), {} as WebhooksRepository);
     const delays: (number | undefined)[] = [];
     dispatcher.admit({ ...item('broken'), release: (d?: number) => void delays.push(d) });
     await until(() => delays.length === 1);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ConsumerWindowLimiter } from '@app/delivery';
 import { decideAfterAttempt } from './attempt-decision';
-import { Database } from '../database';
+import { WebhooksRepository } from '@app/persistence';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { PARTITION_FENCE, PartitionFence, UNFENCED } from '../ownership/partition-fence';
@@ -47,7 +47,7 @@ export class DeliveryDispatcher {
     private readonly executor: DeliveryExecutor,
     private readonly recorder: DeliveryRecorder,
     private readonly metrics: DeliveryMetrics,
-    private readonly db: Database,
+    private readonly webhooks: WebhooksRepository,
     /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
     @Optional() @Inject(PARTITION_FENCE) private readonly fence: PartitionFence = UNFENCED,
   ) {
@@ -172,8 +172,7 @@ export class DeliveryDispatcher {
   /** Does the database know this webhook as live (or can it not say now)? Then the index will catch up. */
   private async mayStillBecomeKnown(webhookId: string): Promise<boolean> {
     try {
-      const rows = await this.db.query('select 1 from webhooks where id = $1 and deleted_at is null', [webhookId]);
-      return rows.length > 0;
+      return await this.webhooks.isLive(webhookId);
     } catch {
       return true; // database unreachable: waiting loses nothing, failing would
     }

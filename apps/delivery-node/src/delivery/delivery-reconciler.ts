@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import { deliveryConsumer, InjectNats, KickedLoop, STREAM_DELIVERIES } from '@app/messaging';
-import { Database } from '../database';
+import { DeliveriesRepository, DeliveryPagePosition } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { PartitionConsumers } from './partition-consumers';
@@ -28,7 +28,7 @@ export class DeliveryReconciler {
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
-    private readonly db: Database,
+    private readonly deliveries: DeliveriesRepository,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly consumers: PartitionConsumers,
     private readonly metrics: DeliveryMetrics,
@@ -69,27 +69,13 @@ export class DeliveryReconciler {
     }
     if (!drained.length) return;
     // Pages in creation order past the rows this node holds (under a backlog it may hold thousands).
-    let after: { created_at: Date; event_id: string; webhook_id: string } | undefined;
+    let after: DeliveryPagePosition | undefined;
     let reDriven = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const rows = await this.db.query<{ created_at: Date; event_id: string; webhook_id: string }>(
-        `select created_at, event_id, webhook_id from deliveries
-         where status = 'PENDING' and next_attempt_at is null and partition = any($1::int[]) and created_at < now() - make_interval(secs => $2)
-           and ($4::timestamptz is null or (created_at, event_id, webhook_id) > ($4, $5::uuid, $6::uuid))
-         order by created_at, event_id, webhook_id
-         limit $3`,
-        [drained, this.afterMs / 1000, BATCH, after?.created_at ?? null, after?.event_id ?? null, after?.webhook_id ?? null],
-      );
+      const rows = await this.deliveries.findUnscheduled(drained, this.afterMs / 1000, BATCH, after);
       const orphans = rows.filter((r) => !this.dispatcher.holds(r));
       if (orphans.length) {
-        const updated = await this.db.query(
-          `update deliveries d set next_attempt_at = now(), updated_at = now()
-           from unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id)
-           where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING' and d.next_attempt_at is null
-           returning d.event_id`,
-          [orphans.map((r) => r.event_id), orphans.map((r) => r.webhook_id)],
-        );
-        reDriven += updated.length;
+        reDriven += await this.deliveries.markUnscheduledDue(orphans);
       }
       if (rows.length < BATCH) break;
       after = rows[rows.length - 1];

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { storableText } from '@app/domain';
 import { isDependencyUnavailable } from '@app/http-common';
+import { DeliveryAttemptsRepository } from '@app/persistence';
 import { Database } from '../database';
 import { itemKey, type AttemptOutcome, type DeliveryItem } from './delivery-item';
 import { NodeIdentity } from '../node-identity';
@@ -27,38 +28,6 @@ interface StateOp {
   done: () => void;
 }
 type Op = AttemptOp | StateOp;
-
-/** Attempts, the moves of their deliveries, and state changes: one statement per batch. */
-const RECORD_SQL = `
-  with attempt_rows as (
-    select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::uuid[], $12::text[], $13::timestamptz[], $14::text[])
-      as t(event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, created_at, attempt_key, status, next, last_error)
-  ), inserted as (
-    insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
-    select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
-    on conflict (attempt_key) do nothing
-    returning attempt_key
-  ), attempted as (
-    update deliveries d set
-      status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
-      attempts = d.attempts + 1,
-      first_attempt_at = coalesce(d.first_attempt_at, v.created_at),
-      last_attempt_at = v.created_at,
-      next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
-      last_status_code = v.status_code,
-      last_error = v.last_error,
-      updated_at = now()
-    from attempt_rows v join inserted i on i.attempt_key = v.attempt_key
-    where d.event_id = v.event_id and d.webhook_id = v.webhook_id
-    returning 1
-  ), changed as (
-    update deliveries d set
-      status = s.status, next_attempt_at = s.next, last_error = coalesce(s.err, d.last_error), updated_at = now()
-    from unnest($16::uuid[], $17::uuid[], $18::text[], $19::timestamptz[], $20::text[]) as s(event_id, webhook_id, status, next, err)
-    where d.event_id = s.event_id and d.webhook_id = s.webhook_id and d.status = 'PENDING'
-    returning 1
-  )
-  select (select count(*) from attempted) as attempted, (select count(*) from changed) as changed`;
 
 const FLUSH_EVERY_MS = 25;
 const MAX_BATCH = 1000;
@@ -91,6 +60,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
 
   constructor(
     private readonly db: Database,
+    private readonly attemptsRepository: DeliveryAttemptsRepository,
     private readonly node: NodeIdentity,
   ) {}
 
@@ -160,11 +130,8 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   }
 
   /**
-   * One statement, so one round trip and no transaction around it: the attempts inserted (a key
-   * already present inserts nothing), the deliveries of the attempts inserted just now moved on (a
-   * row that already succeeded, after a duplicate send, stays SUCCEEDED), and the state changes. A
-   * delivery with both an attempt and a state change in one batch gets two statements, in that order,
-   * since one statement cannot update a row twice.
+   * One statement per batch (`recordAttemptBatch`). A delivery with both an attempt and a state
+   * change in one batch gets two statements, in that order, since one statement cannot update a row twice.
    */
   private async write(batch: Op[]): Promise<void> {
     const attempts = batch.filter((o): o is AttemptOp => o.kind === 'attempt');
@@ -178,32 +145,32 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   }
 
   private async writeOps(attempts: AttemptOp[], states: StateOp[]): Promise<void> {
-    await this.db.pool.query({
-      name: 'record-delivery-outcomes',
-      text: RECORD_SQL,
-      values: [
-        attempts.map((o) => o.item.task.event_id),
-        attempts.map((o) => o.item.task.webhook_id),
-        attempts.map((o) => o.item.task.account_id),
-        attempts.map((o) => o.item.attemptsBefore + 1),
-        attempts.map((o) => o.outcome.success),
-        attempts.map((o) => (o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode))),
-        attempts.map((o) => (o.outcome.error === undefined ? null : storableText(o.outcome.error, ERROR_CHARS))),
-        attempts.map((o) => clampInt(o.outcome.latencyMs)),
-        attempts.map((o) => (o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS))),
-        attempts.map((o) => o.at),
-        attempts.map((o) => o.key),
-        attempts.map((o) => o.status),
-        attempts.map((o) => o.next),
-        attempts.map((o) => (o.outcome.success ? null : storableText(o.outcome.error ?? `HTTP ${o.outcome.statusCode}`, ERROR_CHARS))),
-        this.node.id,
-        states.map((o) => o.item.task.event_id),
-        states.map((o) => o.item.task.webhook_id),
-        states.map((o) => o.status),
-        states.map((o) => o.next),
-        states.map((o) => (o.error === null ? null : storableText(o.error, ERROR_CHARS))),
-      ],
-    });
+    await this.attemptsRepository.recordAttemptBatch(
+      attempts.map((o) => ({
+        eventId: o.item.task.event_id,
+        webhookId: o.item.task.webhook_id,
+        accountId: o.item.task.account_id,
+        attempt: o.item.attemptsBefore + 1,
+        success: o.outcome.success,
+        statusCode: o.outcome.statusCode === undefined ? null : clampInt(o.outcome.statusCode),
+        error: o.outcome.error === undefined ? null : storableText(o.outcome.error, ERROR_CHARS),
+        latencyMs: clampInt(o.outcome.latencyMs),
+        responseExcerpt: o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS),
+        at: o.at,
+        attemptKey: o.key,
+        status: o.status,
+        next: o.next,
+        lastError: o.outcome.success ? null : storableText(o.outcome.error ?? `HTTP ${o.outcome.statusCode}`, ERROR_CHARS),
+      })),
+      states.map((o) => ({
+        eventId: o.item.task.event_id,
+        webhookId: o.item.task.webhook_id,
+        status: o.status,
+        next: o.next,
+        error: o.error === null ? null : storableText(o.error, ERROR_CHARS),
+      })),
+      this.node.id,
+    );
   }
 
   /** Writes everything still queued. */

@@ -3,6 +3,7 @@ import { partitionOf } from '@app/hashing';
 import { checkEvent, EventCheck, storableText, ValidEvent } from '@app/domain';
 import { isDependencyUnavailable } from '@app/http-common';
 import type { DeliveryTask } from '@app/messaging';
+import { AccountsRepository, EventsRepository } from '@app/persistence';
 import { Database } from '../database';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 
@@ -43,6 +44,8 @@ export class FanoutService {
 
   constructor(
     private readonly db: Database,
+    private readonly accounts: AccountsRepository,
+    private readonly events: EventsRepository,
     private readonly index: WebhookIndex,
   ) {}
 
@@ -109,44 +112,15 @@ export class FanoutService {
   private async loadAccounts(ids: string[]): Promise<void> {
     const unknown = [...new Set(ids)].filter((id) => !this.knownAccounts.has(id));
     if (!unknown.length) return;
-    const rows = await this.db.query<{ id: string }>('select id from accounts where id = any($1::uuid[])', [unknown]);
-    for (const r of rows) this.knownAccounts.add(r.id); // accounts are never deleted while events flow
+    for (const id of await this.accounts.findExistingIds(unknown)) this.knownAccounts.add(id); // accounts are never deleted while events flow
   }
 
   private async record(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
-    const refused = new Map<string, Rejection>();
-    if (!events.length) return refused;
-    await this.db.transaction(async (client) => {
-      await client.query(
-        `insert into events (id, account_id, type, object_type, object, is_test, created_at)
-         select id, account_id, type, object_type, object, false, created_at
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) as t(id, account_id, type, object_type, object, created_at)
-         on conflict (id) do nothing`,
-        [
-          events.map((e) => e.id),
-          events.map((e) => e.account_id),
-          events.map((e) => e.type),
-          events.map((e) => e.object_type),
-          events.map((e) => JSON.stringify(e.object)),
-          events.map((e) => e.time),
-        ],
-      );
-      // An id already recorded for another account is not this event: never mix the two.
-      const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [events.map((e) => e.id)]);
-      const ownerOf = new Map(owners.rows.map((r) => [r.id, r.account_id]));
-      for (const e of events) {
-        if (ownerOf.get(e.id) !== e.account_id) refused.set(e.id, { code: 'duplicate-id', reason: `event id ${e.id} is already used by another account` });
-      }
-      const kept = tasks.filter((t) => !refused.has(t.task.event_id));
-      if (kept.length) {
-        await client.query(
-          `insert into deliveries (event_id, webhook_id, account_id, partition)
-           select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[])
-           on conflict do nothing`,
-          [kept.map((t) => t.task.event_id), kept.map((t) => t.task.webhook_id), kept.map((t) => t.task.account_id), kept.map((t) => t.partition)],
-        );
-      }
-    });
-    return refused;
+    const foreign = await this.events.recordEventsWithDeliveries(
+      events,
+      tasks.map((t) => ({ eventId: t.task.event_id, webhookId: t.task.webhook_id, accountId: t.task.account_id, partition: t.partition })),
+    );
+    // An id already recorded for another account is not this event: never mix the two.
+    return new Map([...foreign].map((id) => [id, { code: 'duplicate-id', reason: `event id ${id} is already used by another account` }]));
   }
 }

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { SqlDatabase } from './sql-database';
+
+/** One send and the state its delivery moves to; texts already cut to fit their columns. */
+export interface AttemptRecord {
+  eventId: string;
+  webhookId: string;
+  accountId: string;
+  attempt: number;
+  success: boolean;
+  statusCode: number | null;
+  error: string | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  at: Date;
+  /** Unique per attempt: a batch written again after a lost commit answer adds nothing. */
+  attemptKey: string;
+  status: string;
+  next: Date | null;
+  /** The delivery's last error (null on success). */
+  lastError: string | null;
+}
+
+/** A state change of a PENDING delivery without a send. */
+export interface DeliveryStateChange {
+  eventId: string;
+  webhookId: string;
+  status: string;
+  next: Date | null;
+  error: string | null;
+}
+
+/** Attempts, the moves of their deliveries, and state changes: one statement per batch. */
+const RECORD_SQL = `
+  with attempt_rows as (
+    select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::uuid[], $12::text[], $13::timestamptz[], $14::text[])
+      as t(event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, created_at, attempt_key, status, next, last_error)
+  ), inserted as (
+    insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
+    select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
+    on conflict (attempt_key) do nothing
+    returning attempt_key
+  ), attempted as (
+    update deliveries d set
+      status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
+      attempts = d.attempts + 1,
+      first_attempt_at = coalesce(d.first_attempt_at, v.created_at),
+      last_attempt_at = v.created_at,
+      next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
+      last_status_code = v.status_code,
+      last_error = v.last_error,
+      updated_at = now()
+    from attempt_rows v join inserted i on i.attempt_key = v.attempt_key
+    where d.event_id = v.event_id and d.webhook_id = v.webhook_id
+    returning 1
+  ), changed as (
+    update deliveries d set
+      status = s.status, next_attempt_at = s.next, last_error = coalesce(s.err, d.last_error), updated_at = now()
+    from unnest($16::uuid[], $17::uuid[], $18::text[], $19::timestamptz[], $20::text[]) as s(event_id, webhook_id, status, next, err)
+    where d.event_id = s.event_id and d.webhook_id = s.webhook_id and d.status = 'PENDING'
+    returning 1
+  )
+  select (select count(*) from attempted) as attempted, (select count(*) from changed) as changed`;
+
+/** The `delivery_attempts` table: every send's outcome, written in batches with its delivery's move. */
+export class DeliveryAttemptsRepository {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * One statement, so one round trip and no transaction around it (a named prepared statement): the
+   * attempts inserted (a key already present inserts nothing), the deliveries of the attempts inserted
+   * just now moved on (a row that already succeeded, after a duplicate send, stays SUCCEEDED), and the
+   * state changes of PENDING rows. One statement cannot update a row twice: a delivery with both an
+   * attempt and a state change must come in two calls.
+   */
+  async recordAttemptBatch(attempts: AttemptRecord[], states: DeliveryStateChange[], nodeId: string): Promise<void> {
+    await this.db.pool.query({
+      name: 'record-delivery-outcomes',
+      text: RECORD_SQL,
+      values: [
+        attempts.map((a) => a.eventId),
+        attempts.map((a) => a.webhookId),
+        attempts.map((a) => a.accountId),
+        attempts.map((a) => a.attempt),
+        attempts.map((a) => a.success),
+        attempts.map((a) => a.statusCode),
+        attempts.map((a) => a.error),
+        attempts.map((a) => a.latencyMs),
+        attempts.map((a) => a.responseExcerpt),
+        attempts.map((a) => a.at),
+        attempts.map((a) => a.attemptKey),
+        attempts.map((a) => a.status),
+        attempts.map((a) => a.next),
+        attempts.map((a) => a.lastError),
+        nodeId,
+        states.map((s) => s.eventId),
+        states.map((s) => s.webhookId),
+        states.map((s) => s.status),
+        states.map((s) => s.next),
+        states.map((s) => s.error),
+      ],
+    });
+  }
+}
+
+/** An attempt as the attempt log shows it. */
+export interface AttemptRow {
+  id: string;
+  event_id: string;
+  event_type: string;
+  is_test: boolean;
+  attempt: number;
+  success: boolean;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_body_excerpt: string | null;
+  delivery_status: string;
+  /** As the driver gives it on this connection (a timestamp string). */
+  created_at: Date | string;
+}
+
+/** The `delivery_attempts` table for the config service's attempt log, on its MikroORM connection. */
+@Injectable()
+export class DeliveryAttemptsOrmRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** One page of a webhook's attempts, newest first, before `before` if given. */
+  listForWebhook(webhookId: string, accountId: string, limit: number, before?: { createdAt: Date; id: string }): Promise<AttemptRow[]> {
+    return this.em.getConnection().execute(
+      `select a.id::text as id, a.event_id, e.type as event_type, e.is_test, a.attempt, a.success, a.status_code, a.error, a.latency_ms,
+              a.response_excerpt as response_body_excerpt, d.status as delivery_status, a.created_at
+       from delivery_attempts a
+       join events e on e.id = a.event_id
+       left join deliveries d on d.event_id = a.event_id and d.webhook_id = a.webhook_id
+       where a.webhook_id = ? and a.account_id = ? ${before ? 'and (a.created_at, a.id) < (?, ?)' : ''}
+       order by a.created_at desc, a.id desc limit ?`,
+      [webhookId, accountId, ...(before ? [before.createdAt, before.id] : []), limit],
+    );
+  }
+}

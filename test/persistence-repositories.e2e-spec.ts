@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { readConfig } from '@app/config';
+import {
+  AccountsRepository,
+  AttemptRecord,
+  DeliveriesOrmRepository,
+  DeliveriesRepository,
+  DeliveryAttemptsOrmRepository,
+  ApprovalRequestsRepository,
+  DeliveryAttemptsRepository,
+  EventsOrmRepository,
+  EventsRepository,
+  ormConfig,
+  WebhooksOrmRepository,
+  WebhookOutboxRepository,
+  WebhooksRepository,
+} from '@app/persistence';
+import { createTestDatabase, TestDatabase } from '@app/testing';
+import { Database } from '../apps/delivery-node/src/database';
+
+/**
+ * The delivery node's repositories against a real Postgres: each query they own does what its name
+ * says, and a failing statement's error reaches the caller unchanged.
+ */
+describe('delivery repositories', () => {
+  let db: TestDatabase;
+  let database: Database;
+  let accounts: AccountsRepository;
+  let webhooks: WebhooksRepository;
+  let deliveries: DeliveriesRepository;
+  let events: EventsRepository;
+  let attempts: DeliveryAttemptsRepository;
+  const accountA = randomUUID();
+  const accountB = randomUUID();
+  const hook = randomUUID();
+  const deletedHook = randomUUID();
+
+  const event = (account = accountA, id = randomUUID()) => ({
+    id,
+    account_id: account,
+    type: 'transfer.completed',
+    object_type: 'transfer',
+    object: { n: 1 },
+    time: new Date().toISOString(),
+  });
+  const delivery = (eventId: string, partition = 3, account = accountA) => ({ eventId, webhookId: hook, accountId: account, partition });
+  const attempt = (eventId: string, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+    eventId,
+    webhookId: hook,
+    accountId: accountA,
+    attempt: 1,
+    success: false,
+    statusCode: 500,
+    error: null,
+    latencyMs: 12,
+    responseExcerpt: 'oops',
+    at: new Date(),
+    attemptKey: randomUUID(),
+    status: 'PENDING',
+    next: new Date(Date.now() - 1000),
+    lastError: 'HTTP 500',
+    ...over,
+  });
+  const row = async (eventId: string) => (await database.query('select * from deliveries where event_id = $1 and webhook_id = $2', [eventId, hook]))[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    database = new Database({ ...readConfig({}), databaseUrl: db.url });
+    accounts = new AccountsRepository(database);
+    webhooks = new WebhooksRepository(database);
+    deliveries = new DeliveriesRepository(database);
+    events = new EventsRepository(database, deliveries);
+    attempts = new DeliveryAttemptsRepository(database);
+    await database.query(`insert into accounts (id, name) values ($1, 'a'), ($2, 'b')`, [accountA, accountB]);
+    const webhook = `insert into webhooks (id, account_id, name, url, auth_type, api_key_header, api_key_enc, event_types, rate_limit, status, signing_secret_enc, slot, deleted_at)
+      values ($1, $2, 'w', 'https://example.com', 'API_KEY', 'x-key', 'enc', '{transfer.completed}', 10, 'ACTIVE', 'enc', $3, $4)`;
+    await database.query(webhook, [hook, accountA, 1, null]);
+    await database.query(webhook, [deletedHook, accountA, null, new Date()]);
+  });
+
+  afterAll(async () => {
+    await database?.onApplicationShutdown();
+    await db?.drop();
+  });
+
+  it('finds existing accounts and live webhooks', async () => {
+    expect((await accounts.findExistingIds([accountA, randomUUID()])).sort()).toEqual([accountA]);
+    expect(await webhooks.isLive(hook)).toBe(true);
+    expect(await webhooks.isLive(deletedHook)).toBe(false);
+    expect(await webhooks.isLive(randomUUID())).toBe(false);
+  });
+
+  it('records events with their deliveries once, and refuses an id used by another account', async () => {
+    const e1 = event();
+    const e2 = event();
+    expect([...(await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]))]).toEqual([]);
+    // Again: nothing new, nothing refused.
+    expect([...(await events.recordEventsWithDeliveries([e1], [delivery(e1.id)]))]).toEqual([]);
+    const stolen = event(accountB, e1.id);
+    const e3 = event(accountB);
+    const foreign = await events.recordEventsWithDeliveries([stolen, e3], [delivery(stolen.id, 3, accountB), delivery(e3.id, 3, accountB)]);
+    expect([...foreign]).toEqual([e1.id]);
+    expect(await database.query('select account_id from events where id = $1', [e1.id])).toEqual([{ account_id: accountA }]);
+    expect((await row(e1.id)).account_id).toBe(accountA);
+    expect((await row(e3.id)).account_id).toBe(accountB);
+  });
+
+  it('passes a failing statement error on unchanged and writes nothing of the batch', async () => {
+    const e = event();
+    await expect(events.recordEventsWithDeliveries([e], [{ ...delivery(e.id), webhookId: randomUUID() }])).rejects.toMatchObject({ code: '23503' });
+    expect(await database.query('select 1 from events where id = $1', [e.id])).toEqual([]);
+  });
+
+  it('records an attempt batch in one statement, once per attempt key, and changes states of PENDING rows', async () => {
+    const e1 = event();
+    const e2 = event();
+    await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]);
+    const first = attempt(e1.id);
+    await attempts.recordAttemptBatch([first], [{ eventId: e2.id, webhookId: hook, status: 'FAILED', next: null, error: 'gone' }], 'node-1');
+    await attempts.recordAttemptBatch([first], [], 'node-1'); // the same batch again: adds nothing
+    expect(await row(e1.id)).toMatchObject({ status: 'PENDING', attempts: 1, last_status_code: 500, last_error: 'HTTP 500' });
+    expect(await row(e2.id)).toMatchObject({ status: 'FAILED', attempts: 0, last_error: 'gone' });
+    expect(await database.query('select node_id, response_excerpt from delivery_attempts where event_id = $1', [e1.id])).toEqual([{ node_id: 'node-1', response_excerpt: 'oops' }]);
+    await attempts.recordAttemptBatch([attempt(e1.id, { attempt: 2, success: true, statusCode: 200, status: 'SUCCEEDED', next: null, lastError: null })], [], 'node-1');
+    expect(await row(e1.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 2, next_attempt_at: null });
+    await expect(attempts.recordAttemptBatch([attempt(randomUUID(), { latencyMs: 2 ** 40 })], [], 'node-1')).rejects.toMatchObject({ code: '22003' });
+  });
+
+  it('claims due rows of the partitions, counts them, and re-drives unscheduled ones', async () => {
+    const due = event();
+    const later = event();
+    const unscheduled = event();
+    await events.recordEventsWithDeliveries([due, later, unscheduled], [delivery(due.id, 7), delivery(later.id, 7), delivery(unscheduled.id, 7)]);
+    await attempts.recordAttemptBatch(
+      [],
+      [
+        { eventId: due.id, webhookId: hook, status: 'PENDING', next: new Date(Date.now() - 1000), error: null },
+        { eventId: later.id, webhookId: hook, status: 'PENDING', next: new Date(Date.now() + 60_000), error: null },
+      ],
+      'node-1',
+    );
+    expect(await deliveries.countScheduled([7])).toBe(2);
+    expect(await deliveries.countScheduled([8])).toBe(0);
+    const claim = { partitions: [7], limit: 100, leaseSeconds: 45, skipWebhooks: [] as string[], perWebhook: 50 };
+    expect(await deliveries.claimDue({ ...claim, skipWebhooks: [hook] })).toEqual([]);
+    const claimed = await deliveries.claimDue(claim);
+    expect(claimed).toEqual([
+      expect.objectContaining({ event_id: due.id, webhook_id: hook, account_id: accountA, partition: 7, attempts: 0, type: 'transfer.completed', is_test: false }),
+    ]);
+    expect(claimed[0].created_at).toBeInstanceOf(Date);
+    expect(await deliveries.claimDue(claim)).toEqual([]); // leased for 45 s
+
+    // Whole milliseconds: the page position comes back as a JS Date.
+    await database.query(`update deliveries set created_at = date_trunc('milliseconds', now() - interval '1 hour') where event_id = $1`, [unscheduled.id]);
+    const page = await deliveries.findUnscheduled([7], 60, 10);
+    expect(page.map((r) => r.event_id)).toEqual([unscheduled.id]);
+    expect(await deliveries.findUnscheduled([7], 60, 10, page[0])).toEqual([]);
+    expect(await deliveries.markUnscheduledDue(page)).toBe(1);
+    expect(await deliveries.markUnscheduledDue(page)).toBe(0);
+    expect(await deliveries.countScheduled([7])).toBe(3);
+  });
+
+  describe('on the config service connection (MikroORM)', () => {
+    let orm: MikroORM;
+    let ormEvents: EventsOrmRepository;
+    let ormDeliveries: DeliveriesOrmRepository;
+    let attemptLog: DeliveryAttemptsOrmRepository;
+    let ormWebhooks: WebhooksOrmRepository;
+
+    beforeAll(async () => {
+      orm = await MikroORM.init(ormConfig(db.url, { poolMax: 2 }));
+      const em = orm.em.fork();
+      ormEvents = new EventsOrmRepository(em);
+      ormDeliveries = new DeliveriesOrmRepository(em);
+      attemptLog = new DeliveryAttemptsOrmRepository(em);
+      ormWebhooks = new WebhooksOrmRepository(em);
+    });
+
+    afterAll(() => orm?.close());
+
+    it('finds live webhooks of an account', async () => {
+      expect(await ormWebhooks.findLiveForAccount(hook, accountA)).toEqual({ id: hook, status: 'ACTIVE' });
+      expect(await ormWebhooks.findLiveForAccount(hook, accountB)).toBeUndefined();
+      expect(await ormWebhooks.findLiveForAccount(deletedHook, accountA)).toBeUndefined();
+      expect(await ormWebhooks.listIdsForAccount(accountA, ['ACTIVE'])).toEqual([hook]);
+      expect(await ormWebhooks.listIdsForAccount(accountA, ['ERROR'])).toEqual([]);
+    });
+
+    it('records a test event with its delivery, pages events by filter and position, and requeues', async () => {
+      const id = randomUUID();
+      const at = new Date('2030-01-02T03:04:05.678Z');
+      await orm.em.fork().transactional(async (em) => {
+        await ormEvents.insertTest({ id, accountId: accountB, type: 'transfer.completed', objectType: 'transfer', object: { test: true }, createdAt: at }, em);
+        await ormDeliveries.insert({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 }, em);
+      });
+      expect(await ormEvents.existsForAccount(id, accountB)).toBe(true);
+      expect(await ormEvents.existsForAccount(id, accountA)).toBe(false);
+      expect(await ormEvents.findForAccount(id, accountB)).toMatchObject({ id, is_test: true, object: { test: true }, undelivered_webhooks: 1 });
+      expect(await ormEvents.findForAccount(id, accountA)).toBeUndefined();
+
+      const later = randomUUID();
+      await ormEvents.insertTest({ id: later, accountId: accountB, type: 'transfer.failed', objectType: 'transfer', object: {}, createdAt: new Date(at.getTime() + 1000) });
+      const page = (q: Partial<Parameters<EventsOrmRepository['listForAccount']>[0]>) =>
+        ormEvents.listForAccount({ accountId: accountB, isTest: true, created: [], order: 'ASC', limit: 10, ...q }).then((rows) => rows.map((r) => r.id));
+      expect(await page({})).toEqual([id, later]);
+      expect(await page({ order: 'DESC', limit: 1 })).toEqual([later]);
+      expect(await page({ after: { createdAt: at, id } })).toEqual([later]);
+      expect(await page({ order: 'DESC', after: { createdAt: new Date(at.getTime() + 1000), id: later } })).toEqual([id]);
+      expect(
+        await page({
+          created: [
+            { op: '>=', at },
+            { op: '<', at: new Date(at.getTime() + 1000) },
+          ],
+        }),
+      ).toEqual([id]);
+      expect(await page({ type: 'transfer.failed' })).toEqual([later]);
+      expect(await page({ isTest: false })).not.toContain(id);
+
+      expect(await ormDeliveries.listUnsucceededWebhookIds(id)).toEqual([hook]);
+      await database.query(`update deliveries set status = 'FAILED', first_attempt_at = now() where event_id = $1`, [id]);
+      await ormDeliveries.requeue({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
+      expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null, next_attempt_at: expect.any(Date) });
+      await database.query(`update deliveries set next_attempt_at = null where event_id = $1`, [id]);
+      await ormDeliveries.markDue(id, hook);
+      expect((await row(id)).next_attempt_at).toEqual(expect.any(Date));
+    });
+
+    it('pages a webhook attempt log newest first', async () => {
+      const e = event();
+      await events.recordEventsWithDeliveries([e], [delivery(e.id)]);
+      const t = Date.now();
+      await attempts.recordAttemptBatch([attempt(e.id, { at: new Date(t - 2000), next: new Date(t + 60_000) })], [], 'node-1');
+      await attempts.recordAttemptBatch([attempt(e.id, { attempt: 2, at: new Date(t - 1000), next: new Date(t + 60_000) })], [], 'node-1');
+      const [newest, older] = (await attemptLog.listForWebhook(hook, accountA, 100)).filter((a) => a.event_id === e.id);
+      expect(newest).toMatchObject({ attempt: 2, event_type: 'transfer.completed', is_test: false, delivery_status: 'PENDING', response_body_excerpt: 'oops' });
+      expect(older).toMatchObject({ attempt: 1 });
+      const after = await attemptLog.listForWebhook(hook, accountA, 100, { createdAt: new Date(newest.created_at), id: newest.id });
+      expect(after.map((a) => a.id)).toContain(older.id);
+      expect(after.map((a) => a.id)).not.toContain(newest.id);
+      expect(await attemptLog.listForWebhook(hook, accountB, 100)).toEqual([]);
+    });
+
+    it('lists unpublished outbox entries in commit order, marks them published, prunes old ones', async () => {
+      const outbox = new WebhookOutboxRepository(orm.em.fork());
+      const w1 = randomUUID();
+      const w2 = randomUUID();
+      await database.query(`insert into webhook_outbox (webhook_id, op, payload) values ($1, 'PUT', '{"v":1}'), ($2, 'DELETE', null)`, [w1, w2]);
+      expect(await outbox.tryTakeRelayLock(727_001)).toBe(true);
+      const rows = await outbox.listUnpublished(10);
+      expect(rows.map((r) => [r.webhook_id, r.op, r.payload])).toEqual([
+        [w1, 'PUT', { v: 1 }],
+        [w2, 'DELETE', null],
+      ]);
+      expect((await outbox.listUnpublished(1)).map((r) => r.webhook_id)).toEqual([w1]);
+      await outbox.markPublished([rows[0].id]);
+      expect((await outbox.listUnpublished(10)).map((r) => r.webhook_id)).toEqual([w2]);
+      await database.query(`update webhook_outbox set published_at = now() - interval '2 days' where id = $1`, [rows[0].id]);
+      await outbox.deletePublishedOlderThan('1 day');
+      expect(await database.query('select webhook_id from webhook_outbox')).toEqual([{ webhook_id: w2 }]);
+    });
+
+    it('lists concluded, unnotified approval requests oldest first, and marks them notified', async () => {
+      const requests = new ApprovalRequestsRepository(orm.em.fork());
+      const [older, newer, pending] = [randomUUID(), randomUUID(), randomUUID()];
+      const insert = `insert into approval_requests (id, account_id, action, webhook_id, requested_by, required_approvals, status, decided_at)
+        values ($1, $2, 'CREATE', $3, 'alice', 1, $4, $5)`;
+      await database.query(insert, [newer, accountA, randomUUID(), 'REJECTED', new Date(Date.now() - 1000)]);
+      await database.query(insert, [older, accountA, randomUUID(), 'APPROVED', new Date(Date.now() - 2000)]);
+      await database.query(insert, [pending, accountA, randomUUID(), 'PENDING', null]);
+      const rows = await requests.lockUnnotifiedConcluded(10);
+      expect(rows.map((r) => [r.id, r.status, r.action])).toEqual([
+        [older, 'APPROVED', 'CREATE'],
+        [newer, 'REJECTED', 'CREATE'],
+      ]);
+      expect(new Date(rows[0].decided_at).getTime()).toBeLessThan(Date.now());
+      await requests.markNotified([older]);
+      expect((await requests.lockUnnotifiedConcluded(10)).map((r) => r.id)).toEqual([newer]);
+    });
+
+    it("runs the statements of a unit of work in the caller's transaction", async () => {
+      const outbox = new WebhookOutboxRepository(orm.em.fork());
+      const requests = new ApprovalRequestsRepository(orm.em.fork());
+      const other = await database.pool.connect();
+      try {
+        // The relay lock and the locked approval rows hold until the transaction ends.
+        const decided = randomUUID();
+        await database.query(
+          `insert into approval_requests (id, account_id, action, webhook_id, requested_by, required_approvals, status, decided_at) values ($1, $2, 'CREATE', $3, 'bob', 1, 'APPROVED', now())`,
+          [decided, accountB, randomUUID()],
+        );
+        await orm.em.fork().transactional(async (em) => {
+          expect(await outbox.tryTakeRelayLock(727_002, em)).toBe(true);
+          expect((await other.query('select pg_try_advisory_xact_lock(727002) as locked')).rows[0].locked).toBe(false);
+          expect((await requests.lockUnnotifiedConcluded(10, em)).map((r) => r.id)).toContain(decided);
+          await other.query('begin');
+          const seen = await other.query(`select id from approval_requests where id = $1 for update skip locked`, [decided]);
+          await other.query('rollback');
+          expect(seen.rows).toEqual([]);
+        });
+        expect((await other.query('select pg_try_advisory_xact_lock(727002) as locked')).rows[0].locked).toBe(true);
+
+        // A test event whose delivery cannot be written is not recorded either.
+        const id = randomUUID();
+        await expect(
+          orm.em.fork().transactional(async (em) => {
+            await ormEvents.insertTest({ id, accountId: accountA, type: 'transfer.completed', objectType: 'transfer', object: {}, createdAt: new Date() }, em);
+            await ormDeliveries.insert({ eventId: id, webhookId: randomUUID(), accountId: accountA, partition: 1 }, em);
+          }),
+        ).rejects.toThrow(/foreign key/);
+        expect(await ormEvents.existsForAccount(id, accountA)).toBe(false);
+      } finally {
+        other.release();
+      }
+    });
+  });
+});
