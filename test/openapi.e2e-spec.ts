@@ -170,13 +170,23 @@ describe('OpenAPI documents', () => {
     }
   });
 
-  it('counts API requests by route template and status', async () => {
-    const text = (await base.config.get('/metrics')).text;
-    expect(text).toMatch(/http_requests_total\{method="GET",route="\/v2\/webhooks\/:id",status="404"\} [1-9]/);
-    expect(text).toMatch(/http_requests_total\{method="POST",route="\/v2\/approvals\/:id\/approve",status="200"\} [1-9]/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v2\/webhooks",status="201"\} [1-9]/);
+  it('counts API requests by route template and status, each app on its own registry', async () => {
+    const [config, approval, node] = await Promise.all([base.config.get('/metrics'), base.approval.get('/metrics'), h.nodeApi.get('/metrics')]).then((r) => r.map((m) => m.text));
+    expect(config).toMatch(/http_requests_total\{method="GET",route="\/v2\/webhooks\/:id",status="404"\} [1-9]/);
+    expect(config).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v2\/webhooks",status="201"\} [1-9]/);
+    expect(approval).toMatch(/http_requests_total\{method="POST",route="\/v2\/approvals\/:id\/approve",status="200"\} [1-9]/);
+    // Three apps in this process: none counts another's requests or shows another's metrics.
+    expect(config).not.toContain('route="/v2/approvals');
+    expect(approval).not.toContain('route="/v2/webhooks');
+    expect(config).toContain('approval_decisions_applied_total');
+    expect(approval).not.toContain('approval_decisions_applied_total');
+    expect(approval).toContain('approval_decisions_relayed_total');
+    expect(config).not.toContain('approval_decisions_relayed_total');
+    expect(node).toContain('webhook_delivery_attempts_total');
+    expect(config).not.toContain('webhook_delivery_attempts_total');
+    for (const text of [config, approval, node]) expect(text).toContain('process_cpu_seconds_total');
     // No raw path, whose ids would make a series per object.
-    expect(text).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect(config).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
   });
 
   it('the delivery node answers liveness and readiness with its own probes', async () => {

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { registeredMetric } from '@app/metrics';
 
 /** Label of a request no route answered (static files, unknown paths): never the raw path, which is unbounded. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -13,27 +12,19 @@ export class HttpMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(registry: Registry) {
-    this.requests = registeredMetric(
-      'http_requests_total',
-      () =>
-        new Counter({
-          name: 'http_requests_total',
-          help: 'HTTP requests answered, by method, route template and status',
-          labelNames: ['method', 'route', 'status'],
-          registers: [registry],
-        }),
-    );
-    this.duration = registeredMetric(
-      'http_request_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'http_request_duration_seconds',
-          help: 'Time to answer an HTTP request, by method, route template and status',
-          labelNames: ['method', 'route', 'status'],
-          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-          registers: [registry],
-        }),
-    );
+    this.requests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
   }
 
   /** Express middleware: counts every answer once it is sent, labelled by the route that matched. */

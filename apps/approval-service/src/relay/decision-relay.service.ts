@@ -4,7 +4,7 @@ import type { NatsConnection } from 'nats';
 import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensureApprovalsStream } from '@app/approvals-contract';
 import { AppConfig } from '@app/config';
 import { InjectNats, KickedLoop } from '@app/messaging';
-import { countRelayed } from './relay-metrics';
+import { RelayMetrics } from './relay-metrics';
 
 const BATCH = 100;
 const POLL_MS = 1000;
@@ -39,6 +39,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly em: EntityManager,
     @InjectNats() private readonly nc: NatsConnection,
     private readonly config: AppConfig,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -96,7 +97,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
         `update approval_requests set notified_at = now() where id in (${rows.map(() => '?').join(',')})`,
         rows.map((r) => r.id),
       );
-      countRelayed(rows.length);
+      this.metrics.countRelayed(rows.length);
       return rows.length;
     });
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DecisionRelay } from './decision-relay.service';
+import { RelayMetrics } from './relay-metrics';
 
-@Module({ providers: [DecisionRelay], exports: [DecisionRelay] })
+@Module({ providers: [DecisionRelay, RelayMetrics], exports: [DecisionRelay] })
 export class RelayModule {}

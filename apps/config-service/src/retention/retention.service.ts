@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '@app/config';
-import { countPruned } from './retention-metrics';
+import { RetentionMetrics } from './retention-metrics';
 import { pruneExpired, Pruned } from './retention-pruner';
 
 /** Key of the session advisory lock that makes one process per cluster prune at a time. */
@@ -23,7 +23,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private running?: Promise<unknown>;
   private stopping = false;
 
-  constructor(private readonly env: AppConfig) {}
+  constructor(
+    private readonly env: AppConfig,
+    private readonly metrics: RetentionMetrics,
+  ) {}
 
   /** How far back events, deliveries and attempts go. */
   get days(): number {
@@ -53,7 +56,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RETENTION_LOCK_KEY]);
       if (!rows[0].locked) return 'busy';
       const result = await pruneExpired(client, { before: new Date(now.getTime() - this.days * DAY_MS), batchSize: BATCH_SIZE, stop: () => this.stopping });
-      countPruned(result);
+      this.metrics.countPruned(result);
       return result;
     } finally {
       // Ending the session releases the advisory lock.
