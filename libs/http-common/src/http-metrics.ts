@@ -1,23 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 
 /** Label of a request no route answered (static files, unknown paths): never the raw path, which is unbounded. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** API requests by method, route template (`/v2/webhooks/:id`) and status. */
+/** API requests by method, route template (`/v2/webhooks/:id`) and status; the histogram's `_count` counts them. */
 @Injectable()
 export class HttpMetrics {
-  readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(registry: Registry) {
-    this.requests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    });
     this.duration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route template and status',
@@ -27,13 +20,12 @@ export class HttpMetrics {
     });
   }
 
-  /** Express middleware: counts every answer once it is sent, labelled by the route that matched. */
+  /** Express middleware: times every answer once it is sent, labelled by the route that matched. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();
       res.once('finish', () => {
         const labels = { method: req.method, route: routeTemplate(req), status: String(res.statusCode) };
-        this.requests.inc(labels);
         this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       });
       next();

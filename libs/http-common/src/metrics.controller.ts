@@ -14,7 +14,7 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text', schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v2/webhooks",status="200"} 3' } })
+  @ApiOkResponse({ description: 'Prometheus text', schema: { type: 'string', example: 'http_request_duration_seconds_count{method="GET",route="/v2/webhooks",status="200"} 3' } })
   async metrics(@Res() res: Response): Promise<void> {
     // Plus the process's default registry: process-wide metrics (loop health) and any not yet moved to the app's.
     const all = Registry.merge([this.registry, register]);
