@@ -1,7 +1,7 @@
 import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
-import { SecretBox, type SecretField, SecretOpenError } from '../libs/crypto/src';
-import { ApprovalRequest, OutboxEntry, Webhook } from '../libs/persistence/src';
-import { toWebhookSnapshot } from '../apps/config-service/src/webhooks/webhook-view';
+import { SecretBox, SecretOpenError } from '../libs/crypto/src';
+import { ApprovalRequest, Webhook } from '../libs/persistence/src';
+import { WebhookStore } from '../apps/config-service/src/webhooks/webhook-store';
 
 export interface ReencryptReport {
   /** Rows whose secrets were sealed again under the current key. */
@@ -13,35 +13,25 @@ export interface ReencryptReport {
   failed: string[];
 }
 
-const WEBHOOK_FIELDS: [keyof Pick<Webhook, 'signingSecretEnc' | 'apiKeyEnc' | 'oauthClientSecretEnc'>, SecretField][] = [
-  ['signingSecretEnc', 'signing_secret'],
-  ['apiKeyEnc', 'api_key'],
-  ['oauthClientSecretEnc', 'oauth_client_secret'],
-];
-
 /**
  * Seals every stored secret (webhooks, deleted ones too, and approval proposals) again under the
  * current SECRETS_KEY, in batches of `batch` rows, each batch one short transaction holding only
  * its rows. Idempotent: rows already under the current key are skipped, so it can be run again
- * after an interruption. A changed live webhook gets a new version and an outbox entry, so delivery
- * nodes receive the new ciphertexts through the KV bucket.
+ * after an interruption. Webhooks are changed by the config service's WebhookStore (a new version
+ * and, for a live one, an outbox entry, so delivery nodes receive the new ciphertexts through the
+ * KV bucket).
  */
 export async function reencryptSecrets(orm: MikroORM, box: SecretBox, batch = 100): Promise<ReencryptReport> {
   const report: ReencryptReport = { webhooks: 0, proposals: 0, current: 0, failed: [] };
+  const store = new WebhookStore(box);
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await orm.em.fork().transactional(async (em) => {
       const page = await em.find(Webhook, { id: { $gt: after } }, { orderBy: { id: 'asc' }, limit: batch, lockMode: LockMode.PESSIMISTIC_WRITE });
       for (const w of page) {
         try {
-          const next = Object.fromEntries(WEBHOOK_FIELDS.map(([col, field]) => [col, w[col] === null ? null : box.reseal(w[col], { owner: w.id, field })]));
-          if (WEBHOOK_FIELDS.every(([col]) => next[col] === w[col])) {
-            report.current++;
-            continue;
-          }
-          em.assign(w, { ...next, version: Number(w.version) + 1 });
-          if (!w.deletedAt) em.persist(em.create(OutboxEntry, { webhookId: w.id, op: 'PUT', payload: toWebhookSnapshot(w) } as OutboxEntry));
-          report.webhooks++;
+          if (store.reseal(em, w)) report.webhooks++;
+          else report.current++;
         } catch (err) {
           if (!(err instanceof SecretOpenError)) throw err;
           report.failed.push(`webhook ${w.id}: ${err.message}`);

@@ -170,13 +170,24 @@ describe('OpenAPI documents', () => {
     }
   });
 
-  it('counts API requests by route template and status', async () => {
-    const text = (await base.config.get('/metrics')).text;
-    expect(text).toMatch(/http_requests_total\{method="GET",route="\/v2\/webhooks\/:id",status="404"\} [1-9]/);
-    expect(text).toMatch(/http_requests_total\{method="POST",route="\/v2\/approvals\/:id\/approve",status="200"\} [1-9]/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v2\/webhooks",status="201"\} [1-9]/);
+  it('counts API requests by route template and status, each app on its own registry', async () => {
+    const [config, approval, node] = await Promise.all([base.config.get('/metrics'), base.approval.get('/metrics'), h.nodeApi.get('/metrics')]).then((r) => r.map((m) => m.text));
+    expect(config).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/v2\/webhooks\/:id",status="404"\} [1-9]/);
+    expect(config).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v2\/webhooks",status="201"\} [1-9]/);
+    expect(approval).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v2\/approvals\/:id\/approve",status="200"\} [1-9]/);
+    expect(config).not.toContain('http_requests_total');
+    // Three apps in this process: none counts another's requests or shows another's metrics.
+    expect(config).not.toContain('route="/v2/approvals');
+    expect(approval).not.toContain('route="/v2/webhooks');
+    expect(config).toContain('approval_decisions_applied_total');
+    expect(approval).not.toContain('approval_decisions_applied_total');
+    expect(approval).toContain('approval_decisions_relayed_total');
+    expect(config).not.toContain('approval_decisions_relayed_total');
+    expect(node).toContain('webhook_delivery_attempts_total');
+    expect(config).not.toContain('webhook_delivery_attempts_total');
+    for (const text of [config, approval, node]) expect(text).toContain('process_cpu_seconds_total');
     // No raw path, whose ids would make a series per object.
-    expect(text).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect(config).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
   });
 
   it('the delivery node answers liveness and readiness with its own probes', async () => {
@@ -193,18 +204,28 @@ describe('OpenAPI documents', () => {
   });
 
   it('readiness goes red while NATS is down and green again when it returns; liveness stays green', async () => {
+    const operator = await (await h.platform.account('openapi-nats-down')).token('ops', ['operator']);
     await h.platform.nats.stop();
-    for (const service of ['config', 'approval'] as const) {
-      await eventually(async () => (await base[service].get('/health')).status === 503, { what: `${service} readiness red`, timeoutMs: 30_000 });
-      const red = await base[service].get('/health');
-      expect(red.status).toBe(503);
-      expect(red.headers.get('content-type')).toContain('application/problem+json');
-      expect(Number(red.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(red.body.meta.checks.nats).not.toBe('ok');
-      expect(red.body.meta.checks.database).toBe('ok');
-      expect((await base[service].get('/health/live')).status).toBe(200);
+    try {
+      for (const service of ['config', 'approval'] as const) {
+        await eventually(async () => (await base[service].get('/health')).status === 503, { what: `${service} readiness red`, timeoutMs: 30_000 });
+        const red = await base[service].get('/health');
+        expect(red.status).toBe(503);
+        expect(red.headers.get('content-type')).toContain('application/problem+json');
+        expect(Number(red.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(red.body.meta.checks.nats).not.toBe('ok');
+        expect(red.body.meta.checks.database).toBe('ok');
+        expect((await base[service].get('/health/live')).status).toBe(200);
+      }
+      // A route that reads NATS answers the outage as such: 503 with Retry-After, not a 500.
+      const cluster = await base.config.as(operator).get('/v2/cluster');
+      expect(cluster.status).toBe(503);
+      expect(cluster.headers.get('content-type')).toContain('application/problem+json');
+      expect(Number(cluster.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(cluster.body).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
+    } finally {
+      await h.platform.nats.restart(); // also after a failed check, or the file's connections would never close
     }
-    await h.platform.nats.restart();
     for (const service of ['config', 'approval'] as const) {
       await eventually(async () => (await base[service].get('/health')).status === 200, { what: `${service} readiness green`, timeoutMs: 60_000 });
     }

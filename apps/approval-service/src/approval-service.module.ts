@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
-import { AppConfigModule, LoggingModule } from '@app/config';
+import { AppConfigModule, LoggingModule, type PlatformEnv } from '@app/config';
 import { ObservabilityModule } from '@app/http-common';
 import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
 import { DatabaseReadiness, PersistenceModule } from '@app/persistence';
@@ -9,7 +9,6 @@ import { ApprovalsModule } from './requests/approvals.module';
 
 @Module({
   imports: [
-    AppConfigModule.forApp('approval-service'),
     LoggingModule,
     PersistenceModule,
     NatsModule,
@@ -19,4 +18,9 @@ import { ApprovalsModule } from './requests/approvals.module';
     ApprovalsModule,
   ],
 })
-export class ApprovalServiceModule {}
+export class ApprovalServiceModule {
+  /** The app with its configuration, validated once by the caller. */
+  static forConfig(config: PlatformEnv): DynamicModule {
+    return { module: ApprovalServiceModule, imports: [AppConfigModule.forConfig(config)] };
+  }
+}

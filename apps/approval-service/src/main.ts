@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, configOrExit } from '@app/config';
+import { configOrExit, loadAppConfig, type PlatformEnv } from '@app/config';
 import { configureHttp } from '@app/http-common';
 import { NatsRefusedError } from '@app/messaging';
 import { ApprovalServiceModule } from './approval-service.module';
 
-export async function createApprovalServiceApp() {
-  const app = await NestFactory.create(ApprovalServiceModule, {
+/** Configured from the environment unless given its configuration. */
+export async function createApprovalServiceApp(config: PlatformEnv = loadAppConfig('approval-service')) {
+  const app = await NestFactory.create(ApprovalServiceModule.forConfig(config), {
     bodyParser: false,
     abortOnError: false,
     bufferLogs: true,
@@ -28,9 +29,9 @@ export async function createApprovalServiceApp() {
 }
 
 if (require.main === module) {
-  configOrExit('approval-service');
-  createApprovalServiceApp()
-    .then((app) => app.listen(app.get(AppConfig).approvalPort, '0.0.0.0'))
+  const config = configOrExit('approval-service');
+  createApprovalServiceApp(config)
+    .then((app) => app.listen(config.approvalPort, '0.0.0.0'))
     .catch((err) => {
       console.error(err instanceof NatsRefusedError ? `approval-service: ${err.message}` : err);
       process.exit(1);

@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@app/auth';
-import { AppConfigModule, LoggingModule } from '@app/config';
+import { AppConfigModule, LoggingModule, type PlatformEnv } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule } from '@app/http-common';
 import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
@@ -15,7 +15,6 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
-    AppConfigModule.forApp('config-service'),
     LoggingModule,
     PersistenceModule,
     NatsModule,
@@ -30,4 +29,9 @@ import { WebhooksModule } from './webhooks/webhooks.module';
   ],
   controllers: [EventTypesController, MeController],
 })
-export class ConfigServiceModule {}
+export class ConfigServiceModule {
+  /** The app with its configuration, validated once by the caller. */
+  static forConfig(config: PlatformEnv): DynamicModule {
+    return { module: ConfigServiceModule, imports: [AppConfigModule.forConfig(config)] };
+  }
+}

@@ -2,17 +2,23 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, configOrExit } from '@app/config';
+import { configOrExit, loadAppConfig, type PlatformEnv } from '@app/config';
 import { configureHttp } from '@app/http-common';
 import { NatsRefusedError } from '@app/messaging';
 import { DecisionTransport } from './approvals/decision-transport';
 import { ConfigServiceModule } from './config-service.module';
 import { mountDashboard } from './dashboard/dashboard-site';
 
-export async function createConfigServiceApp() {
-  const app = await NestFactory.create(ConfigServiceModule, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'], forceCloseConnections: true });
+/** Configured from the environment unless given its configuration. */
+export async function createConfigServiceApp(config: PlatformEnv = loadAppConfig('config-service')) {
+  const app = await NestFactory.create(ConfigServiceModule.forConfig(config), {
+    bodyParser: false,
+    abortOnError: false,
+    bufferLogs: true,
+    logger: ['fatal', 'error'],
+    forceCloseConnections: true,
+  });
   app.useLogger(app.get(Logger));
-  const config = app.get(AppConfig);
   mountDashboard(app, { approvalServiceUrl: config.approvalServiceUrl, dir: config.dashboardDir });
   configureHttp(app);
   const doc = new DocumentBuilder()
@@ -30,9 +36,9 @@ export async function createConfigServiceApp() {
 }
 
 async function main(): Promise<void> {
-  configOrExit('config-service');
-  const app = await createConfigServiceApp();
-  await app.listen(app.get(AppConfig).configPort, '0.0.0.0');
+  const config = configOrExit('config-service');
+  const app = await createConfigServiceApp(config);
+  await app.listen(config.configPort, '0.0.0.0');
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
-import { Module, OnModuleInit } from '@nestjs/common';
-import { AppConfigModule, LoggingModule } from '@app/config';
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { AppConfigModule, LoggingModule, type PlatformEnv } from '@app/config';
 import { SecretsModule } from '@app/crypto';
 import { ObservabilityModule, Readiness } from '@app/http-common';
 import { LoopsReadiness, NatsModule, NatsReadiness } from '@app/messaging';
@@ -22,7 +22,7 @@ import { WebhookIndex } from './webhook-index/webhook-index';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
 
 @Module({
-  imports: [AppConfigModule.forApp('delivery-node'), LoggingModule, NatsModule, ObservabilityModule.forRoot({ readiness: [NatsReadiness, LoopsReadiness] }), SecretsModule],
+  imports: [LoggingModule, NatsModule, ObservabilityModule.forRoot({ readiness: [NatsReadiness, LoopsReadiness] }), SecretsModule],
   providers: [
     Database,
     // Every table the node reads or writes, through its repository: no SQL elsewhere in the node.
@@ -51,6 +51,11 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
   exports: [DeliveryNodeService, DeliveryExecutor, NodeIdentity],
 })
 export class DeliveryNodeModule implements OnModuleInit {
+  /** The node with its configuration, validated once by the caller. */
+  static forConfig(config: PlatformEnv): DynamicModule {
+    return { module: DeliveryNodeModule, imports: [AppConfigModule.forConfig(config)] };
+  }
+
   constructor(
     private readonly readiness: Readiness,
     private readonly db: Database,

@@ -16,14 +16,13 @@ export interface AppConfig extends PlatformEnv {}
 export const PLATFORM_CONFIG = 'platform';
 
 /**
- * One app's configuration through @nestjs/config, validated by that app's schema from the
- * catalogue. The environment is read when the app is created (not when this file is imported), so
- * tests can set it first.
+ * One app's configuration through @nestjs/config: the object its main() (or a test) validated once
+ * with loadAppConfig or configOrExit, handed over as it is.
  */
 @Module({})
 export class AppConfigModule {
-  static forApp(app: AppName): DynamicModule {
-    const platform = registerAs(PLATFORM_CONFIG, () => ({ ...loadAppConfig(app, process.env) }));
+  static forConfig(config: PlatformEnv): DynamicModule {
+    const platform = registerAs(PLATFORM_CONFIG, () => config);
     return {
       module: AppConfigModule,
       global: true,

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvError, loadAppConfig, readConfig } from './env';
-import { pinoHttpOptions, requestIds } from './logging.module';
+import { pinoHttpOptions } from './logging.module';
+import { requestIds } from './request-log-ids.interceptor';
 import { ENV_VARIABLES, OWNED_PREFIXES, variablesOf } from './variables';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule, type Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import { AppConfig } from './app-config.module';
 import type { LogLevelName, PlatformEnv } from './env';
+import { requestIds, RequestLogIds } from './request-log-ids.interceptor';
 
 /** Nest's level names (kept for LOG_LEVEL) mapped to pino's. */
 export const PINO_LEVELS: Record<LogLevelName, string> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
@@ -39,11 +42,6 @@ export const REDACTED_PATHS: readonly string[] = [
 const LOGGED_HEADERS = ['user-agent', 'content-type', 'content-length', 'x-request-id', 'x-forwarded-for'];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-const WEBHOOK_PATH = new RegExp(`/v2/webhooks/(${UUID})`);
-const EVENT_PATH = new RegExp(`/v2/events/(${UUID})`);
-
-type Req = IncomingMessage & { id?: unknown; originalUrl?: string; principal?: { accountId?: string } };
 
 /** The caller's `X-Request-Id` when it is a plain short token, else a new one; returned on the response either way. */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
@@ -51,18 +49,6 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   res.setHeader('X-Request-Id', id);
   return id;
-}
-
-/** The ids a request is about: the signed-in account, and the webhook or event of its path. */
-export function requestIds(req: Req): Record<string, string> {
-  const out: Record<string, string> = {};
-  const path = req.originalUrl ?? req.url ?? '';
-  if (req.principal?.accountId) out.account_id = req.principal.accountId;
-  const webhook = WEBHOOK_PATH.exec(path)?.[1];
-  if (webhook) out.webhook_id = webhook.toLowerCase();
-  const event = EVENT_PATH.exec(path)?.[1];
-  if (event) out.event_id = event.toLowerCase();
-  return out;
 }
 
 export function pinoHttpOptions(config: Pick<PlatformEnv, 'logLevel' | 'logPretty'>, stdoutIsTty = !!process.stdout.isTTY): Options {
@@ -91,18 +77,23 @@ export function pinoHttpOptions(config: Pick<PlatformEnv, 'logLevel' | 'logPrett
   };
 }
 
+/** Where log lines go instead of stdout, when a global module provides it (tests read them there). */
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
+
 /**
  * JSON logs through nestjs-pino (pretty when stdout is a terminal or LOG_PRETTY=true): a request id
  * honoured from and returned in `X-Request-Id`, the account, webhook and event ids where they apply,
- * credentials redacted. Log lines about one event or webhook pass the ids as fields:
+ * credentials redacted; every line logged while a request is handled carries them (RequestLogIds).
+ * Log lines about one event or webhook outside a request pass the ids as fields:
  * `logger.warn({ msg: '...', event_id, webhook_id })`.
  */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): Params => ({ pinoHttp: pinoHttpOptions(config) }),
+      inject: [AppConfig, { token: LOG_DESTINATION, optional: true }],
+      useFactory: (config: AppConfig, destination?: DestinationStream): Params => ({ pinoHttp: destination ? [pinoHttpOptions(config), destination] : pinoHttpOptions(config) }),
     }),
   ],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: RequestLogIds }],
 })
 export class LoggingModule {}

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { generateSigningSecret, signPayload, hashToken, maskSecret } from '.';
+import { generateSigningSecret, signPayload, hashToken, maskSecret, signingKey, signWithKey } from '.';
 
 describe('signatures', () => {
   it('verify with the standardwebhooks package', () => {
@@ -9,6 +9,17 @@ describe('signatures', () => {
     const headers = { 'webhook-id': 'e1', 'webhook-timestamp': String(ts), 'webhook-signature': signPayload(secret, 'e1', ts, body) };
     expect(new Webhook(secret).verify(body, headers)).toEqual({ id: 'e1', type: 'identity.approved' });
     expect(() => new Webhook(generateSigningSecret()).verify(body, headers)).toThrow();
+  });
+
+  it('the delivery path (a key decoded once) signs what the standardwebhooks package verifies', () => {
+    const secret = generateSigningSecret();
+    const key = signingKey(secret);
+    const ts = Math.floor(Date.now() / 1000);
+    for (const body of ['{}', JSON.stringify({ id: 'e2', note: 'ünïcode ✓' })]) {
+      const headers = { 'webhook-id': 'e2', 'webhook-timestamp': String(ts), 'webhook-signature': signWithKey(key, 'e2', ts, body) };
+      expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+      expect(headers['webhook-signature']).toBe(signPayload(secret, 'e2', ts, body));
+    }
   });
 });
 

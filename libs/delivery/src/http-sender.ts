@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { storableText } from '@app/domain';
 import { AttemptDeadlines, StoppedError } from './attempt-deadlines';
+import { BodyPrefix, readCapped } from './capped-body';
 import { parseRetryAfter } from './backoff';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
 
@@ -68,8 +68,6 @@ export interface SendResult {
   stopped?: boolean;
 }
 
-// Bodies up to this size are read to the end so the connection can be reused; bigger ones close it.
-const DRAIN_LIMIT_BYTES = 64 * 1024;
 /** Longest error text returned; header values surfaced are cut at HEADER_VALUE_CHARS. */
 const ERROR_CHARS = 500;
 const HEADER_VALUE_CHARS = 1000;
@@ -172,9 +170,9 @@ export class HttpSender {
       rawHeaders = res.headers;
       const kept = new BodyPrefix();
       try {
-        await readBody(res.body, this.maxResponseBytes, kept);
+        excerpt = await readCapped(res.body, this.maxResponseBytes, kept);
       } finally {
-        excerpt = kept.bytes ? storableText(kept.text()) : '';
+        excerpt ??= kept.text();
       }
       return this.result(status, rawHeaders, excerpt, Math.round(performance.now() - started));
     } catch (err) {
@@ -298,60 +296,6 @@ function statusError(status: number, headers: Record<string, string>): { error?:
   }
   if (status < 100 || status > 599) return { error: `HTTP ${status} is not a valid status code` };
   return {};
-}
-
-/** Collects what readCapped kept, so a body that fails half way still leaves its start behind. */
-export class BodyPrefix {
-  readonly chunks: Buffer[] = [];
-  bytes = 0;
-  text(): string {
-    return new StringDecoder('utf8').write(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks));
-  }
-}
-
-/**
- * Reads a response body into `kept` (its first `max` bytes) with plain stream events, no async
- * iteration: most bodies arrive as one chunk. Small bodies are drained so the connection can be
- * reused; a large or endless one is cut off (destroying it makes undici close the socket).
- */
-function readBody(body: Dispatcher.ResponseData['body'], max: number, kept: BodyPrefix): Promise<void> {
-  const limit = Math.max(DRAIN_LIMIT_BYTES, max);
-  return new Promise((resolve, reject) => {
-    let total = 0;
-    body.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (kept.bytes < max) {
-        const part = kept.bytes + chunk.length <= max ? chunk : chunk.subarray(0, max - kept.bytes);
-        kept.chunks.push(part);
-        kept.bytes += part.length;
-      }
-      if (total > limit) {
-        body.destroy();
-        resolve();
-      }
-    });
-    body.once('end', resolve);
-    body.once('error', reject);
-  });
-}
-
-/**
- * The first `max` bytes as UTF-8 (no half characters; invalid bytes become U+FFFD, NUL and lone
- * surrogates too, so the text is storable); the rest is drained if small, else the connection dropped.
- * `kept`, when given, holds what was read even if the body fails half way.
- */
-export async function readCapped(body: Dispatcher.ResponseData['body'], max: number, kept: BodyPrefix = new BodyPrefix()): Promise<string> {
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (kept.bytes < max) {
-      const part = chunk.subarray(0, max - kept.bytes);
-      kept.chunks.push(part);
-      kept.bytes += part.length;
-    }
-    if (total > Math.max(DRAIN_LIMIT_BYTES, max)) break; // leaving the loop destroys the body, and undici closes the socket
-  }
-  return storableText(kept.text());
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

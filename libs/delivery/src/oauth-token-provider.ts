@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { storableText } from '@app/domain';
-import { HttpSender, describeError, readCapped } from './http-sender';
+import { readCapped } from './capped-body';
+import { HttpSender, describeError } from './http-sender';
 import { assertUrlAllowed } from './ssrf-guard';
 
 export interface OAuthCredentials {

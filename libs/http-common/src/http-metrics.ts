@@ -1,48 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, Histogram, Registry } from 'prom-client';
-import { registeredMetric } from '@app/metrics';
+import { Histogram, Registry } from 'prom-client';
 
 /** Label of a request no route answered (static files, unknown paths): never the raw path, which is unbounded. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** API requests by method, route template (`/v2/webhooks/:id`) and status. */
+/** API requests by method, route template (`/v2/webhooks/:id`) and status; the histogram's `_count` counts them. */
 @Injectable()
 export class HttpMetrics {
-  readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly duration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(registry: Registry) {
-    this.requests = registeredMetric(
-      'http_requests_total',
-      () =>
-        new Counter({
-          name: 'http_requests_total',
-          help: 'HTTP requests answered, by method, route template and status',
-          labelNames: ['method', 'route', 'status'],
-          registers: [registry],
-        }),
-    );
-    this.duration = registeredMetric(
-      'http_request_duration_seconds',
-      () =>
-        new Histogram({
-          name: 'http_request_duration_seconds',
-          help: 'Time to answer an HTTP request, by method, route template and status',
-          labelNames: ['method', 'route', 'status'],
-          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-          registers: [registry],
-        }),
-    );
+    this.duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
   }
 
-  /** Express middleware: counts every answer once it is sent, labelled by the route that matched. */
+  /** Express middleware: times every answer once it is sent, labelled by the route that matched. */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const started = process.hrtime.bigint();
       res.once('finish', () => {
         const labels = { method: req.method, route: routeTemplate(req), status: String(res.statusCode) };
-        this.requests.inc(labels);
         this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       });
       next();

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Registry } from 'prom-client';
+import { register, Registry } from 'prom-client';
 import { Public } from '@app/auth';
 
 @ApiTags('operations')
@@ -14,8 +14,10 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text', schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v2/webhooks",status="200"} 3' } })
+  @ApiOkResponse({ description: 'Prometheus text', schema: { type: 'string', example: 'http_request_duration_seconds_count{method="GET",route="/v2/webhooks",status="200"} 3' } })
   async metrics(@Res() res: Response): Promise<void> {
-    res.type(this.registry.contentType).send(await this.registry.metrics());
+    // Plus the process's default registry: process-wide metrics (loop health) and any not yet moved to the app's.
+    const all = Registry.merge([this.registry, register]);
+    res.type(all.contentType).send(await all.metrics());
   }
 }

@@ -49,11 +49,18 @@ export function toProblem(err: unknown, logger?: Logger): Problem {
   }
   if (isDependencyUnavailable(err)) {
     // Not a bug: the database (or NATS) is unreachable. No stack, no driver message (it may name hosts).
-    logger?.warn(`dependency unavailable: ${err instanceof Error ? err.name : typeof err}`);
+    logger?.warn(`dependency unavailable: ${outageLabel(err)}`);
     return catalogueProblem('service-unavailable', 'A service this request needs is unavailable; try again shortly.');
   }
   logger?.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   return catalogueProblem('internal', 'An unexpected error occurred.');
+}
+
+/** The error's name and code (e.g. `NatsError TIMEOUT`, `Error ECONNREFUSED`): never its message, which may name hosts. */
+function outageLabel(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const name = err instanceof Error ? err.name : typeof err;
+  return typeof code === 'string' || typeof code === 'number' ? `${name} ${String(code).slice(0, 40)}` : name;
 }
 
 export function sendProblem(res: Response, problem: Problem): void {

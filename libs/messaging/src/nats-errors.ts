@@ -32,3 +32,20 @@ export const streamNotFound = (err: unknown) => isJetStreamError(err, 'StreamNot
 export const consumerNotFound = (err: unknown) => isJetStreamError(err, 'ConsumerNotFound');
 /** A KV create or compare-and-set update that lost to another writer. */
 export const wrongLastSequence = (err: unknown) => isJetStreamError(err, 'WrongLastSequence');
+
+/**
+ * nats.js codes meaning NATS cannot serve the request now (nothing answered, the request timed out,
+ * the connection is gone): `503` is "no responders" and also JetStream's "not enabled".
+ */
+const UNAVAILABLE_CODES = new Set(['503', 'TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', 'DISCONNECT']);
+
+/**
+ * NATS or its JetStream is unavailable (the same request may succeed later), as opposed to a bug or
+ * a refusal: a nats.js code above, or a JetStream API error with status 503 (e.g. no meta leader, no
+ * stream quorum).
+ */
+export function isNatsUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { code, api_error } = err as { code?: unknown; api_error?: { code?: unknown } };
+  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || api_error?.code === 503;
+}

@@ -5,7 +5,7 @@ import { APPROVAL_DECIDED_SUBJECT, ApprovalDecidedMessage, encodeDecision, ensur
 import { AppConfig } from '@app/config';
 import { ApprovalRequestsRepository } from '@app/persistence';
 import { InjectNats, KickedLoop } from '@app/messaging';
-import { countRelayed } from './relay-metrics';
+import { RelayMetrics } from './relay-metrics';
 
 const BATCH = 100;
 const POLL_MS = 1000;
@@ -41,6 +41,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly requests: ApprovalRequestsRepository,
     @InjectNats() private readonly nc: NatsConnection,
     private readonly config: AppConfig,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -93,7 +94,7 @@ export class DecisionRelay implements OnApplicationBootstrap, OnModuleDestroy {
         rows.map((r) => r.id),
         em,
       );
-      countRelayed(rows.length);
+      this.metrics.countRelayed(rows.length);
       return rows.length;
     });
   }

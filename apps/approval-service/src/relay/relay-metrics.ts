@@ -1,10 +1,19 @@
-import { Counter } from 'prom-client';
-import { registeredMetric } from '@app/http-common';
+import { Injectable } from '@nestjs/common';
+import { Counter, Registry } from 'prom-client';
 
-const NAME = 'approval_decisions_relayed_total';
+@Injectable()
+export class RelayMetrics {
+  private readonly relayed: Counter;
 
-const relayed = registeredMetric(NAME, () => new Counter({ name: NAME, help: 'Concluded webhook approval requests handed to the config service over NATS' }));
+  constructor(registry: Registry) {
+    this.relayed = new Counter({
+      name: 'approval_decisions_relayed_total',
+      help: 'Concluded webhook approval requests handed to the config service over NATS',
+      registers: [registry],
+    });
+  }
 
-export function countRelayed(n: number): void {
-  relayed.inc(n);
+  countRelayed(n: number): void {
+    this.relayed.inc(n);
+  }
 }

@@ -4,7 +4,7 @@ import { APPROVAL_DECIDED_SUBJECT, decodeDecision } from '@app/approvals-contrac
 import { AppConfig } from '@app/config';
 import { JetStreamContext, RethrowRpcErrors } from '@app/messaging';
 import { DecisionApplier } from './decision-applier';
-import { countApplied } from './decision-metrics';
+import { DecisionMetrics } from './decision-metrics';
 
 /**
  * Decided approval requests from the approval service (JetStream, see DecisionTransport). Returning
@@ -19,6 +19,7 @@ export class DecisionController {
 
   constructor(
     private readonly applier: DecisionApplier,
+    private readonly metrics: DecisionMetrics,
     config: AppConfig,
   ) {
     this.maxAttempts = config.approvalApplyMaxAttempts;
@@ -34,6 +35,6 @@ export class DecisionController {
       return;
     }
     const attempt = ctx.getDeliveryCount();
-    countApplied(await this.applier.apply(decision.request_id, { attempt, last: attempt >= this.maxAttempts }));
+    this.metrics.countApplied(await this.applier.apply(decision.request_id, { attempt, last: attempt >= this.maxAttempts }));
   }
 }

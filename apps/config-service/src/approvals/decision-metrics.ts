@@ -1,10 +1,20 @@
-import { Counter } from 'prom-client';
-import { registeredMetric } from '@app/http-common';
+import { Injectable } from '@nestjs/common';
+import { Counter, Registry } from 'prom-client';
 
-const NAME = 'approval_decisions_applied_total';
+@Injectable()
+export class DecisionMetrics {
+  private readonly applied: Counter<'result'>;
 
-const applied = registeredMetric(NAME, () => new Counter({ name: NAME, help: 'Approval decisions handled by the config service, by result', labelNames: ['result'] }));
+  constructor(registry: Registry) {
+    this.applied = new Counter({
+      name: 'approval_decisions_applied_total',
+      help: 'Approval decisions handled by the config service, by result',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+  }
 
-export function countApplied(result: string): void {
-  applied.inc({ result });
+  countApplied(result: string): void {
+    this.applied.inc({ result });
+  }
 }

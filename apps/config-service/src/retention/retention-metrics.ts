@@ -1,14 +1,19 @@
-import { Counter, Gauge } from 'prom-client';
-import { registeredMetric } from '@app/http-common';
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pruned } from './retention-pruner';
 
-const PRUNED = 'webhook_retention_pruned_total';
-const LAST_RUN = 'webhook_retention_last_run_timestamp_seconds';
+@Injectable()
+export class RetentionMetrics {
+  private readonly pruned: Counter<'table'>;
+  private readonly lastRun: Gauge;
 
-const pruned = registeredMetric(PRUNED, () => new Counter({ name: PRUNED, help: 'Rows removed by retention, by table', labelNames: ['table'] }));
-const lastRun = registeredMetric(LAST_RUN, () => new Gauge({ name: LAST_RUN, help: 'When retention last completed a run (unix seconds)' }));
+  constructor(registry: Registry) {
+    this.pruned = new Counter({ name: 'webhook_retention_pruned_total', help: 'Rows removed by retention, by table', labelNames: ['table'], registers: [registry] });
+    this.lastRun = new Gauge({ name: 'webhook_retention_last_run_timestamp_seconds', help: 'When retention last completed a run (unix seconds)', registers: [registry] });
+  }
 
-export function countPruned(result: Pruned): void {
-  for (const [table, n] of Object.entries(result)) pruned.inc({ table }, n);
-  lastRun.set(Date.now() / 1000);
+  countPruned(result: Pruned): void {
+    for (const [table, n] of Object.entries(result)) this.pruned.inc({ table }, n);
+    this.lastRun.set(Date.now() / 1000);
+  }
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Client } from 'pg';
 import { AppConfig } from '@app/config';
 import { ExpiredRowsRepository } from '@app/persistence';
-import { countPruned } from './retention-metrics';
+import { RetentionMetrics } from './retention-metrics';
 import { pruneExpired, Pruned } from './retention-pruner';
 
 /** Key of the session advisory lock that makes one process per cluster prune at a time. */
@@ -24,7 +24,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private running?: Promise<unknown>;
   private stopping = false;
 
-  constructor(private readonly env: AppConfig) {}
+  constructor(
+    private readonly env: AppConfig,
+    private readonly metrics: RetentionMetrics,
+  ) {}
 
   /** How far back events, deliveries and attempts go. */
   get days(): number {
@@ -54,7 +57,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
       const rows = new ExpiredRowsRepository(client);
       if (!(await rows.tryTakeSessionLock(RETENTION_LOCK_KEY))) return 'busy';
       const result = await pruneExpired(rows, { before: new Date(now.getTime() - this.days * DAY_MS), batchSize: BATCH_SIZE, stop: () => this.stopping });
-      countPruned(result);
+      this.metrics.countPruned(result);
       return result;
     } finally {
       // Ending the session releases the advisory lock.

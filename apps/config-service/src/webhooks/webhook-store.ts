@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
-import { SecretBox, generateSigningSecret } from '@app/crypto';
+import { SecretBox, type SecretField, generateSigningSecret } from '@app/crypto';
 import { Conflict, MAX_WEBHOOKS_PER_ACCOUNT, NotFound, WebhookStatus } from '@app/domain';
 import { Account, OutboxEntry, Webhook } from '@app/persistence';
 import { toWebhookSnapshot } from './webhook-view';
 import type { WebhookSpec } from './webhook-spec';
+
+/** The sealed columns of a webhook and the field each is sealed as (to the webhook's id). */
+const SEALED_COLUMNS: ReadonlyArray<[keyof Pick<Webhook, 'signingSecretEnc' | 'apiKeyEnc' | 'oauthClientSecretEnc'>, SecretField]> = [
+  ['signingSecretEnc', 'signing_secret'],
+  ['apiKeyEnc', 'api_key'],
+  ['oauthClientSecretEnc', 'oauth_client_secret'],
+];
 
 /**
  * Applies webhook changes in one transaction each, with the account row locked so the 10-webhook
@@ -88,6 +95,21 @@ export class WebhookStore {
     em.assign(webhook, { deletedAt: new Date(), slot: null, pendingApprovalId: null, version: Number(webhook.version) + 1, updatedAt: new Date() });
     em.persist(em.create(OutboxEntry, { webhookId: webhook.id, op: 'DELETE', payload: null } as OutboxEntry));
     await em.flush();
+  }
+
+  /**
+   * Seals the webhook's secrets again under the current key (after a SECRETS_KEY rotation). A changed
+   * webhook gets a new version and, unless deleted, an outbox entry, so delivery nodes receive the
+   * new ciphertexts; both are written when the caller's transaction flushes, so a batch of webhooks
+   * is one round of statements. False when every secret already was under the current key; throws
+   * SecretOpenError for a secret no configured key opens, changing nothing.
+   */
+  reseal(em: EntityManager, webhook: Webhook): boolean {
+    const next = Object.fromEntries(SEALED_COLUMNS.map(([col, field]) => [col, webhook[col] === null ? null : this.box.reseal(webhook[col], { owner: webhook.id, field })]));
+    if (SEALED_COLUMNS.every(([col]) => next[col] === webhook[col])) return false;
+    em.assign(webhook, { ...next, version: Number(webhook.version) + 1 });
+    if (!webhook.deletedAt) em.persist(em.create(OutboxEntry, { webhookId: webhook.id, op: 'PUT', payload: toWebhookSnapshot(webhook) } as OutboxEntry));
+    return true;
   }
 
   /** The columns of a spec, with its secrets sealed to the webhook. */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import type { WebhookSnapshot } from '@app/domain';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { WebhookIndex } from '../webhook-index/webhook-index';
@@ -40,7 +41,7 @@ function setup(dbRows: (sql: string) => unknown[] | Error) {
       return r;
     },
   } as unknown as SqlDatabase;
-  const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(), new WebhooksRepository(db));
+  const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), new WebhooksRepository(db));
   return { index, dispatcher, states, sends: () => sends, release: () => release() };
 }
 
@@ -122,7 +123,7 @@ describe('DeliveryDispatcher', () => {
       },
       forget: () => undefined,
     } as unknown as DeliveryExecutor;
-    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(), {} as WebhooksRepository);
+    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
     const delays: (number | undefined)[] = [];
     dispatcher.admit({ ...item('broken'), release: (d?: number) => void delays.push(d) });
     await until(() => delays.length === 1);

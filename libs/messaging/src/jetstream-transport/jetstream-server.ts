@@ -15,15 +15,14 @@ export interface JetStreamBinding {
   loop: string;
   /** Creates the stream and the durable consumer if missing; run before each attach. */
   ensure?: (jsm: JetStreamManager) => Promise<void>;
-  /** Messages pulled ahead of the handler (default 32). */
-  pullAhead?: number;
-  /** Messages handled at once (default 1: one after the other). */
-  concurrency?: number;
   /** Delay of the redelivery after a failure, by delivery count (default 1 s doubling to 30 s). */
   retryDelayMs?: (deliveryCount: number) => number;
-  /** While a handler runs, the server is told it is still working this often (default 10 s), so a slow commit is not redelivered meanwhile. */
-  workingEveryMs?: number;
 }
+
+/** Messages pulled ahead of the handler, which takes them one after the other. */
+const PULL_AHEAD = 32;
+/** While a handler runs, the server is told it is still working this often, so a slow commit is not redelivered meanwhile. */
+const WORKING_EVERY_MS = 10_000;
 
 export const defaultRetryDelayMs = (deliveryCount: number): number => Math.min(30_000, 1000 * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 5));
 
@@ -74,25 +73,15 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     if (binding.ensure) await binding.ensure(await this.nc.jetstreamManager());
     const consumer = await this.nc.jetstream().consumers.get(binding.stream, binding.consumer);
     if (session.stopping) return;
-    const messages = await consumer.consume({ max_messages: binding.pullAhead ?? 32, abort_on_missing_resource: true });
+    const messages = await consumer.consume({ max_messages: PULL_AHEAD, abort_on_missing_resource: true });
     session.onStop(() => messages.stop());
     session.ready();
-    const concurrency = Math.max(1, binding.concurrency ?? 1);
-    const inFlight = new Set<Promise<void>>();
-    try {
-      for await (const msg of messages) {
-        const handled: Promise<void> = this.handle(binding, msg).finally(() => inFlight.delete(handled));
-        inFlight.add(handled);
-        if (inFlight.size >= concurrency) await Promise.race(inFlight);
-      }
-    } finally {
-      await Promise.allSettled(inFlight);
-    }
+    for await (const msg of messages) await this.handle(binding, msg);
   }
 
   private async handle(binding: JetStreamBinding, msg: JsMsg): Promise<void> {
     const handler = this.getHandlerByPattern(binding.pattern) as MessageHandler;
-    const working = setInterval(() => tryTo(() => msg.working()), binding.workingEveryMs ?? 10_000);
+    const working = setInterval(() => tryTo(() => msg.working()), WORKING_EVERY_MS);
     try {
       const result = await handler(msg.data, new JetStreamContext(msg));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
