@@ -1,14 +1,10 @@
 import { DynamicModule, Global, Inject, Module, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { registeredMetric } from '@app/metrics';
 import { HealthController } from './health.controller';
 import { HttpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
 import { Readiness, ReadinessProbe } from './readiness';
-
-/** @deprecated Import it from @app/metrics; kept only until delivery-node's ownership/node-load.ts does. */
-export { registeredMetric };
 
 const PROBES = Symbol('READINESS_PROBES');
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Gauge } from 'prom-client';
-import { registeredMetric as metric } from '@app/http-common';
+import { Gauge, Registry } from 'prom-client';
 import type { NodeLoadReport } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import type { PartitionOwnership } from './partition-ownership';
@@ -16,24 +15,23 @@ const WINDOW_MS = 60_000;
 export class NodeLoad {
   private readonly samples: Array<{ at: number; attempts: number }> = [];
   private ownership?: PartitionOwnership;
-  readonly attemptsLastMinute = metric(
-    'webhook_node_attempts_last_minute',
-    () => new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute' }),
-  );
-  readonly oldestLeaseRenewal = metric(
-    'webhook_oldest_lease_renewal_seconds',
-    () =>
-      new Gauge({
-        name: 'webhook_oldest_lease_renewal_seconds',
-        help: 'Age of the least recently renewed partition lease this node holds (a node stops delivering a partition past lease TTL minus the fence margin)',
-      }),
-  );
-  readonly heldLeases = metric(
-    'webhook_held_leases',
-    () => new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)' }),
-  );
+  readonly attemptsLastMinute: Gauge;
+  readonly oldestLeaseRenewal: Gauge;
+  readonly heldLeases: Gauge;
 
-  constructor(private readonly metrics: DeliveryMetrics) {}
+  constructor(
+    private readonly metrics: DeliveryMetrics,
+    registry: Registry,
+  ) {
+    const registers = [registry];
+    this.attemptsLastMinute = new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute', registers });
+    this.oldestLeaseRenewal = new Gauge({
+      name: 'webhook_oldest_lease_renewal_seconds',
+      help: 'Age of the least recently renewed partition lease this node holds (a node stops delivering a partition past lease TTL minus the fence margin)',
+      registers,
+    });
+    this.heldLeases = new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)', registers });
+  }
 
   use(ownership: PartitionOwnership): void {
     this.ownership = ownership;
