@@ -1,6 +1,6 @@
 /** Unit specs live next to the code; integration and end-to-end tests under test/. */
 const moduleNameMapper = {
-  '^@app/(domain|config|persistence|messaging|crypto|auth|http-common|metrics|hashing|delivery|testing|approvals-contract)$': '<rootDir>/libs/$1/src',
+  '^@app/(domain|config|persistence|messaging|crypto|auth|http-common|metrics|hashing|delivery|testing|approvals-contract|api-views)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] };
 const common = { moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, testEnvironment: 'node', rootDir: __dirname };

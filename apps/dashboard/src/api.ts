@@ -1,4 +1,10 @@
 /** The dashboard's only way out: same-origin fetches to the config API and, under /approval-api, the approval API. */
+import type { ApprovalHistoryEntry, ApprovalView, AuthType, WebhookView } from '../../../libs/api-views/src';
+
+// The services' own response types (type-only: nothing of the services reaches the bundle).
+export type { ApprovalHistoryEntry, AuthType };
+export type Webhook = WebhookView;
+export type ApprovalRequest = ApprovalView;
 
 export interface FieldError {
   field: string;
@@ -96,42 +102,6 @@ export interface Me {
   roles: string[];
 }
 
-export type AuthType = 'API_KEY' | 'OAUTH';
-
-export interface ApprovalHistoryEntry {
-  approval_id: string;
-  action: string;
-  changes: Record<string, unknown> | null;
-  requested_by: string;
-  requested_at: string;
-  required_approvals: number;
-  approvals: { approved_by: string; approved_at: string }[];
-  status: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  result: string | null;
-  result_detail: string | null;
-  applied_at: string | null;
-}
-
-export interface Webhook {
-  id: string;
-  name: string;
-  url: string;
-  auth_type: AuthType;
-  api_key: { header: string; key: string } | null;
-  oauth: { client_url: string; client_id: string; client_secret: string } | null;
-  event_types: string[];
-  rate_limit: number;
-  status: string;
-  status_detail: string | null;
-  signing_secret?: string;
-  pending_approval_id: string | null;
-  created_at: string;
-  updated_at: string;
-  approval_history?: ApprovalHistoryEntry[];
-}
-
 export interface EventTypeGroup {
   group: string;
   event_types: { type: string; object_type: string }[];
@@ -166,20 +136,6 @@ export interface Policy {
   enabled: boolean;
   required_approvals: number;
   pending_approval_id: string | null;
-}
-
-export interface ApprovalRequest {
-  id: string;
-  action: string;
-  webhook_id: string | null;
-  changes: Record<string, unknown> | null;
-  requested_by: string;
-  required_approvals: number;
-  approvals: { approved_by: string; approved_at: string }[];
-  status: string;
-  decided_by: string | null;
-  created_at: string;
-  decided_at: string | null;
 }
 
 let catalogue: Promise<EventTypeGroup[]> | null = null;

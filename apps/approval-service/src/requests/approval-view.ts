@@ -1,19 +1,7 @@
+import type { ApprovalView } from '@app/api-views';
 import type { ApprovalDecision, ApprovalRequest } from '@app/persistence';
 
-/** An approval request as the API shows it; `changes` never holds a secret in clear. */
-export interface ApprovalView {
-  id: string;
-  action: string;
-  webhook_id: string | null;
-  changes: Record<string, unknown> | null;
-  requested_by: string;
-  required_approvals: number;
-  approvals: { approved_by: string; approved_at: string }[];
-  status: string;
-  decided_by: string | null;
-  created_at: string;
-  decided_at: string | null;
-}
+export type { ApprovalView };
 
 export function toApprovalView(r: ApprovalRequest, decisions: readonly ApprovalDecision[]): ApprovalView {
   return {

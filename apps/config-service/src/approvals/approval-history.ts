@@ -1,24 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import type { ApprovalHistoryEntry } from '@app/api-views';
 import { ApprovalDecision, ApprovalRequest, WebhookApprovalApplication } from '@app/persistence';
 
-/** One approval request of a webhook: who asked for what, who decided when, and what came of it. */
-export interface ApprovalHistoryEntry {
-  approval_id: string;
-  action: string;
-  changes: Record<string, unknown> | null;
-  requested_by: string;
-  requested_at: string;
-  required_approvals: number;
-  approvals: { approved_by: string; approved_at: string }[];
-  status: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  /** What the config service did with the decision; null while pending or not yet applied. */
-  result: string | null;
-  result_detail: string | null;
-  applied_at: string | null;
-}
+export type { ApprovalHistoryEntry };
 
 /** Reads a webhook's approval history, oldest request first. */
 @Injectable()

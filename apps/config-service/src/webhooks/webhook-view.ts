@@ -1,26 +1,9 @@
 import { SecretBox, maskSecret } from '@app/crypto';
 import type { WebhookSnapshot } from '@app/domain';
 import type { Webhook } from '@app/persistence';
-import type { ApprovalHistoryEntry } from '../approvals/approval-history';
+import type { WebhookView } from '@app/api-views';
 
-/** The webhook as the API shows it: secrets masked, the signing secret only when just created. */
-export interface WebhookView {
-  id: string;
-  name: string;
-  url: string;
-  auth_type: string;
-  api_key: { header: string; key: string } | null;
-  oauth: { client_url: string; client_id: string; client_secret: string } | null;
-  event_types: string[];
-  rate_limit: number;
-  status: string;
-  status_detail: string | null;
-  signing_secret?: string;
-  pending_approval_id: string | null;
-  created_at: string;
-  updated_at: string;
-  approval_history?: ApprovalHistoryEntry[];
-}
+export type { WebhookView };
 
 export function toWebhookView(w: Webhook, box: SecretBox, extra: { signingSecret?: string } = {}): WebhookView {
   const view: WebhookView = {
