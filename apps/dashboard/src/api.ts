@@ -1,5 +1,5 @@
 /** The dashboard's only way out: same-origin fetches to the config API and, under /approval-api, the approval API. */
-import type { ApprovalHistoryEntry, ApprovalView, AuthType, WebhookView } from '../../../libs/api-views/src';
+import type { ApprovalHistoryEntry, ApprovalView, AttemptView, AuthType, WebhookView } from '../../../libs/api-views/src';
 
 // The services' own response types (type-only: nothing of the services reaches the bundle).
 export type { ApprovalHistoryEntry, AuthType };
@@ -107,20 +107,7 @@ export interface EventTypeGroup {
   event_types: { type: string; object_type: string }[];
 }
 
-export interface Attempt {
-  id: string;
-  event_id: string;
-  event_type: string;
-  is_test: boolean;
-  attempt: number;
-  success: boolean;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number;
-  created_at: string;
-  delivery_status?: string;
-  [k: string]: unknown;
-}
+export type Attempt = AttemptView;
 
 export interface EventItem {
   id: string;

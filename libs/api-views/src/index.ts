@@ -56,3 +56,19 @@ export interface ApprovalView {
   created_at: string;
   decided_at: string | null;
 }
+
+/** One delivery attempt as the attempt log (GET /v2/webhooks/{id}/deliveries) shows it. */
+export interface AttemptView {
+  id: string;
+  event_id: string;
+  event_type: string;
+  is_test: boolean;
+  attempt: number;
+  success: boolean;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response_body_excerpt: string | null;
+  delivery_status: string;
+  created_at: string;
+}

@@ -2,25 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { DeliveriesOrmRepository, DeliveryAttemptsOrmRepository, EventsOrmRepository, WebhooksOrmRepository } from '@app/persistence';
 import { randomUUID } from 'node:crypto';
+import type { AttemptView } from '@app/api-views';
 import { Conflict, DELIVERING_STATUSES, isKnownEventType, NotFound, objectTypeOf, Principal, ValidationFailed } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { decodeCursor, encodeCursor } from '@app/http-common';
 import { DeliveryPublisher } from './delivery-publisher';
 
-export interface AttemptView {
-  id: string;
-  event_id: string;
-  event_type: string;
-  is_test: boolean;
-  attempt: number;
-  success: boolean;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number;
-  response_body_excerpt: string | null;
-  delivery_status: string;
-  created_at: string;
-}
+export type { AttemptView };
 
 /** Test sends and the attempt log of one webhook. */
 @Injectable()

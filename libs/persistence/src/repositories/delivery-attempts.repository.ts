@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlDatabase } from './sql-database';
+import type { AttemptView } from '@app/api-views';
 
 /** One send and the state its delivery moves to; texts already cut to fit their columns. */
 export interface AttemptRecord {
@@ -104,22 +105,8 @@ export class DeliveryAttemptsRepository {
   }
 }
 
-/** An attempt as the attempt log shows it. */
-export interface AttemptRow {
-  id: string;
-  event_id: string;
-  event_type: string;
-  is_test: boolean;
-  attempt: number;
-  success: boolean;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number;
-  response_body_excerpt: string | null;
-  delivery_status: string;
-  /** As the driver gives it on this connection (a timestamp string). */
-  created_at: Date | string;
-}
+/** An attempt as the attempt log shows it, its time as the driver gives it on this connection (a timestamp string). */
+export type AttemptRow = Omit<AttemptView, 'created_at'> & { created_at: Date | string };
 
 /** The `delivery_attempts` table for the config service's attempt log, on its MikroORM connection. */
 @Injectable()
