@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NatsConnection } from 'nats';
-import { objectTypeOf } from '@app/domain';
-import { publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, NodeProcess, spawnDeliveryNode, TestPlatform } from '@app/testing';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
@@ -17,38 +14,22 @@ describe('NATS restart under load', () => {
   });
   let platform: TestPlatform;
   let consumer: HttpsConsumer;
-  let nc: NatsConnection;
   let node: NodeProcess | undefined;
   let dev: ApiClient;
   let accountId: string;
 
   beforeAll(async () => {
-    ({ platform, consumer, nc } = h);
+    ({ platform, consumer } = h);
     ({ accountId, dev } = await h.tenant('acme'));
     h.onClose(() => node?.kill());
   });
 
   it('delivers everything published before and after a NATS restart', async () => {
-    const hooks: string[] = [];
-    for (const n of ['a', 'b']) {
-      const res = await dev.post('/v2/webhooks', {
-        name: `restart-${n}`,
-        url: `${consumer.url}/${n}`,
-        auth_type: 'API_KEY',
-        api_key: { header: 'X-Key', key: 'kkkkkkkk' },
-        event_types: ['orchestration.*'],
-        rate_limit: 100,
-      });
-      expect(res.status).toBe(201);
-      hooks.push(res.body.id);
-    }
-    await waitForWebhooksInKv(nc, hooks);
+    await h.webhooksAt(dev, ['/a', '/b'], { eventTypes: ['orchestration.*'] });
     node = await spawnDeliveryNode('restart-1', {});
     await node.ready();
 
-    const type = 'orchestration.failed';
-    const publish = (ids: string[]) =>
-      Promise.all(ids.map((id) => publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: {} })));
+    const publish = (ids: string[]) => h.publish(accountId, 'orchestration.failed', ids);
     const before = Array.from({ length: 400 }, () => randomUUID());
     await publish(before);
     await consumer.waitFor((r) => r.length >= 100, 60_000);
@@ -65,7 +46,7 @@ describe('NATS restart under load', () => {
       { timeoutMs: 60_000, intervalMs: 500, what: 'publishing after the restart' },
     );
 
-    const received = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id));
+    const received = (path: string) => h.received(path);
     const all = [...before, ...after];
     await eventually(() => ['/a', '/b'].every((p) => all.every((id) => received(p).has(id))), {
       timeoutMs: 150_000,

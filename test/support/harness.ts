@@ -4,7 +4,21 @@ import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../../apps/delivery-node/src/main';
-import { ApiClient, ConsumerHandler, developerTenant, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPki, TestPlatform } from '@app/testing';
+import { objectTypeOf } from '@app/domain';
+import { publishEvent } from '@app/messaging';
+import {
+  ApiClient,
+  ConsumerHandler,
+  developerTenant,
+  HttpsConsumer,
+  listen,
+  makeTestPki,
+  startHttpsConsumer,
+  startTestPlatform,
+  TestPki,
+  TestPlatform,
+  waitForWebhooksInKv,
+} from '@app/testing';
 
 /**
  * One end-to-end world per test file: its own database and nats-server, and whichever of the
@@ -43,6 +57,15 @@ export interface Harness {
   nc: NatsConnection;
   /** An account with a developer token: its id and the config API acting as that developer. */
   tenant(name: string): Promise<{ accountId: string; dev: ApiClient }>;
+  /**
+   * One API-key webhook per path, to the consumer at that path, subscribed to `eventTypes`; resolves
+   * with their ids once the delivery nodes can see them (in the webhooks KV bucket).
+   */
+  webhooksAt(dev: ApiClient, paths: string[], opts: { eventTypes: string[]; rateLimit?: number }): Promise<string[]>;
+  /** Publishes one event of `type` for the account per id (through the NATS client). */
+  publish(accountId: string, type: string, ids: string[]): Promise<unknown>;
+  /** Ids of the events the consumer received at a path. */
+  received(this: void, path: string): Set<string>;
   /** Registers a cleanup, run before everything started earlier is closed. */
   onClose(fn: () => unknown): void;
   close(): Promise<void>;
@@ -80,6 +103,28 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
     },
     tenant: (name: string) => developerTenant(h.platform, h.api, name),
+    async webhooksAt(dev: ApiClient, paths: string[], o: { eventTypes: string[]; rateLimit?: number }) {
+      const ids: string[] = [];
+      for (const path of paths) {
+        const res = await dev.post('/v2/webhooks', {
+          name: `hook ${path}`,
+          url: `${h.consumer.url}${path}`,
+          auth_type: 'API_KEY',
+          api_key: { header: 'X-Key', key: 'test-key-0123' },
+          event_types: o.eventTypes,
+          rate_limit: o.rateLimit ?? 100,
+        });
+        if (res.status !== 201) throw new Error(`creating the webhook at ${path} answered ${res.status}: ${res.text}`);
+        ids.push(res.body.id);
+      }
+      await waitForWebhooksInKv(h.nc, ids);
+      return ids;
+    },
+    publish: (accountId: string, type: string, ids: string[]) =>
+      Promise.all(
+        ids.map((id) => publishEvent(h.nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: {} })),
+      ),
+    received: (path: string) => new Set(h.consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string)),
   } as Harness;
   try {
     if (opts.consumer || opts.pki) h.pki = makeTestPki();
