@@ -1,5 +1,5 @@
 /** The dashboard's only way out: same-origin fetches to the config API and, under /approval-api, the approval API. */
-import type { ApprovalHistoryEntry, ApprovalView, AttemptView, AuthType, WebhookView } from '../../../libs/api-views/src';
+import type { ApprovalHistoryEntry, ApprovalView, AttemptView, AuthType, EventView, WebhookView } from '../../../libs/api-views/src';
 
 // The services' own response types (type-only: nothing of the services reaches the bundle).
 export type { ApprovalHistoryEntry, AuthType };
@@ -109,15 +109,7 @@ export interface EventTypeGroup {
 
 export type Attempt = AttemptView;
 
-export interface EventItem {
-  id: string;
-  type: string;
-  object_type: string;
-  object: unknown;
-  created_at: string;
-  is_test: boolean;
-  undelivered_webhooks: number;
-}
+export type EventItem = EventView;
 
 export interface Policy {
   enabled: boolean;

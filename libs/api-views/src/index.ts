@@ -72,3 +72,14 @@ export interface AttemptView {
   delivery_status: string;
   created_at: string;
 }
+
+/** An event as the events API shows it, with how many of its webhooks have not had it yet. */
+export interface EventView {
+  id: string;
+  type: string;
+  object_type: string;
+  object: unknown;
+  created_at: string;
+  is_test: boolean;
+  undelivered_webhooks: number;
+}

@@ -3,6 +3,7 @@ export * from './problem.filter';
 export * from './validation';
 export * from './pagination';
 export * from './bootstrap';
+export * from './app-factory';
 export * from './validators';
 export * from './observability';
 export * from './body-depth';

@@ -5,16 +5,9 @@ import { DELIVERING_STATUSES, NotFound, Principal, ValidationFailed, isKnownEven
 import { partitionOf } from '@app/hashing';
 import { decodeCursor, encodeCursor, parseTimestamp } from '@app/http-common';
 import { DeliveryPublisher } from '../deliveries/delivery-publisher';
+import type { EventView } from '@app/api-views';
 
-export interface EventView {
-  id: string;
-  type: string;
-  object_type: string;
-  object: unknown;
-  created_at: string;
-  is_test: boolean;
-  undelivered_webhooks: number;
-}
+export type { EventView };
 
 export interface EventFilter {
   lt?: string;
