@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, NatsConnection } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { agreePartitions, openClusterKv, PartitionMismatchError, publishEvent, STREAM_DELIVERIES } from '@app/messaging';
 import {
@@ -18,6 +17,7 @@ import {
   spawnDeliveryNode,
   startHttpsConsumer,
   startTestPlatform,
+  testEvent,
   TestPlatform,
   waitForWebhooksInKv,
 } from '@app/testing';
@@ -89,18 +89,7 @@ describe('cluster:repartition', () => {
 
   const publishMany = async (n: number) => {
     const ids = Array.from({ length: n }, () => randomUUID());
-    await Promise.all(
-      ids.map((id) =>
-        publishEvent(nc.jetstream(), {
-          id,
-          account_id: accountId,
-          type: 'identity.approved',
-          time: new Date().toISOString(),
-          object_type: objectTypeOf('identity.approved')!,
-          object: { identity_id: 'i-1' },
-        }),
-      ),
-    );
+    await Promise.all(ids.map((id) => publishEvent(nc.jetstream(), testEvent(accountId, id))));
     return ids;
   };
 

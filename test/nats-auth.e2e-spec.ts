@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
   ApiClient,
@@ -16,6 +15,7 @@ import {
   spawnDeliveryNode,
   startHttpsConsumer,
   startTestPlatform,
+  testEvent,
   TestPki,
   TestPlatform,
   waitForWebhooksInKv,
@@ -91,14 +91,7 @@ describe('NATS with credentials and TLS', () => {
     node = await spawnDeliveryNode('tls-node', platform.env);
     await node.ready();
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), {
-      id,
-      account_id: acct.accountId,
-      type: 'identity.approved',
-      time: new Date().toISOString(),
-      object_type: objectTypeOf('identity.approved')!,
-      object: { identity_id: 'i-1' },
-    });
+    await publishEvent(nc.jetstream(), testEvent(acct.accountId, id));
     await consumer.waitFor((reqs) => reqs.some((r) => r.path === '/tls' && JSON.parse(r.body).id === id), 60_000);
   });
 

@@ -3,9 +3,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, NatsConnection } from 'nats';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, ApiResponse, eventually, freePort, HttpsConsumer, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import {
+  ApiClient,
+  ApiResponse,
+  eventually,
+  freePort,
+  HttpsConsumer,
+  makeTestPki,
+  startHttpsConsumer,
+  startTestPlatform,
+  testEvent,
+  TestPlatform,
+  waitForWebhooksInKv,
+} from '@app/testing';
 
 jest.setTimeout(300_000);
 
@@ -149,14 +160,7 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     await waitForWebhooksInKv(nc, [withKey.body.id, withOauth.body.id]);
 
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), {
-      id,
-      account_id: acct.accountId,
-      type: 'identity.approved',
-      time: new Date().toISOString(),
-      object_type: objectTypeOf('identity.approved')!,
-      object: { identity_id: 'i-1' },
-    });
+    await publishEvent(nc.jetstream(), testEvent(acct.accountId, id));
     await consumer.waitFor((reqs) => ['/key', '/oauth'].every((p) => reqs.some((r) => r.path === p && JSON.parse(r.body).id === id)), 60_000);
     expect(consumer.requests.find((r) => r.path === '/oauth')!.headers.authorization).toBe(`Bearer ${S.accessToken}`);
 

@@ -8,9 +8,8 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { keyId, SecretBox } from '@app/crypto';
-import { objectTypeOf } from '@app/domain';
 import { KV_WEBHOOKS, publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 
 jest.setTimeout(240_000);
 
@@ -51,14 +50,7 @@ describe('secrets key rotation', () => {
   async function deliveredTo(path: string): Promise<void> {
     const id = randomUUID();
     const before = consumer.requests.length;
-    await publishEvent(nc.jetstream(), {
-      id,
-      account_id: accountId,
-      type: 'identity.approved',
-      time: new Date().toISOString(),
-      object_type: objectTypeOf('identity.approved')!,
-      object: { identity_id: 'i-1' },
-    });
+    await publishEvent(nc.jetstream(), testEvent(accountId, id));
     await consumer.waitFor((reqs) => reqs.slice(before).some((r) => r.path === path && JSON.parse(r.body).id === id), 60_000);
     const req = consumer.requests.slice(before).find((r) => r.path === path && JSON.parse(r.body).id === id)!;
     expect(req.headers['x-api-key']).toBe(`key${path}`);

@@ -4,7 +4,6 @@ import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../../apps/delivery-node/src/main';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
   ApiClient,
@@ -15,6 +14,7 @@ import {
   makeTestPki,
   startHttpsConsumer,
   startTestPlatform,
+  testEvent,
   TestPki,
   TestPlatform,
   waitForWebhooksInKv,
@@ -120,10 +120,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await waitForWebhooksInKv(h.nc, ids);
       return ids;
     },
-    publish: (accountId: string, type: string, ids: string[]) =>
-      Promise.all(
-        ids.map((id) => publishEvent(h.nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: {} })),
-      ),
+    publish: (accountId: string, type: string, ids: string[]) => Promise.all(ids.map((id) => publishEvent(h.nc.jetstream(), testEvent(accountId, id, type, {})))),
     received: (path: string) => new Set(h.consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string)),
   } as Harness;
   try {

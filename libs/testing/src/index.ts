@@ -14,3 +14,4 @@ export * from './netns-nats';
 export * from './netns-analysis';
 export * from './https-consumer-process';
 export * from './process-exit';
+export * from './test-event';
