@@ -13,6 +13,7 @@ export class DeliveryMetrics {
   readonly fannedOut: Counter;
   readonly tasks: Counter;
   readonly deadLetters: Counter<'reason'>;
+  readonly recovered: Counter;
   readonly retriesClaimed: Counter;
   readonly parked: Counter;
   readonly waitedForIndex: Counter;
@@ -42,6 +43,7 @@ export class DeliveryMetrics {
     this.fannedOut = counter('webhook_events_fanned_out_total', 'Events recorded and fanned out');
     this.tasks = counter('webhook_delivery_tasks_published_total', 'Delivery tasks published by fan-out');
     this.deadLetters = new Counter({ name: 'webhook_events_dead_lettered_total', help: 'Events kept aside on events-dead.>', labelNames: ['reason'], registers });
+    this.recovered = counter('webhook_events_recovered_total', 'Events the fan-out audit found taken off the events stream without being recorded, and fanned out');
     this.retriesClaimed = counter('webhook_retries_claimed_total', 'Due deliveries taken from the retry queue');
     this.parked = counter('webhook_deliveries_parked_total', 'Deliveries sent to the due-time queue because their webhook or account held enough in memory');
     this.waitedForIndex = counter('webhook_deliveries_waited_for_index_total', 'Deliveries deferred because this node did not know their webhook yet');

@@ -13,6 +13,8 @@ import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
 import { DeliveryReconciler } from './delivery/delivery-reconciler';
+import { EventFanout } from './fanout/event-fanout';
+import { FanoutAudit } from './fanout/fanout-audit';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { FanoutService } from './fanout/fanout.service';
 import { NodeIdentity } from './node-identity';
@@ -36,7 +38,9 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     { provide: WebhookIndex, useValue: new WebhookIndex() },
     WebhookIndexWatcher,
     FanoutService,
+    EventFanout,
     FanoutConsumer,
+    FanoutAudit,
     OwnershipFence,
     NodeLoad,
     { provide: PARTITION_FENCE, useExisting: OwnershipFence },

@@ -7,6 +7,8 @@ import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
 import { DeliveryReconciler } from './delivery/delivery-reconciler';
+import { EventFanout } from './fanout/event-fanout';
+import { FanoutAudit } from './fanout/fanout-audit';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { NodeIdentity } from './node-identity';
 import { LeasedOwnership } from './ownership/leased-ownership';
@@ -32,6 +34,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly node: NodeIdentity,
     private readonly watcher: WebhookIndexWatcher,
     private readonly fanout: FanoutConsumer,
+    private readonly audit: FanoutAudit,
+    private readonly eventFanout: EventFanout,
     private readonly consumers: PartitionConsumers,
     private readonly scanner: RetryScanner,
     private readonly reconciler: DeliveryReconciler,
@@ -71,6 +75,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     await this.ownership.start();
     this.scanner.start(() => this.ownership?.owned() ?? new Set());
     this.reconciler.start(() => this.ownership?.owned() ?? new Set());
+    // One node audits fan-out: whichever owns partition 0 (every node computes the same owner).
+    this.audit.start(partitions, () => this.ownership?.owned().has(0) ?? false);
     this.ready = true;
     this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions, ${this.consumers.active.length} consumed here`);
   }
@@ -87,7 +93,9 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
   /** Runs before NATS and Postgres connections close, so handed-back work and outcomes get through. */
   async beforeApplicationShutdown(): Promise<void> {
     this.ready = false;
+    await this.audit.stop();
     await this.fanout.stop();
+    this.eventFanout.close();
     await this.scanner.stop();
     await this.reconciler.stop();
     await this.ownership?.stop();

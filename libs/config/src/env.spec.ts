@@ -37,6 +37,7 @@ describe('configuration', () => {
       logLevel: 'log',
       logPretty: undefined,
       reconcileAfterMs: 120_000,
+      fanoutAuditIntervalMs: 10_000,
       previousSecretsKeys: [],
       nats: { user: undefined, token: undefined, credsFile: undefined, tls: undefined },
     });

@@ -46,6 +46,8 @@ export interface PlatformEnv {
   logPretty: boolean | undefined;
   /** A delivery row unscheduled this long, that no task in NATS and no node holds, is re-driven. */
   reconcileAfterMs: number;
+  /** How often the fan-out audit looks for events taken off the events stream without being recorded. */
+  fanoutAuditIntervalMs: number;
   retentionDays: number;
   retentionIntervalMs: number;
   approvalApplyMaxAttempts: number;
@@ -155,6 +157,7 @@ export function readConfig(env: Env = process.env): PlatformEnv {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVEL_NAMES, 'log'),
     logPretty: optionalBool(env, 'LOG_PRETTY'),
     reconcileAfterMs: int(env, 'DELIVERY_RECONCILE_AFTER_MS', 120_000, 1000, 24 * 3600 * 1000),
+    fanoutAuditIntervalMs: int(env, 'FANOUT_AUDIT_INTERVAL_MS', 10_000, 200, 600_000),
     retentionDays: int(env, 'RETENTION_DAYS', 30, 1, 3650),
     retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 600_000, 1000, 24 * 3600 * 1000),
     approvalApplyMaxAttempts: int(env, 'APPROVAL_APPLY_MAX_ATTEMPTS', 10, 1, 1000),

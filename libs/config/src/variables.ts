@@ -93,6 +93,13 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'a delivery row unscheduled this long, with no task anywhere, is re-driven (see Isolation)',
   },
   {
+    name: 'FANOUT_AUDIT_INTERVAL_MS',
+    apps: ['delivery-node'],
+    secret: false,
+    default: '10000',
+    description: 'how often the fan-out audit re-plans events taken off the events stream without being recorded (see Never lost)',
+  },
+  {
     name: 'DELIVERY_ALLOW_PRIVATE_NETWORKS',
     apps: ['delivery-node'],
     secret: false,

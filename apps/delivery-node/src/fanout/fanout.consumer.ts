@@ -1,23 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, headers, JsMsg, NatsConnection, nanos } from 'nats';
-import { alreadyExists, deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
-import { DeliveryMetrics } from '../delivery-metrics';
-import { FanoutService } from './fanout.service';
-import { TaskPublisher } from './task-publisher';
+import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { alreadyExists, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
+import { EventFanout } from './event-fanout';
 
 const BATCH = 500;
 const LINGER_MS = 2;
-/** Dead-letter copies are cut to this size, so setting aside a huge event can never fail for its size. */
-const DEAD_COPY_BYTES = 512 * 1024;
-
-/** A header value made from outside text: one line, printable, bounded. */
-function headerValue(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-}
-
 /**
  * Pulls published events from the shared durable consumer `fanout` (a work queue across all nodes),
- * in micro-batches: plan (record + match), publish the delivery tasks pipelined, then ack. A batch
+ * in micro-batches: fan each batch out (EventFanout), then ack. A batch
  * that fails (database or NATS unreachable) is nak'ed and comes back, and re-running it creates no
  * duplicates (Nats-Msg-Id and idempotent inserts); an event that cannot be handled goes aside alone.
  */
@@ -29,15 +19,11 @@ export class FanoutConsumer {
   private buffer: JsMsg[] = [];
   private processing?: Promise<void>;
   private timer?: NodeJS.Timeout;
-  private readonly publisher: TaskPublisher;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
-    private readonly fanout: FanoutService,
-    private readonly metrics: DeliveryMetrics,
-  ) {
-    this.publisher = new TaskPublisher(nc);
-  }
+    private readonly fanout: EventFanout,
+  ) {}
 
   /** Resolves once the consumer is pulling; it is restarted whenever it ends. */
   start(partitions: number): Promise<void> {
@@ -50,7 +36,6 @@ export class FanoutConsumer {
     clearTimeout(this.timer);
     await this.processing;
     for (const m of this.buffer.splice(0)) m.nak();
-    this.publisher.close();
   }
 
   private async consume(session: LoopSession): Promise<void> {
@@ -91,10 +76,10 @@ export class FanoutConsumer {
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
-    let plan;
+    let outcomes: (Error | null)[];
     try {
-      plan = await this.fanout.plan(
-        batch.map((m) => ({ subject: m.subject, data: m.string() })),
+      outcomes = await this.fanout.run(
+        batch.map((m) => ({ subject: m.subject, data: m.data, seq: m.info.streamSequence })),
         this.partitions,
       );
     } catch (err) {
@@ -102,23 +87,6 @@ export class FanoutConsumer {
       for (const m of batch) m.nak(2000);
       return;
     }
-    // Each event is acked once all of its own publishes are stored; one that fails comes back alone.
-    const stored = this.publisher.publishAll(
-      plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
-    );
-    const asides = plan.rejected.map((r, i) =>
-      r
-        ? this.setAside(batch[i], r.code, r.reason).then(
-            () => null,
-            (err: Error) => err,
-          )
-        : Promise.resolve(null),
-    );
-    const outcomes: (Error | null)[] = await Promise.all(asides);
-    (await stored).forEach((err, t) => {
-      const source = plan.tasks[t].source;
-      if (err && !outcomes[source]) outcomes[source] = err;
-    });
     let failed = 0;
     outcomes.forEach((err, i) => {
       if (!err) return batch[i].ack();
@@ -126,26 +94,5 @@ export class FanoutConsumer {
       batch[i].nak(2000);
       if (failed === 1) this.logger.warn(`publishing the fan-out of an event failed, it will be redelivered: ${err.message}`);
     });
-    this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);
-    this.metrics.tasks.inc(plan.tasks.length);
-  }
-
-  /** Publishes an event to `events-dead.<code>` with the reason; a copy too big to carry is cut, with its size in a header. */
-  private setAside(msg: JsMsg, code: string, reason: string): Promise<unknown> {
-    const h = headers();
-    h.set('Webhooks-Dead-Reason', headerValue(reason));
-    h.set('Webhooks-Original-Subject', headerValue(msg.subject));
-    let data = msg.data;
-    if (data.length > DEAD_COPY_BYTES) {
-      h.set('Webhooks-Dead-Truncated', String(data.length));
-      data = data.subarray(0, DEAD_COPY_BYTES);
-    }
-    this.metrics.deadLetters.inc({ reason: code });
-    this.logger.warn({
-      msg: `event kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${code}: ${headerValue(reason)}`,
-      subject: headerValue(msg.subject),
-      stream_sequence: msg.info.streamSequence,
-    });
-    return this.nc.jetstream().publish(`${EVENTS_DEAD_SUBJECT_PREFIX}${code}`, data, { headers: h, msgID: `dead:${msg.info.streamSequence}` });
   }
 }

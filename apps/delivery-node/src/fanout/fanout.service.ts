@@ -109,6 +109,19 @@ export class FanoutService {
     return refused;
   }
 
+  /**
+   * Index-aligned: true for each event that plan() would still act on, because it is not recorded
+   * (a valid event) or would go aside (an invalid one, whose dead-letter copy is stored once by id).
+   */
+  async unrecorded(batch: RawEvent[]): Promise<boolean[]> {
+    const ids = batch.map((raw) => {
+      const check = checkSafely(raw);
+      return check.ok ? check.event.id : undefined;
+    });
+    const recorded = await this.events.findRecordedIds(ids.filter((id): id is string => id !== undefined));
+    return ids.map((id) => id === undefined || !recorded.has(id));
+  }
+
   private async loadAccounts(ids: string[]): Promise<void> {
     const unknown = [...new Set(ids)].filter((id) => !this.knownAccounts.has(id));
     if (!unknown.length) return;

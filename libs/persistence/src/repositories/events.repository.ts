@@ -43,6 +43,13 @@ export class EventsRepository {
     });
     return foreign;
   }
+
+  /** Which of these event ids are recorded (under any account). */
+  async findRecordedIds(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.db.query<{ id: string }>('select id from events where id = any($1::uuid[])', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
 }
 
 /** An event as the events API shows it, with how many live webhooks have not had it yet. */

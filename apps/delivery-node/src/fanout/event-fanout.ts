@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { headers, NatsConnection } from 'nats';
+import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { FanoutService } from './fanout.service';
+import { TaskPublisher } from './task-publisher';
+
+/** Dead-letter copies are cut to this size, so setting aside a huge event can never fail for its size. */
+const DEAD_COPY_BYTES = 512 * 1024;
+
+/** An event as the events stream holds it. */
+export interface StoredEvent {
+  subject: string;
+  data: Uint8Array;
+  /** Stream sequence: names the event's dead-letter copy, so setting it aside twice stores it once. */
+  seq: number;
+}
+
+/** A header value made from outside text: one line, printable, bounded. */
+function headerValue(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+}
+
+/**
+ * Fans a batch of stored events out: plan (record + match), publish the delivery tasks pipelined,
+ * set aside what cannot be handled. Re-running it for the same events adds nothing (idempotent
+ * inserts, `Nats-Msg-Id` on every task and dead-letter copy), which is what lets both the fan-out
+ * consumer and the fan-out audit use it.
+ */
+@Injectable()
+export class EventFanout {
+  private readonly logger = new Logger(EventFanout.name);
+  private readonly publisher: TaskPublisher;
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly fanout: FanoutService,
+    private readonly metrics: DeliveryMetrics,
+  ) {
+    this.publisher = new TaskPublisher(nc);
+  }
+
+  /**
+   * Index-aligned with the batch: null once the event is recorded with its tasks published (or set
+   * aside), else why not. Rejects when the batch could not be planned at all (database unreachable).
+   */
+  async run(batch: StoredEvent[], partitions: number): Promise<(Error | null)[]> {
+    const decoder = new TextDecoder();
+    const plan = await this.fanout.plan(
+      batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
+      partitions,
+    );
+    // Each event is done once all of its own publishes are stored; one that fails comes back alone.
+    const stored = this.publisher.publishAll(
+      plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
+    );
+    const asides = plan.rejected.map((r, i) =>
+      r
+        ? this.setAside(batch[i], r.code, r.reason).then(
+            () => null,
+            (err: Error) => err,
+          )
+        : Promise.resolve(null),
+    );
+    const outcomes: (Error | null)[] = await Promise.all(asides);
+    (await stored).forEach((err, t) => {
+      const source = plan.tasks[t].source;
+      if (err && !outcomes[source]) outcomes[source] = err;
+    });
+    const failed = outcomes.filter(Boolean).length;
+    this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);
+    this.metrics.tasks.inc(plan.tasks.length);
+    return outcomes;
+  }
+
+  close(): void {
+    this.publisher.close();
+  }
+
+  /** Publishes an event to `events-dead.<code>` with the reason; a copy too big to carry is cut, with its size in a header. */
+  private setAside(msg: StoredEvent, code: string, reason: string): Promise<unknown> {
+    const h = headers();
+    h.set('Webhooks-Dead-Reason', headerValue(reason));
+    h.set('Webhooks-Original-Subject', headerValue(msg.subject));
+    let data = msg.data;
+    if (data.length > DEAD_COPY_BYTES) {
+      h.set('Webhooks-Dead-Truncated', String(data.length));
+      data = data.subarray(0, DEAD_COPY_BYTES);
+    }
+    this.metrics.deadLetters.inc({ reason: code });
+    this.logger.warn({
+      msg: `event kept aside on ${EVENTS_DEAD_SUBJECT_PREFIX}${code}: ${headerValue(reason)}`,
+      subject: headerValue(msg.subject),
+      stream_sequence: msg.seq,
+    });
+    return this.nc.jetstream().publish(`${EVENTS_DEAD_SUBJECT_PREFIX}${code}`, data, { headers: h, msgID: `dead:${msg.seq}` });
+  }
+}
