@@ -12,6 +12,11 @@ describe('auditWindow', () => {
     expect(auditWindow(undefined, view, undefined)).toEqual({ after: undefined, upTo: 80, stalled: false });
   });
 
+  it('starts at the stream when nothing in it was acked yet (a new cluster, an empty stream)', () => {
+    expect(auditWindow(undefined, { firstSeq: 0, lastSeq: 0, ackFloor: 0 }, undefined).after).toBe(0);
+    expect(auditWindow(undefined, { firstSeq: 10, lastSeq: 20, ackFloor: 0 }, undefined).after).toBe(9);
+  });
+
   it('calls a floor that has not moved while the stream goes beyond it stalled, and one at the end of the stream not', () => {
     expect(auditWindow(50, view, 80).stalled).toBe(true);
     expect(auditWindow(50, { ...view, ackFloor: 100 }, 100).stalled).toBe(false);

@@ -26,8 +26,11 @@ export interface AuditWindow {
  * brought back inside it.
  */
 export function auditWindow(cursor: number | undefined, view: StreamView, previousFloor: number | undefined): AuditWindow {
+  const beforeFirst = Math.max(0, view.firstSeq - 1);
   let after = cursor;
-  if (after !== undefined && (after > view.lastSeq || after < view.firstSeq - 1)) after = view.firstSeq - 1;
+  if (after !== undefined && (after > view.lastSeq || after < beforeFirst)) after = beforeFirst;
+  // No cursor yet, and nothing in the stream acked: nothing behind the floor to look for.
+  if (after === undefined && view.ackFloor <= beforeFirst) after = beforeFirst;
   const stalled = previousFloor === view.ackFloor && view.ackFloor < view.lastSeq;
   return { after, upTo: view.ackFloor, stalled };
 }
