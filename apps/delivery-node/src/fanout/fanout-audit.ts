@@ -147,7 +147,7 @@ export class FanoutAudit {
     const failed = outcomes.findIndex(Boolean);
     const done = failed === -1 ? missed.length : failed;
     this.metrics.recovered.inc(done);
-    this.logger.warn(
+    this.logger.error(
       `fan-out audit: ${missed.length} events (stream sequences ${missed[0].seq}..${missed[missed.length - 1].seq}) had left the events stream without being fanned out; ${
         failed === -1 ? 'fanned out now' : `fanning out failed (${outcomes[failed]!.message}), retried next pass`
       }`,
