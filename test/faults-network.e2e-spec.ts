@@ -247,15 +247,17 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     return node;
   }
 
-  /** Events the fan-out audits fanned out since the last call (their counters; a restarted node's starts again). */
+  /** Events the fan-out audits fanned out since the last call (their counters; a restarted node's starts again); null when a node's metrics did not answer. */
   let recoveredSoFar = 0;
-  async function recoveredInPhase(): Promise<number> {
+  async function recoveredInPhase(): Promise<number | null> {
     let total = 0;
     for (const [id, node] of nodes) {
       const text = await fetch(`http://${nodeHosts[NODE_IDS.indexOf(id)].address}:${node.port}/metrics`, { signal: AbortSignal.timeout(5000) })
         .then((r) => r.text())
         .catch(() => '');
-      total += Number(/^webhook_events_recovered_total (\d+)/m.exec(text)?.[1] ?? 0);
+      const count = /^webhook_events_recovered_total (\d+)/m.exec(text)?.[1];
+      if (count === undefined) return null;
+      total += Number(count);
     }
     const phase = Math.max(0, total - recoveredSoFar);
     recoveredSoFar = total;
