@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { objectTypeOf } from '@app/domain';
 import { balancedOwners } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform } from '@app/testing';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, testEvent } from '@app/testing';
 import { startSinkProcess } from './support/helpers';
 
 /**
@@ -84,17 +83,7 @@ async function main(): Promise<void> {
       const started = performance.timeOrigin + performance.now();
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < EVENTS; i++) {
-        const id = randomUUID();
-        pending.push(
-          publishEvent(js, {
-            id,
-            account_id: accounts[i % accounts.length],
-            type: TYPE,
-            time: new Date().toISOString(),
-            object_type: objectTypeOf(TYPE)!,
-            object: { identity_id: `i-${i}` },
-          }),
-        );
+        pending.push(publishEvent(js, testEvent(accounts[i % accounts.length], randomUUID(), TYPE, { identity_id: `i-${i}` })));
         if (pending.length >= 1000) await Promise.all(pending.splice(0));
       }
       await Promise.all(pending);

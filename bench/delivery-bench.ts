@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { connect, JetStreamClient } from 'nats';
 import { Client } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
-import { MAX_WEBHOOKS_PER_ACCOUNT, objectTypeOf } from '../libs/domain/src';
+import { MAX_WEBHOOKS_PER_ACCOUNT } from '../libs/domain/src';
 import { publishEvent } from '../libs/messaging/src';
-import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
@@ -42,7 +42,7 @@ const f2 = (n: number) => n.toFixed(2);
 const f3 = (n: number) => n.toFixed(3);
 
 function event(accountId: string, i: number) {
-  return { id: randomUUID(), account_id: accountId, type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { identity_id: `i-${i}` } };
+  return testEvent(accountId, randomUUID(), TYPE, { identity_id: `i-${i}` });
 }
 
 async function publishAll(js: JetStreamClient, accountOf: (i: number) => string, count: number): Promise<void> {

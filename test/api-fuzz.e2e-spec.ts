@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, TestPlatform, testWebhook } from '@app/testing';
 import { useHarness } from './support/harness';
 import { appRoutes, Route } from './fuzz/app-routes';
 import { hostileRequest, FuzzFixtures, FuzzRequest } from './fuzz/hostile-requests';
@@ -25,14 +25,6 @@ const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 75_000);
 const ONLY = process.env.FUZZ_ROUTES ? new RegExp(process.env.FUZZ_ROUTES) : undefined;
 /** An answer slower than this is a finding (a request must never hang a connection). */
 const REQUEST_TIMEOUT_MS = 5_000;
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/paxos',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-abcdef' },
-  event_types: ['identity.approved'],
-});
 
 interface RouteStats {
   requests: number;
@@ -71,7 +63,7 @@ describe('hostile admin input (property-based)', () => {
       const apr = new ApiClient(bases.approval, all);
       const webhooks: string[] = [];
       for (const n of ['one', 'two', 'three']) {
-        const res = await cfg.post('/v2/webhooks', hook(`${name}-${n}`));
+        const res = await cfg.post('/v2/webhooks', testWebhook(`${name}-${n}`));
         expect(res.status).toBe(201);
         webhooks.push(res.body.id);
       }
@@ -86,7 +78,7 @@ describe('hostile admin input (property-based)', () => {
       const pending = await cfg.patch(`/v2/webhooks/${webhooks[0]}`, { rate_limit: 7 });
       expect(pending.status).toBe(202);
       approvals.push(pending.body.pending_approval_id);
-      const created = await cfg.post('/v2/webhooks', hook(`${name}-pending`));
+      const created = await cfg.post('/v2/webhooks', testWebhook(`${name}-pending`));
       expect(created.status).toBe(202);
       approvals.push(created.body.pending_approval_id);
       webhooks.push(created.body.id);

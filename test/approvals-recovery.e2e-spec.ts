@@ -3,7 +3,7 @@ import { connect, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, encodeDecision, STREAM_APPROVALS } from '@app/approvals-contract';
-import { ApiClient, eventually, listen, startTestPlatform, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, listen, startTestPlatform, TestPlatform, testWebhook } from '@app/testing';
 
 /**
  * Approved changes are applied exactly once, whatever stops in between: the config service, the
@@ -14,14 +14,6 @@ import { ApiClient, eventually, listen, startTestPlatform, TestPlatform } from '
 jest.setTimeout(120_000);
 
 const POLICY = '/v2/approval-policies/webhooks';
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/paxos',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-abcdef' },
-  event_types: ['identity.approved'],
-});
 
 describe('approvals: failures and races', () => {
   let platform: TestPlatform;
@@ -75,7 +67,7 @@ describe('approvals: failures and races', () => {
       carol: new Member(await acct.token('carol', ['approver'])),
       ids: {} as Record<string, string>,
     };
-    for (const name of webhooks) t.ids[name] = (await t.alice.cfg.post('/v2/webhooks', hook(name))).body.id;
+    for (const name of webhooks) t.ids[name] = (await t.alice.cfg.post('/v2/webhooks', testWebhook(name))).body.id;
     const erin = new Member(await acct.token('erin', ['entity_manager']));
     expect((await erin.apr.put(POLICY, { enabled: true, required_approvals: requiredApprovals })).status).toBe(200);
     return t;

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { APPLY_DECISIONS_CONSUMER, STREAM_APPROVALS } from '@app/approvals-contract';
-import { ApiClient, eventually, listen, TEST_SECRETS_KEY } from '@app/testing';
+import { ApiClient, eventually, listen, TEST_SECRETS_KEY, testWebhook } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
@@ -14,14 +14,6 @@ jest.setTimeout(180_000);
 
 const POLICY = '/v2/approval-policies/webhooks';
 const MAX_ATTEMPTS = 3;
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/unapplicable',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-unapplicable' },
-  event_types: ['identity.approved'],
-});
 
 describe('approvals that cannot apply', () => {
   const h = useHarness({ env: { APPROVAL_APPLY_MAX_ATTEMPTS: String(MAX_ATTEMPTS) }, approval: true, nats: true });
@@ -48,7 +40,7 @@ describe('approvals that cannot apply', () => {
     const acct = await h.platform.account(`acct-${++accounts}`);
     const alice = await acct.token('alice', ['developer']);
     const bob = await acct.token('bob', ['approver']);
-    const id = (await cfgApi.as(alice).post('/v2/webhooks', hook(webhook))).body.id as string;
+    const id = (await cfgApi.as(alice).post('/v2/webhooks', testWebhook(webhook))).body.id as string;
     const erin = await acct.token('erin', ['entity_manager']);
     expect((await h.approvalApi.as(erin).put(POLICY, { enabled: true, required_approvals: 1 })).status).toBe(200);
     return { alice, bob, id };

@@ -1,5 +1,5 @@
 import { KV, NatsConnection } from 'nats';
-import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, TEST_WEBHOOK_KEY, TestPlatform, testWebhook } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /** Four-eyes approvals end to end: both services over HTTP, real Postgres and NATS. */
@@ -8,16 +8,7 @@ import { useHarness } from './support/harness';
 jest.setTimeout(120_000);
 
 const POLICY = '/v2/approval-policies/webhooks';
-const SECRET = 'key-secret-abcdef';
-
-const hook = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  url: 'https://hooks.example.com/paxos',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: SECRET },
-  event_types: ['identity.approved'],
-  ...extra,
-});
+const SECRET = TEST_WEBHOOK_KEY;
 
 interface Member {
   cfg: ApiClient;
@@ -68,7 +59,7 @@ describe('approvals', () => {
       webhooks: {},
     };
     for (const name of webhooks) {
-      const res = await t.alice.cfg.post('/v2/webhooks', hook(name));
+      const res = await t.alice.cfg.post('/v2/webhooks', testWebhook(name));
       expect(res.status).toBe(201);
       t.webhooks[name] = res.body.id;
     }
@@ -192,23 +183,23 @@ describe('approvals', () => {
       expect((await t.erin.apr.post(`/v2/approvals/${id}/approve`)).status).toBe(403);
       expect((await t.bob.apr.post(`/v2/approvals/${id}/approve`)).body.status).toBe('PENDING');
       // Still on: a webhook change waits for approval meanwhile.
-      expect((await t.alice.cfg.post('/v2/webhooks', hook('during'))).status).toBe(202);
+      expect((await t.alice.cfg.post('/v2/webhooks', testWebhook('during'))).status).toBe(202);
       const approved = await t.carol.apr.post(`/v2/approvals/${id}/approve`);
       expect(approved.body).toMatchObject({ status: 'APPROVED', decided_by: 'carol', decided_at: expect.any(String) });
       expect((await t.dave.apr.get(POLICY)).body).toEqual({ enabled: false, required_approvals: 2, pending_approval_id: null });
-      expect((await t.alice.cfg.post('/v2/webhooks', hook('after'))).status).toBe(201);
+      expect((await t.alice.cfg.post('/v2/webhooks', testWebhook('after'))).status).toBe(201);
     });
   });
 
   it('a request keeps the required approvals in force when it was made', async () => {
     const t = await team(2);
-    const early = await t.alice.cfg.post('/v2/webhooks', hook('early'));
+    const early = await t.alice.cfg.post('/v2/webhooks', testWebhook('early'));
     const relax = (await t.erin.apr.put(POLICY, { enabled: true, required_approvals: 1 })).body.pending_approval_id;
     await t.bob.apr.post(`/v2/approvals/${relax}/approve`);
     expect((await t.carol.apr.post(`/v2/approvals/${relax}/approve`)).body.status).toBe('APPROVED');
     expect((await t.dave.apr.get(POLICY)).body).toMatchObject({ enabled: true, required_approvals: 1 });
 
-    const late = await t.alice.cfg.post('/v2/webhooks', hook('late'));
+    const late = await t.alice.cfg.post('/v2/webhooks', testWebhook('late'));
     expect((await t.dave.apr.get(`/v2/approvals/${late.body.pending_approval_id}`)).body.required_approvals).toBe(1);
     expect((await t.bob.apr.post(`/v2/approvals/${late.body.pending_approval_id}/approve`)).body.status).toBe('APPROVED');
     const first = await t.bob.apr.post(`/v2/approvals/${early.body.pending_approval_id}/approve`);
@@ -221,7 +212,7 @@ describe('approvals', () => {
   describe('under a 2-approver policy', () => {
     it('create: pending, refused to the requester and to a developer, applied after two approvals, seen by the KV bucket', async () => {
       const t = await team(2);
-      const created = await t.alice.cfg.post('/v2/webhooks', hook('payments'));
+      const created = await t.alice.cfg.post('/v2/webhooks', testWebhook('payments'));
       expect(created.status).toBe(202);
       expect(created.body).toMatchObject({
         name: 'payments',
@@ -357,16 +348,16 @@ describe('approvals', () => {
       await kvDeleted(id);
       expect((await t.dave.cfg.get('/v2/webhooks')).body.webhooks.map((w: { name: string }) => w.name)).toEqual(['other']);
       // The name is free again (the new create awaits approval in its turn).
-      expect((await t.alice.cfg.post('/v2/webhooks', hook('doomed'))).status).toBe(202);
+      expect((await t.alice.cfg.post('/v2/webhooks', testWebhook('doomed'))).status).toBe(202);
     });
   });
 
   describe('reject and cancel leave everything as before', () => {
     it('a rejected create leaves no webhook and frees its slot', async () => {
       const t = await team(1, ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9']);
-      const tenth = await t.alice.cfg.post('/v2/webhooks', hook('w10'));
+      const tenth = await t.alice.cfg.post('/v2/webhooks', testWebhook('w10'));
       expect(tenth.status).toBe(202);
-      const full = await t.alice.cfg.post('/v2/webhooks', hook('w11'));
+      const full = await t.alice.cfg.post('/v2/webhooks', testWebhook('w11'));
       expect(full.status).toBe(409);
       expect(full.body.type).toMatch(/\/webhook-limit-reached$/);
 
@@ -375,12 +366,12 @@ describe('approvals', () => {
       await goneFromApi(t, tenth.body.id);
       await kvDeleted(tenth.body.id);
       expect((await t.dave.cfg.get('/v2/webhooks')).body.webhooks).toHaveLength(9);
-      expect((await t.alice.cfg.post('/v2/webhooks', hook('w10'))).status).toBe(202);
+      expect((await t.alice.cfg.post('/v2/webhooks', testWebhook('w10'))).status).toBe(202);
     });
 
     it('a cancelled create leaves no webhook either', async () => {
       const t = await team(2);
-      const created = await t.alice.cfg.post('/v2/webhooks', hook('never'));
+      const created = await t.alice.cfg.post('/v2/webhooks', testWebhook('never'));
       expect((await t.alice.apr.post(`/v2/approvals/${created.body.pending_approval_id}/cancel`)).body.status).toBe('CANCELLED');
       await goneFromApi(t, created.body.id);
       expect((await t.dave.cfg.get('/v2/webhooks')).body.webhooks).toEqual([]);
@@ -402,7 +393,7 @@ describe('approvals', () => {
       ]);
       await kvWhere(id, (s) => s.status === 'ACTIVE' && s.url === before.url && s.rate_limit === 10, 'reverted webhook in KV');
       // The name it asked for is not taken by anyone.
-      expect((await t.alice.cfg.post('/v2/webhooks', hook('renamed'))).status).toBe(202);
+      expect((await t.alice.cfg.post('/v2/webhooks', testWebhook('renamed'))).status).toBe(202);
     });
 
     it('a cancelled delete leaves the webhook exactly as it was; only the requester cancels, only while pending', async () => {
@@ -436,7 +427,7 @@ describe('approvals', () => {
     const rename = await t.alice.cfg.patch(`/v2/webhooks/${id}`, { name: 'taken', rate_limit: 77 });
     expect(rename.status).toBe(202);
     // Meanwhile a new webhook claims the name (a pending create holds it).
-    const claim = await t.alice.cfg.post('/v2/webhooks', hook('taken'));
+    const claim = await t.alice.cfg.post('/v2/webhooks', testWebhook('taken'));
     expect(claim.status).toBe(202);
     await t.bob.apr.post(`/v2/approvals/${rename.body.pending_approval_id}/approve`);
 
@@ -464,7 +455,7 @@ describe('approvals', () => {
   describe('access and listing', () => {
     it('401 without a token, 404 for another account or an unknown id, 400 for a bad id or filter', async () => {
       const t = await team(1);
-      const created = await t.alice.cfg.post('/v2/webhooks', hook('mine'));
+      const created = await t.alice.cfg.post('/v2/webhooks', testWebhook('mine'));
       const approvalId = created.body.pending_approval_id;
       const stranger = await team();
       expect((await aprApi.get('/v2/approvals')).status).toBe(401);
@@ -491,7 +482,7 @@ describe('approvals', () => {
     it('pages through requests with a cursor and filters by status', async () => {
       const t = await team(1);
       const ids: string[] = [];
-      for (const name of ['a', 'b', 'c']) ids.push((await t.alice.cfg.post('/v2/webhooks', hook(name))).body.pending_approval_id);
+      for (const name of ['a', 'b', 'c']) ids.push((await t.alice.cfg.post('/v2/webhooks', testWebhook(name))).body.pending_approval_id);
       await t.bob.apr.post(`/v2/approvals/${ids[1]}/approve`);
       const seen: string[] = [];
       let cursor = '';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { spawnDeliveryNode, NodeProcess } from '@app/testing';
-import { objectTypeOf } from '@app/domain';
 import { balancedOwners, partitionOf } from '@app/hashing';
 import { CLUSTER_TIMING, publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv, worstWindow } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, testEvent, TestPlatform, waitForWebhooksInKv, worstWindow } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
@@ -117,18 +116,13 @@ describe('delivery cluster (real node processes)', () => {
 
   async function publishMany(n: number, type = 'identity.approved'): Promise<string[]> {
     const ids = range(n).map(() => randomUUID());
-    await Promise.all(
-      ids.map((id) =>
-        publishEvent(nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } }),
-      ),
-    );
+    await Promise.all(ids.map((id) => publishEvent(nc.jetstream(), testEvent(accountId, id, type))));
     return ids;
   }
 
   const at = (path: string) => consumer.requests.filter((r) => r.path === path);
-  const eventIds = (path: string) => new Set(at(path).map((r) => JSON.parse(r.body).id as string));
   const hasAll = (path: string, ids: string[]) => {
-    const got = eventIds(path);
+    const got = h.received(path);
     return ids.every((id) => got.has(id));
   };
 
@@ -362,7 +356,7 @@ describe('delivery cluster (real node processes)', () => {
     await consumer
       .waitFor(() => hasAll('/fenced', ids), 120_000)
       .catch(async (err) => {
-        const got = eventIds('/fenced');
+        const got = h.received('/fenced');
         const missing = ids.filter((id) => !got.has(id));
         const rows = await platform.orm.em
           .fork()

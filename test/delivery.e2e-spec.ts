@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { WebhookIndex } from '../apps/delivery-node/src/webhook-index/webhook-index';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(180_000);
@@ -50,7 +49,7 @@ describe('event delivery (one node)', () => {
   }
 
   async function publish(type = 'identity.approved', account = accountId, id = randomUUID()) {
-    await publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } });
+    await publishEvent(nc.jetstream(), testEvent(account, id, type));
     return id;
   }
 
@@ -332,11 +331,7 @@ describe('event delivery (one node)', () => {
     const js = nc.jetstream();
     const before = await publish(type);
     const poison = randomUUID();
-    await js.publish(
-      `events.${type}`,
-      JSON.stringify({ id: poison, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type), object: { note: 'nul\u0000here' } }),
-      { msgID: poison },
-    );
+    await js.publish(`events.${type}`, JSON.stringify(testEvent(accountId, poison, type, { note: 'nul\u0000here' })), { msgID: poison });
     const after = await publish(type);
     await consumer.waitFor(() => [before, after].every((id) => at('/around-poison').some((r) => JSON.parse(r.body).id === id)));
     const jsm = await nc.jetstreamManager();

@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { signPayload } from '@app/crypto';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import { createToken } from '@app/persistence';
-import { ApiClient, eventually, freePort, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, freePort, testEvent, waitForWebhooksInKv } from '@app/testing';
 import { Harness, startHarness } from './support/harness';
 
 jest.setTimeout(180_000);
@@ -113,8 +112,7 @@ describe.each(EXAMPLES)('consumer example $name', ({ name, command, args, auth }
 
   async function publish(object: Record<string, unknown>) {
     const id = randomUUID();
-    const type = 'identity.approved';
-    await publishEvent(h.nc.jetstream(), { id, account_id: accountId, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object });
+    await publishEvent(h.nc.jetstream(), testEvent(accountId, id, 'identity.approved', object));
     return id;
   }
 

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
 import {
   eventually,
@@ -12,9 +11,9 @@ import {
   startTcpProxy,
   TcpProxy,
   TestNatsCluster,
+  testEvent,
   TestPlatform,
   viaProxy,
-  waitForWebhooksInKv,
 } from '@app/testing';
 import { useHarness } from './support/harness';
 
@@ -76,24 +75,10 @@ describe('faults under load', () => {
       ['tenant-a', ['/a1', '/a2']],
       ['tenant-b', ['/b1']],
     ] as const) {
-      const acct = await platform.account(name);
-      const dev = h.api.as(await acct.token(`dev-${name}`, ['developer']));
-      const ids: string[] = [];
-      for (const path of paths) {
-        const res = await dev.post('/v2/webhooks', {
-          name: `hook${path.slice(1)}`,
-          url: `${consumer.url}${path}`,
-          auth_type: 'API_KEY',
-          api_key: { header: 'X-Key', key: 'key-0123456789' },
-          event_types: ['identity.*'],
-          rate_limit: 100,
-        });
-        expect(res.status).toBe(201);
-        ids.push(res.body.id);
-      }
-      await waitForWebhooksInKv(nc, ids);
-      published.set(acct.accountId, []);
-      hooksOf.set(acct.accountId, [...paths]);
+      const { accountId, dev } = await h.tenant(name);
+      await h.webhooksAt(dev, [...paths], { eventTypes: ['identity.*'] });
+      published.set(accountId, []);
+      hooksOf.set(accountId, [...paths]);
     }
     for (const id of ['fault-1', 'fault-2']) nodes.push(await spawnDeliveryNode(id, {}));
     await Promise.all(nodes.map((n) => n.ready()));
@@ -104,7 +89,7 @@ describe('faults under load', () => {
     let running = true;
     const inFlight = new Set<Promise<void>>();
     const publishOne = async (account: string) => {
-      const event = { id: randomUUID(), account_id: account, type: TYPE, time: new Date().toISOString(), object_type: objectTypeOf(TYPE)!, object: { n: 1 } };
+      const event = testEvent(account, randomUUID(), TYPE, { n: 1 });
       for (;;) {
         try {
           await publishEvent(nc.jetstream(), event); // same Nats-Msg-Id on a retry: stored once
@@ -148,15 +133,13 @@ describe('faults under load', () => {
     }
   });
 
-  const receivedAt = (path: string) => new Set(consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string));
-
   /** Every published event reached every subscribed webhook, and every delivery row ended SUCCEEDED. */
   async function everythingArrived(fault: string, started: number): Promise<void> {
     await eventually(
       () => {
         for (const [account, ids] of published) {
           for (const path of hooksOf.get(account)!) {
-            const got = receivedAt(path);
+            const got = h.received(path);
             if (!ids.every((id) => got.has(id))) return false;
           }
         }
@@ -175,7 +158,7 @@ describe('faults under load', () => {
     // Never crossed tenants; duplicates carry the same webhook-id.
     for (const [account, ids] of published) {
       const mine = new Set(ids);
-      for (const path of hooksOf.get(account)!) expect([...receivedAt(path)].every((id) => mine.has(id))).toBe(true);
+      for (const path of hooksOf.get(account)!) expect([...h.received(path)].every((id) => mine.has(id))).toBe(true);
     }
     expect(consumer.requests.every((r) => r.headers['webhook-id'] === JSON.parse(r.body).id)).toBe(true);
     const dup = (await sql(`select count(*)::int as n from delivery_attempts where success`))[0].n - expectedRows;

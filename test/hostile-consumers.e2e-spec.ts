@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { objectTypeOf, storableText } from '@app/domain';
+import { storableText } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, eventually, makeTestPki, RawConnection, RawConsumer, RawRequest, startRawConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, makeTestPki, RawConnection, RawConsumer, RawRequest, startRawConsumer, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
@@ -119,8 +119,7 @@ describe('hostile consumers', () => {
 
   async function publish(account: string): Promise<string> {
     const id = randomUUID();
-    const type = 'identity.approved';
-    await publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i-1' } });
+    await publishEvent(nc.jetstream(), testEvent(account, id));
     return id;
   }
 

@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { connect, NatsConnection } from 'nats';
 import { DeliveryRecorder } from '../apps/delivery-node/src/delivery/delivery-recorder';
 import type { DeliveryItem } from '../apps/delivery-node/src/delivery/delivery-item';
-import { objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
 import { deliverySubject, publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, HttpsConsumer, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(180_000);
@@ -54,16 +53,7 @@ describe('isolation (one node)', () => {
     return res.body as { id: string };
   }
 
-  const event = (account: string, over: Record<string, unknown> = {}) => ({
-    id: randomUUID(),
-    account_id: account,
-    type: 'identity.approved',
-    time: new Date().toISOString(),
-    object_type: objectTypeOf('identity.approved')!,
-    object: { identity_id: 'i-1' },
-    ...over,
-  });
-  const received = (path: string) => consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string);
+  const event = (account: string, over: Record<string, unknown> = {}) => ({ ...testEvent(account, randomUUID()), ...over });
 
   async function deadLetters(): Promise<{ code: string; reason: string; data: Buffer; truncated?: string }[]> {
     const jsm = await nc.jetstreamManager();
@@ -141,7 +131,7 @@ describe('isolation (one node)', () => {
     await js.publish('events.identity.approved', JSON.stringify({ ...shared, account_id: b }), { msgID: randomUUID() });
 
     const expected = [...good, ...odd].map((e) => e.id).sort();
-    await consumer.waitFor(() => expected.every((id) => received('/neighbour').includes(id)), 60_000);
+    await consumer.waitFor(() => expected.every((id) => h.received('/neighbour').has(id)), 60_000);
     const dead = (await eventually(
       async () => {
         const d = await deadLetters();
@@ -173,7 +163,7 @@ describe('isolation (one node)', () => {
       },
       { what: `deliveries succeeded (was ${JSON.stringify(rows)})` },
     );
-    expect(new Set(received('/neighbour')).size).toBe(expected.length);
+    expect(h.received('/neighbour').size).toBe(expected.length);
   });
 
   it('a batch of outcomes with one Postgres cannot take records all the others, with outside text made storable', async () => {
@@ -221,7 +211,7 @@ describe('isolation (one node)', () => {
     }
     const e = event(tenantB.accountId);
     await publishEvent(js, e);
-    await consumer.waitFor(() => received('/after-bad-task').includes(e.id));
+    await consumer.waitFor(() => h.received('/after-bad-task').has(e.id));
   });
 
   it('a webhook created and test-sent at once gets its test event; it is never failed for being new', async () => {
@@ -231,7 +221,7 @@ describe('isolation (one node)', () => {
       const sent = await tenantA.dev.post(`/v2/webhooks/${hook.id}/test`, { event_type: 'identity.approved' });
       expect(sent.status).toBe(202);
       ids.push(sent.body.event_id);
-      await consumer.waitFor(() => received(`/brand-new-${i}`).includes(sent.body.event_id), 30_000);
+      await consumer.waitFor(() => h.received(`/brand-new-${i}`).has(sent.body.event_id), 30_000);
       await tenantA.dev.delete(`/v2/webhooks/${hook.id}`);
     }
     const failed = await sql(`select 1 from deliveries where event_id = any($1::uuid[]) and status = 'FAILED'`, [ids]);
@@ -247,7 +237,7 @@ describe('isolation (one node)', () => {
       await sql(`insert into events (id, account_id, type, object_type, object, created_at) values ($1, $2, 'identity.approved', 'x', '{}', now())`, [id, tenantB.accountId]);
       await sql('insert into deliveries (event_id, webhook_id, account_id, partition) values ($1, $2, $3, $4)', [id, hook.id, tenantB.accountId, p]);
     }
-    await consumer.waitFor(() => ids.every((id) => received('/lost-task').includes(id)), 60_000);
+    await consumer.waitFor(() => ids.every((id) => h.received('/lost-task').has(id)), 60_000);
     await eventually(async () => (await sql(`select 1 from deliveries where event_id = any($1::uuid[]) and status = 'SUCCEEDED'`, [ids])).length === 2, { what: 'rows succeeded' });
     const metrics = await fetch(`${await nodeUrl()}/metrics`).then((r) => r.text());
     expect(Number(/webhook_deliveries_reconciled_total (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
@@ -272,16 +262,16 @@ describe('isolation (one node)', () => {
     await eventually(
       async () => {
         await publishEvent(nc.jetstream(), event(tenantB.accountId));
-        return received('/after-move').length > 0;
+        return h.received('/after-move').size > 0;
       },
       { what: 'the new URL in use', timeoutMs: 60_000, intervalMs: 1000 },
     );
     // From now on the index is current: fresh events go to the new URL only, none to the deleted webhook.
     const fresh = [event(tenantB.accountId), event(tenantB.accountId), event(tenantB.accountId)];
     for (const e of fresh) await publishEvent(nc.jetstream(), e);
-    await consumer.waitFor(() => fresh.every((e) => received('/after-move').includes(e.id)));
-    expect(received('/before-move').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
-    expect(received('/deleted-while-away').filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
+    await consumer.waitFor(() => fresh.every((e) => h.received('/after-move').has(e.id)));
+    expect([...h.received('/before-move')].filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
+    expect([...h.received('/deleted-while-away')].filter((id) => fresh.some((e) => e.id === id))).toEqual([]);
     const deadRows = await sql(`select status from deliveries where webhook_id = $1 and event_id = any($2::uuid[])`, [gone.id, fresh.map((e) => e.id)]);
     expect(deadRows).toEqual([]);
   });

@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
-import { objectTypeOf } from '@app/domain';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, ConsumerHandler, eventually, HttpsConsumer, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, ConsumerHandler, eventually, HttpsConsumer, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
@@ -60,9 +59,7 @@ describe('noisy neighbour', () => {
 
   const publish = (account: string, type = 'identity.approved') => {
     const id = randomUUID();
-    return publishEvent(nc.jetstream(), { id, account_id: account, type, time: new Date().toISOString(), object_type: objectTypeOf(type)!, object: { identity_id: 'i' } }).then(
-      () => id,
-    );
+    return publishEvent(nc.jetstream(), testEvent(account, id, type, { identity_id: 'i' })).then(() => id);
   };
   const arrivals = (path: string) => new Map(consumer.requests.filter((r) => r.path === path).map((r) => [JSON.parse(r.body).id as string, r.receivedAt]));
 

@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv, { ValidateFunction } from 'ajv';
 import { randomUUID } from 'node:crypto';
-import { ApiClient, ApiResponse, eventually } from '@app/testing';
+import { ApiClient, ApiResponse, eventually, testWebhook } from '@app/testing';
 import { appRoutes } from './fuzz/app-routes';
 import { useHarness } from './support/harness';
 
@@ -16,14 +16,6 @@ function jsonSchema(node: unknown): unknown {
   const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : jsonSchema(v)]));
   return nullable === true ? { anyOf: [out, { type: 'null' }] } : out;
 }
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/openapi',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'openapi-secret-key' },
-  event_types: ['identity.approved'],
-});
 
 /**
  * The OpenAPI documents of both services: valid, covering every route the apps register, and
@@ -124,11 +116,11 @@ describe('OpenAPI documents', () => {
     await call('config', cfg(alice), 'GET', '/v2/event-types', '/v2/event-types');
     await call('config', base.config, 'GET', '/v2/webhooks', '/v2/webhooks'); // 401
     await call('config', cfg(operator), 'GET', '/v2/webhooks', '/v2/webhooks'); // 403
-    await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', { ...hook('x'), rate_limit: 0 }); // 400
-    const created = await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', hook('documented'));
+    await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', { ...testWebhook('x'), rate_limit: 0 }); // 400
+    const created = await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', testWebhook('documented'));
     expect(created.status).toBe(201);
     const id = created.body.id;
-    await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', hook('documented')); // 409
+    await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', testWebhook('documented')); // 409
     await call('config', cfg(alice), 'GET', '/v2/webhooks', '/v2/webhooks');
     await call('config', cfg(alice), 'GET', '/v2/webhooks/{id}', `/v2/webhooks/${id}`);
     await call('config', cfg(alice), 'GET', '/v2/webhooks/{id}', `/v2/webhooks/${randomUUID()}`); // 404
@@ -147,7 +139,7 @@ describe('OpenAPI documents', () => {
     await call('approval', apr(alice), 'GET', '/v2/approval-policies/webhooks', '/v2/approval-policies/webhooks');
     await call('approval', apr(alice), 'PUT', '/v2/approval-policies/webhooks', '/v2/approval-policies/webhooks', { enabled: true, required_approvals: 1 });
     const pending = async (name: string) => {
-      const res = await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', hook(name));
+      const res = await call('config', cfg(alice), 'POST', '/v2/webhooks', '/v2/webhooks', testWebhook(name));
       expect(res.status).toBe(202);
       return res.body.pending_approval_id as string;
     };

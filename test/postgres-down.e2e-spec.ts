@@ -1,4 +1,4 @@
-import { ApiClient, ApiResponse, eventually, startTcpProxy, TcpProxy, TestPlatform, viaProxy } from '@app/testing';
+import { ApiClient, ApiResponse, eventually, startTcpProxy, TcpProxy, TestPlatform, testWebhook, viaProxy } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
@@ -8,14 +8,6 @@ import { useHarness } from './support/harness';
  */
 
 jest.setTimeout(180_000);
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/paxos',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-abcdef' },
-  event_types: ['identity.approved'],
-});
 
 function expectUnavailable(res: ApiResponse, what: string): void {
   expect({ what, status: res.status }).toEqual({ what, status: 503 });
@@ -65,7 +57,7 @@ describe('PostgreSQL unreachable', () => {
 
   it.each(['refuse', 'blackhole'] as const)('answers 503 with Retry-After while the database is %sd, then recovers without a restart', async (mode) => {
     const before = `before-${mode}`;
-    expect((await cfg.post('/v2/webhooks', hook(before))).status).toBe(201);
+    expect((await cfg.post('/v2/webhooks', testWebhook(before))).status).toBe(201);
     expect((await apr.put('/v2/approval-policies/webhooks', { enabled: false, required_approvals: 2 })).status).toBe(200);
     const baseline = await rows();
 
@@ -77,7 +69,7 @@ describe('PostgreSQL unreachable', () => {
       ['approval GET policy', () => apr.get('/v2/approval-policies/webhooks')],
     ] as const;
     const writes = [
-      ['config POST /v2/webhooks', () => cfg.post('/v2/webhooks', hook(`during-${mode}`))],
+      ['config POST /v2/webhooks', () => cfg.post('/v2/webhooks', testWebhook(`during-${mode}`))],
       ['approval PUT policy', () => apr.put('/v2/approval-policies/webhooks', { enabled: false, required_approvals: 3 })],
     ] as const;
     // Concurrently: a black-holed connect takes the driver's connect timeout to fail.
@@ -105,7 +97,7 @@ describe('PostgreSQL unreachable', () => {
 
     // Writes work again, once each.
     const after = `after-${mode}`;
-    expect((await cfg.post('/v2/webhooks', hook(after))).status).toBe(201);
+    expect((await cfg.post('/v2/webhooks', testWebhook(after))).status).toBe(201);
     expect((await apr.put('/v2/approval-policies/webhooks', { enabled: false, required_approvals: 4 })).status).toBe(200);
     const now = await rows();
     expect(now.webhooks).toEqual([...baseline.webhooks, after].sort());

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { RETENTION_LOCK_KEY, RetentionService } from '../apps/config-service/src/retention/retention.service';
-import { ApiClient, eventually, listen } from '@app/testing';
+import { ApiClient, eventually, listen, testWebhook } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
@@ -10,14 +10,6 @@ import { useHarness } from './support/harness';
  */
 
 jest.setTimeout(180_000);
-
-const hook = (name: string) => ({
-  name,
-  url: 'https://hooks.example.com/retention',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-retention' },
-  event_types: ['identity.approved'],
-});
 
 describe('retention', () => {
   // A long interval: the test runs the pruner itself, except where it checks the schedule.
@@ -29,8 +21,8 @@ describe('retention', () => {
 
   beforeAll(async () => {
     ({ accountId, dev } = await h.tenant('archivist'));
-    hookA = (await dev.post('/v2/webhooks', hook('a'))).body.id;
-    hookB = (await dev.post('/v2/webhooks', hook('b'))).body.id;
+    hookA = (await dev.post('/v2/webhooks', testWebhook('a'))).body.id;
+    hookB = (await dev.post('/v2/webhooks', testWebhook('b'))).body.id;
   });
 
   const retention = () => h.config.get(RetentionService);

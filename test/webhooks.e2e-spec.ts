@@ -1,15 +1,8 @@
 import { connect, NatsConnection } from 'nats';
-import { ApiClient, eventually, TestPlatform } from '@app/testing';
+import { ApiClient, eventually, TEST_WEBHOOK_KEY, TestPlatform, testWebhook } from '@app/testing';
 import { useHarness } from './support/harness';
 
-const hook = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  url: 'https://hooks.example.com/paxos',
-  auth_type: 'API_KEY',
-  api_key: { header: 'X-Api-Key', key: 'key-secret-abcdef' },
-  event_types: ['identity.approved', 'transfer.crypto_deposit.completed'],
-  ...extra,
-});
+const hook = (name: string, extra: Record<string, unknown> = {}) => testWebhook(name, { event_types: ['identity.approved', 'transfer.crypto_deposit.completed'], ...extra });
 
 describe('webhook admin API', () => {
   const h = useHarness({ config: true });
@@ -69,13 +62,13 @@ describe('webhook admin API', () => {
         signing_secret: expect.stringMatching(/^whsec_/),
       });
       expect(Date.parse(res.body.created_at)).not.toBeNaN();
-      expect(res.text).not.toContain('key-secret-abcdef');
+      expect(res.text).not.toContain(TEST_WEBHOOK_KEY);
 
       const got = await dev.get(`/v2/webhooks/${res.body.id}`);
       expect(got.status).toBe(200);
       expect(got.body.signing_secret).toBeUndefined();
       expect(got.body.approval_history).toEqual([]);
-      expect(got.text).not.toContain('key-secret-abcdef');
+      expect(got.text).not.toContain(TEST_WEBHOOK_KEY);
       expect(got.text).not.toContain(res.body.signing_secret);
     });
 
@@ -96,7 +89,7 @@ describe('webhook admin API', () => {
     it('stores secrets encrypted', async () => {
       await dev.post('/v2/webhooks', hook('enc'));
       const rows = await platform.orm.em.fork().getConnection().execute('select api_key_enc, signing_secret_enc from webhooks where name = ?', ['enc']);
-      expect(rows[0].api_key_enc).not.toContain('key-secret-abcdef');
+      expect(rows[0].api_key_enc).not.toContain(TEST_WEBHOOK_KEY);
       expect(rows[0].signing_secret_enc).not.toMatch(/^whsec_/);
     });
 
@@ -310,7 +303,7 @@ describe('webhook admin API', () => {
       const id = created.body.id;
       const first = await eventually(async () => (await kv.get(id))?.json<any>(), { what: 'create in KV' });
       expect(first).toMatchObject({ id, account_id: accountId, status: 'ACTIVE', rate_limit: 10, version: 1 });
-      expect(JSON.stringify(first)).not.toContain('key-secret-abcdef');
+      expect(JSON.stringify(first)).not.toContain(TEST_WEBHOOK_KEY);
 
       await dev.patch(`/v2/webhooks/${id}`, { rate_limit: 7 });
       await eventually(async () => (await kv.get(id))?.json<any>()?.rate_limit === 7, { what: 'update in KV' });

@@ -135,6 +135,19 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
       {label}
     </a>
   );
+  /** A labelled group of tabs: [href, label, the page it shows]. */
+  const tabGroup = (id: string, label: string, tabs: [string, string, string][]) => (
+    <li className="tab-group">
+      <span className="tab-group-label" id={id}>
+        {label}
+      </span>
+      <ul aria-labelledby={id}>
+        {tabs.map(([href, text, tab]) => (
+          <li key={href}>{link(href, text, current === tab)}</li>
+        ))}
+      </ul>
+    </li>
+  );
   return (
     <>
       <a
@@ -151,25 +164,11 @@ function Shell({ me, notice, notify, clearNotice, signOut }: { me: Me; notice: N
         <span className="brand">Webhooks</span>
         <nav aria-label="Main">
           <ul className="tabs">
-            <li className="tab-group">
-              <span className="tab-group-label" id="nav-dev">
-                Developer
-              </span>
-              <ul aria-labelledby="nav-dev">
-                <li>{link('#/webhooks', 'Webhooks', current === 'webhooks')}</li>
-                <li>{link('#/events', 'Events', current === 'events')}</li>
-              </ul>
-            </li>
-            {admin && (
-              <li className="tab-group">
-                <span className="tab-group-label" id="nav-admin">
-                  Admin
-                </span>
-                <ul aria-labelledby="nav-admin">
-                  <li>{link('#/approvals', 'Approvals', current === 'approvals')}</li>
-                </ul>
-              </li>
-            )}
+            {tabGroup('nav-dev', 'Developer', [
+              ['#/webhooks', 'Webhooks', 'webhooks'],
+              ['#/events', 'Events', 'events'],
+            ])}
+            {admin && tabGroup('nav-admin', 'Admin', [['#/approvals', 'Approvals', 'approvals']])}
           </ul>
         </nav>
         <div className="who">

@@ -1,4 +1,5 @@
-import { ReactNode, useEffect, useId, useRef } from 'react';
+import { ReactNode, useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { EventTypeGroup } from './api';
 import { STATUS_LABEL } from './format';
 
 export function StatusBadge({ status }: { status: string }) {
@@ -68,19 +69,96 @@ export function ConfirmDialog(props: { title: string; children: ReactNode; confi
   );
 }
 
-/** Cursor paging: a stack of the cursors of the pages before this one. */
-export function Pager({ label, page, hasNext, onPrev, onNext }: { label: string; page: number; hasNext: boolean; onPrev: () => void; onNext: () => void }) {
-  if (page === 1 && !hasNext) return null;
+/** Cursor paging: a stack of the cursors of the pages before this one (the first page's is ''). */
+export interface CursorPages {
+  /** The cursor of the page on show. */
+  cursor: string;
+  /** Its number, from 1. */
+  page: number;
+  back(): void;
+  forward(nextCursor: string): void;
+  /** Back to the first page (e.g. when the filters change). */
+  reset(): void;
+}
+
+export function useCursorPages(): CursorPages {
+  const [cursors, setCursors] = useState<string[]>(['']);
+  return useMemo(
+    () => ({
+      cursor: cursors[cursors.length - 1],
+      page: cursors.length,
+      back: () => setCursors((c) => c.slice(0, -1)),
+      forward: (nextCursor: string) => setCursors((c) => [...c, nextCursor]),
+      reset: () => setCursors(['']),
+    }),
+    [cursors],
+  );
+}
+
+/** Previous and next buttons over cursor pages; nothing when there is only one page. */
+export function Pager({ label, pages, nextCursor }: { label: string; pages: CursorPages; nextCursor: string }) {
+  if (pages.page === 1 && !nextCursor) return null;
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" onClick={onPrev} disabled={page === 1}>
+      <button type="button" onClick={pages.back} disabled={pages.page === 1}>
         Previous page
       </button>
-      <span aria-live="polite">Page {page}</span>
-      <button type="button" onClick={onNext} disabled={!hasNext}>
+      <span aria-live="polite">Page {pages.page}</span>
+      <button type="button" onClick={() => pages.forward(nextCursor)} disabled={!nextCursor}>
         Next page
       </button>
     </nav>
+  );
+}
+
+/**
+ * A table in a scrollable, focusable region, with a header row of column names; the rows are the
+ * children. The region is named by `labelledBy` (an element's id), by `label`, or else by the caption.
+ */
+export function DataTable(props: {
+  id?: string;
+  className?: string;
+  caption?: ReactNode;
+  captionId?: string;
+  labelledBy?: string;
+  label?: string;
+  columns: readonly string[];
+  children: ReactNode;
+}) {
+  const labelledBy = props.labelledBy ?? (props.label ? undefined : props.captionId);
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-labelledby={labelledBy} aria-label={props.label}>
+      <table id={props.id} className={props.className}>
+        {props.caption !== undefined && <caption id={props.captionId}>{props.caption}</caption>}
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col" key={c}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The catalogue's event types as <option>s, one <optgroup> per group. */
+export function EventTypeOptions({ groups }: { groups: readonly EventTypeGroup[] }) {
+  return (
+    <>
+      {groups.map((g) => (
+        <optgroup key={g.group} label={g.group}>
+          {g.event_types.map((t) => (
+            <option key={t.type} value={t.type}>
+              {t.type}
+            </option>
+          ))}
+        </optgroup>
+      ))}
+    </>
   );
 }
 

@@ -15,3 +15,4 @@ export * from './netns-analysis';
 export * from './https-consumer-process';
 export * from './process-exit';
 export * from './test-event';
+export * from './test-webhook';

@@ -1,7 +1,7 @@
 import { FormEvent, useCallback, useEffect, useState } from 'react';
 import { APPROVAL_API, ApprovalRequest, api, Me, policy as readPolicy, Policy, query, Webhook } from '../api';
 import type { Notify } from '../App';
-import { ErrorText, Loading, PageTitle, Pager } from '../components';
+import { DataTable, ErrorText, Loading, PageTitle, Pager, useCursorPages } from '../components';
 import { show, when } from '../format';
 
 export function ApprovalsPage({ me, notify }: { me: Me; notify: Notify }) {
@@ -212,31 +212,19 @@ function PendingRequest({ request: r, me, notify, onChanged }: { request: Approv
         {r.approvals.length > 0 && ` (${r.approvals.map((a) => a.approved_by).join(', ')})`}
       </p>
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label={`Proposed change: ${title}`}>
-          <table className="diff">
-            <caption>Proposed change against the current webhook</caption>
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Current</th>
-                <th scope="col">Proposed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map(([field, before, after]) => (
-                <tr key={field} className={before !== after ? 'changed' : undefined}>
-                  <th scope="row">{field}</th>
-                  <td>
-                    <del className={before !== after ? undefined : 'same'}>{before}</del>
-                  </td>
-                  <td>
-                    <ins className={before !== after ? undefined : 'same'}>{after}</ins>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable className="diff" label={`Proposed change: ${title}`} caption="Proposed change against the current webhook" columns={['Field', 'Current', 'Proposed']}>
+          {rows.map(([field, before, after]) => (
+            <tr key={field} className={before !== after ? 'changed' : undefined}>
+              <th scope="row">{field}</th>
+              <td>
+                <del className={before !== after ? undefined : 'same'}>{before}</del>
+              </td>
+              <td>
+                <ins className={before !== after ? undefined : 'same'}>{after}</ins>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <div className="actions">
         <button
@@ -290,10 +278,10 @@ function diffRows(r: ApprovalRequest, current: Webhook | null): [string, string,
 }
 
 function DecidedRequests({ version }: { version: number }) {
-  const [cursors, setCursors] = useState<string[]>(['']);
+  const pages = useCursorPages();
   const [data, setData] = useState<{ approvals: ApprovalRequest[]; next_page_cursor: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const cursor = cursors[cursors.length - 1];
+  const { cursor } = pages;
   useEffect(() => {
     Promise.all(
       ['APPROVED', 'REJECTED', 'CANCELLED'].map((s) => api.get<{ approvals: ApprovalRequest[] }>(`${APPROVAL_API}/v2/approvals${query({ status: s, limit: 100 })}`)),
@@ -313,44 +301,21 @@ function DecidedRequests({ version }: { version: number }) {
         </p>
       )}
       {data && data.approvals.length > 0 && (
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="decided-title">
-          <table id="decided">
-            <thead>
-              <tr>
-                <th scope="col">Decided</th>
-                <th scope="col">Action</th>
-                <th scope="col">Changes</th>
-                <th scope="col">Requested by</th>
-                <th scope="col">Approvals</th>
-                <th scope="col">Status</th>
-                <th scope="col">Decided by</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.approvals.map((r) => (
-                <tr key={r.id}>
-                  <td>{when(r.decided_at)}</td>
-                  <td>{r.action}</td>
-                  <td>{show(r.changes)}</td>
-                  <td>{r.requested_by}</td>
-                  <td>{r.approvals.map((a) => a.approved_by).join(', ') || '—'}</td>
-                  <td>{r.status}</td>
-                  <td>{r.decided_by ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="decided" labelledBy="decided-title" columns={['Decided', 'Action', 'Changes', 'Requested by', 'Approvals', 'Status', 'Decided by']}>
+          {data.approvals.map((r) => (
+            <tr key={r.id}>
+              <td>{when(r.decided_at)}</td>
+              <td>{r.action}</td>
+              <td>{show(r.changes)}</td>
+              <td>{r.requested_by}</td>
+              <td>{r.approvals.map((a) => a.approved_by).join(', ') || '—'}</td>
+              <td>{r.status}</td>
+              <td>{r.decided_by ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
-      {data && (
-        <Pager
-          label="Decided request pages"
-          page={cursors.length}
-          hasNext={Boolean(data.next_page_cursor)}
-          onPrev={() => setCursors((c) => c.slice(0, -1))}
-          onNext={() => setCursors((c) => [...c, data.next_page_cursor])}
-        />
-      )}
+      {data && <Pager label="Decided request pages" pages={pages} nextCursor={data.next_page_cursor} />}
     </section>
   );
 }

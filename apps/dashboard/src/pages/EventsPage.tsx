@@ -1,7 +1,7 @@
 import { FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, EventItem, EventTypeGroup, eventTypeGroups, query } from '../api';
 import type { Notify } from '../App';
-import { ErrorText, Loading, PageTitle, Pager } from '../components';
+import { DataTable, ErrorText, EventTypeOptions, Loading, PageTitle, Pager, useCursorPages } from '../components';
 import { plural, when } from '../format';
 
 const PAGE = 20;
@@ -23,11 +23,11 @@ export function EventsPage({ notify }: { notify: Notify }) {
   const [groups, setGroups] = useState<EventTypeGroup[]>([]);
   const [draft, setDraft] = useState<Filters>({ from: '', to: '', type: '', kind: 'live' });
   const [filters, setFilters] = useState<Filters>(draft);
-  const [cursors, setCursors] = useState<string[]>(['']);
+  const pages = useCursorPages();
   const [data, setData] = useState<{ events: EventItem[]; next_page_cursor: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<EventItem | null>(null);
-  const cursor = cursors[cursors.length - 1];
+  const { cursor } = pages;
 
   useEffect(() => void eventTypeGroups().then(setGroups, () => undefined), []);
   const load = useCallback(() => {
@@ -47,7 +47,7 @@ export function EventsPage({ notify }: { notify: Notify }) {
 
   function apply(e: FormEvent) {
     e.preventDefault();
-    setCursors(['']);
+    pages.reset();
     setOpen(null);
     setFilters({ ...draft });
   }
@@ -69,15 +69,7 @@ export function EventsPage({ notify }: { notify: Notify }) {
           <label htmlFor="ev-type">Event type</label>
           <select id="ev-type" value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })}>
             <option value="">All types</option>
-            {groups.map((g) => (
-              <optgroup key={g.group} label={g.group}>
-                {g.event_types.map((t) => (
-                  <option key={t.type} value={t.type}>
-                    {t.type}
-                  </option>
-                ))}
-              </optgroup>
-            ))}
+            <EventTypeOptions groups={groups} />
           </select>
         </div>
         <fieldset className="field">
@@ -105,58 +97,36 @@ export function EventsPage({ notify }: { notify: Notify }) {
         </p>
       )}
       {data && data.events.length > 0 && (
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="events-caption">
-          <table id="events">
-            <caption id="events-caption">Events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Created At</th>
-                <th scope="col">Type</th>
-                <th scope="col">Event ID</th>
-                <th scope="col">Undelivered webhooks</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.events.map((e) => (
-                <tr key={e.id} data-event-id={e.id}>
-                  <td>{when(e.created_at)}</td>
-                  <td>
-                    <code>{e.type}</code>
-                    {e.is_test && <span className="chip">test</span>}
-                  </td>
-                  <td>
-                    <code>{e.id}</code>
-                  </td>
-                  <td>{e.undelivered_webhooks}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link"
-                      aria-expanded={open?.id === e.id}
-                      aria-controls="event-detail"
-                      onClick={() => setOpen(open?.id === e.id ? null : e)}
-                      data-act="payload"
-                    >
-                      {open?.id === e.id ? 'Hide payload' : 'View payload'}
-                      <span className="visually-hidden"> of event {e.id}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="events" captionId="events-caption" caption="Events, newest first" columns={['Created At', 'Type', 'Event ID', 'Undelivered webhooks', 'Actions']}>
+          {data.events.map((e) => (
+            <tr key={e.id} data-event-id={e.id}>
+              <td>{when(e.created_at)}</td>
+              <td>
+                <code>{e.type}</code>
+                {e.is_test && <span className="chip">test</span>}
+              </td>
+              <td>
+                <code>{e.id}</code>
+              </td>
+              <td>{e.undelivered_webhooks}</td>
+              <td>
+                <button
+                  type="button"
+                  className="link"
+                  aria-expanded={open?.id === e.id}
+                  aria-controls="event-detail"
+                  onClick={() => setOpen(open?.id === e.id ? null : e)}
+                  data-act="payload"
+                >
+                  {open?.id === e.id ? 'Hide payload' : 'View payload'}
+                  <span className="visually-hidden"> of event {e.id}</span>
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
-      {data && (
-        <Pager
-          label="Event pages"
-          page={cursors.length}
-          hasNext={Boolean(data.next_page_cursor)}
-          onPrev={() => setCursors((c) => c.slice(0, -1))}
-          onNext={() => setCursors((c) => [...c, data.next_page_cursor])}
-        />
-      )}
+      {data && <Pager label="Event pages" pages={pages} nextCursor={data.next_page_cursor} />}
       {open && <EventDetail key={open.id} id={open.id} notify={notify} onChanged={load} />}
     </section>
   );

@@ -1,7 +1,7 @@
 import { FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, Attempt, EventTypeGroup, eventTypeGroups, Me, query, Webhook } from '../api';
 import { isAdmin, Notify } from '../App';
-import { ErrorText, Loading, PageTitle, StatusBadge } from '../components';
+import { DataTable, ErrorText, EventTypeOptions, Loading, PageTitle, StatusBadge } from '../components';
 import { AUTH_LABEL, show, when } from '../format';
 import { go } from '../router';
 import { DeleteWebhook } from './DeleteWebhook';
@@ -142,37 +142,22 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
           No delivery attempts yet.
         </p>
       ) : (
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="deliveries-title">
-          <table id="deliveries">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Result</th>
-                <th scope="col">Status code</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {attempts.map((a) => (
-                <tr key={a.id} data-event-id={a.event_id}>
-                  <td>{when(a.created_at)}</td>
-                  <td>
-                    <code>{a.event_type}</code>
-                    {a.is_test && <span className="chip">test</span>}
-                  </td>
-                  <td>{a.attempt}</td>
-                  <td>{a.success ? 'Delivered' : a.delivery_status === 'FAILED' ? 'Failed' : 'Will retry'}</td>
-                  <td>{a.status_code ?? '—'}</td>
-                  <td>{a.latency_ms} ms</td>
-                  <td className="error-cell">{a.error ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="deliveries" labelledBy="deliveries-title" columns={['Time', 'Event', 'Attempt', 'Result', 'Status code', 'Latency', 'Error']}>
+          {attempts.map((a) => (
+            <tr key={a.id} data-event-id={a.event_id}>
+              <td>{when(a.created_at)}</td>
+              <td>
+                <code>{a.event_type}</code>
+                {a.is_test && <span className="chip">test</span>}
+              </td>
+              <td>{a.attempt}</td>
+              <td>{a.success ? 'Delivered' : a.delivery_status === 'FAILED' ? 'Failed' : 'Will retry'}</td>
+              <td>{a.status_code ?? '—'}</td>
+              <td>{a.latency_ms} ms</td>
+              <td className="error-cell">{a.error ?? ''}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
 
       <h2 id="history-title">Approval history</h2>
@@ -181,39 +166,23 @@ export function WebhookDetail({ id, me, notify, focusTest }: { id: string; me: M
           No approval requests for this webhook.
         </p>
       ) : (
-        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="history-title">
-          <table id="approval-history">
-            <thead>
-              <tr>
-                <th scope="col">Requested</th>
-                <th scope="col">Action</th>
-                <th scope="col">Changes</th>
-                <th scope="col">Requested by</th>
-                <th scope="col">Approvals</th>
-                <th scope="col">Status</th>
-                <th scope="col">Decided</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {webhook.approval_history.map((h) => (
-                <tr key={h.approval_id}>
-                  <td>{when(h.requested_at)}</td>
-                  <td>{h.action}</td>
-                  <td>{show(h.changes)}</td>
-                  <td>{h.requested_by}</td>
-                  <td>
-                    {h.approvals.length} of {h.required_approvals}
-                    {h.approvals.length > 0 && ` (${h.approvals.map((a) => a.approved_by).join(', ')})`}
-                  </td>
-                  <td>{h.status}</td>
-                  <td>{h.decided_at ? `${when(h.decided_at)}${h.decided_by ? ` by ${h.decided_by}` : ''}` : '—'}</td>
-                  <td>{h.result ? `${h.result}${h.result_detail ? `: ${h.result_detail}` : ''}` : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="approval-history" labelledBy="history-title" columns={['Requested', 'Action', 'Changes', 'Requested by', 'Approvals', 'Status', 'Decided', 'Result']}>
+          {webhook.approval_history.map((h) => (
+            <tr key={h.approval_id}>
+              <td>{when(h.requested_at)}</td>
+              <td>{h.action}</td>
+              <td>{show(h.changes)}</td>
+              <td>{h.requested_by}</td>
+              <td>
+                {h.approvals.length} of {h.required_approvals}
+                {h.approvals.length > 0 && ` (${h.approvals.map((a) => a.approved_by).join(', ')})`}
+              </td>
+              <td>{h.status}</td>
+              <td>{h.decided_at ? `${when(h.decided_at)}${h.decided_by ? ` by ${h.decided_by}` : ''}` : '—'}</td>
+              <td>{h.result ? `${h.result}${h.result_detail ? `: ${h.result_detail}` : ''}` : '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {deleting && (
         <DeleteWebhook
@@ -301,15 +270,7 @@ function TestSend({ webhook, focus, notify, loadAttempts }: { webhook: Webhook; 
       <form onSubmit={send} className="inline-form">
         <label htmlFor="test-type">Event type</label>
         <select id="test-type" ref={selectRef} value={type} onChange={(e) => setType(e.target.value)}>
-          {groups.map((g) => (
-            <optgroup key={g.group} label={g.group}>
-              {g.event_types.map((t) => (
-                <option key={t.type} value={t.type}>
-                  {t.type}
-                </option>
-              ))}
-            </optgroup>
-          ))}
+          <EventTypeOptions groups={groups} />
         </select>
         <button type="submit" className="primary" id="send-test" disabled={busy || !type || !delivering} aria-describedby={!delivering ? 'test-why' : undefined}>
           {busy ? 'Sending…' : 'Send Test Event'}

@@ -1,4 +1,4 @@
-import { FormEvent, useEffect, useRef, useState } from 'react';
+import { FormEvent, InputHTMLAttributes, ReactNode, useEffect, useRef, useState } from 'react';
 import { ApiError, api, AuthType, EventTypeGroup, eventTypeGroups, FieldError, policy, Webhook } from '../api';
 import type { Notify } from '../App';
 import { ErrorText, Loading, PageTitle } from '../components';
@@ -233,6 +233,35 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
         {err(k)}
       </p>
     );
+  /** A labelled text input for a form field, with its help text and its error from the API. */
+  const textInput = (
+    k: 'name' | 'url' | 'header' | 'key' | 'client_url' | 'client_id' | 'client_secret' | 'rate_limit',
+    field: string,
+    label: string,
+    opts: { help?: ReactNode; wide?: boolean; input?: InputHTMLAttributes<HTMLInputElement> } = {},
+  ) => {
+    const inputId = INPUT_ID[field];
+    const helpId = opts.help ? `${inputId}-help` : undefined;
+    return (
+      <div className={opts.wide ? 'field wide' : 'field'}>
+        <label htmlFor={inputId}>{label}</label>
+        <input
+          id={inputId}
+          {...opts.input}
+          value={form[k]}
+          onChange={(e) => set(k, e.target.value)}
+          aria-invalid={Boolean(err(field))}
+          aria-describedby={described(field, helpId)}
+        />
+        {opts.help && (
+          <p id={helpId} className="help">
+            {opts.help}
+          </p>
+        )}
+        {fieldError(field)}
+      </div>
+    );
+  };
   const submitLabel = !editing ? 'Create Webhook' : approvals ? 'Submit for Approval' : 'Update Webhook';
 
   return (
@@ -251,40 +280,11 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
             </p>
           )}
         </div>
-        <div className="field">
-          <label htmlFor="f-name">Name</label>
-          <input
-            id="f-name"
-            value={form.name}
-            maxLength={100}
-            onChange={(e) => set('name', e.target.value)}
-            aria-invalid={Boolean(err('name'))}
-            aria-describedby={described('name', 'f-name-help')}
-            required
-          />
-          <p id="f-name-help" className="help">
-            1–100 characters, unique in this account.
-          </p>
-          {fieldError('name')}
-        </div>
-        <div className="field">
-          <label htmlFor="f-url">Endpoint URL</label>
-          <input
-            id="f-url"
-            type="url"
-            inputMode="url"
-            value={form.url}
-            onChange={(e) => set('url', e.target.value)}
-            aria-invalid={Boolean(err('url'))}
-            aria-describedby={described('url', 'f-url-help')}
-            placeholder="https://hooks.example.com/webhooks"
-            required
-          />
-          <p id="f-url-help" className="help">
-            An https:// address, without credentials in it.
-          </p>
-          {fieldError('url')}
-        </div>
+        {textInput('name', 'name', 'Name', { help: '1–100 characters, unique in this account.', input: { maxLength: 100, required: true } })}
+        {textInput('url', 'url', 'Endpoint URL', {
+          help: 'An https:// address, without credentials in it.',
+          input: { type: 'url', inputMode: 'url', placeholder: 'https://hooks.example.com/webhooks', required: true },
+        })}
         <fieldset className="field">
           <legend>Authentication</legend>
           <div className="radios">
@@ -300,79 +300,24 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
           {fieldError('auth_type')}
           {form.auth_type === 'API_KEY' ? (
             <div className="grid2">
-              <div className="field">
-                <label htmlFor="f-header">Header name</label>
-                <input
-                  id="f-header"
-                  value={form.header}
-                  onChange={(e) => set('header', e.target.value)}
-                  aria-invalid={Boolean(err('api_key.header'))}
-                  aria-describedby={described('api_key.header')}
-                />
-                {fieldError('api_key.header')}
-              </div>
-              <div className="field">
-                <label htmlFor="f-key">Key</label>
-                <input
-                  id="f-key"
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.key}
-                  onChange={(e) => set('key', e.target.value)}
-                  aria-invalid={Boolean(err('api_key.key'))}
-                  aria-describedby={described('api_key.key', 'f-key-help')}
-                />
-                <p id="f-key-help" className="help">
-                  {current?.api_key ? `Leave empty to keep the current key (${current.api_key.key}).` : 'Sent in the header above with every delivery. Write-only.'}
-                </p>
-                {fieldError('api_key.key')}
-              </div>
+              {textInput('header', 'api_key.header', 'Header name')}
+              {textInput('key', 'api_key.key', 'Key', {
+                help: current?.api_key ? `Leave empty to keep the current key (${current.api_key.key}).` : 'Sent in the header above with every delivery. Write-only.',
+                input: { type: 'password', autoComplete: 'new-password' },
+              })}
             </div>
           ) : (
             <div className="grid2">
-              <div className="field wide">
-                <label htmlFor="f-client-url">Token URL</label>
-                <input
-                  id="f-client-url"
-                  type="url"
-                  value={form.client_url}
-                  onChange={(e) => set('client_url', e.target.value)}
-                  aria-invalid={Boolean(err('oauth.client_url'))}
-                  aria-describedby={described('oauth.client_url', 'f-client-url-help')}
-                  placeholder="https://auth.example.com/oauth2/token"
-                />
-                <p id="f-client-url-help" className="help">
-                  The https:// token endpoint (client credentials grant).
-                </p>
-                {fieldError('oauth.client_url')}
-              </div>
-              <div className="field">
-                <label htmlFor="f-client-id">Client ID</label>
-                <input
-                  id="f-client-id"
-                  value={form.client_id}
-                  onChange={(e) => set('client_id', e.target.value)}
-                  aria-invalid={Boolean(err('oauth.client_id'))}
-                  aria-describedby={described('oauth.client_id')}
-                />
-                {fieldError('oauth.client_id')}
-              </div>
-              <div className="field">
-                <label htmlFor="f-client-secret">Client secret</label>
-                <input
-                  id="f-client-secret"
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.client_secret}
-                  onChange={(e) => set('client_secret', e.target.value)}
-                  aria-invalid={Boolean(err('oauth.client_secret'))}
-                  aria-describedby={described('oauth.client_secret', 'f-client-secret-help')}
-                />
-                <p id="f-client-secret-help" className="help">
-                  {current?.oauth ? `Leave empty to keep the current secret (${current.oauth.client_secret}).` : 'Write-only.'}
-                </p>
-                {fieldError('oauth.client_secret')}
-              </div>
+              {textInput('client_url', 'oauth.client_url', 'Token URL', {
+                wide: true,
+                help: 'The https:// token endpoint (client credentials grant).',
+                input: { type: 'url', placeholder: 'https://auth.example.com/oauth2/token' },
+              })}
+              {textInput('client_id', 'oauth.client_id', 'Client ID')}
+              {textInput('client_secret', 'oauth.client_secret', 'Client secret', {
+                help: current?.oauth ? `Leave empty to keep the current secret (${current.oauth.client_secret}).` : 'Write-only.',
+                input: { type: 'password', autoComplete: 'new-password' },
+              })}
             </div>
           )}
         </fieldset>
@@ -386,24 +331,10 @@ export function WebhookForm({ id, notify }: { id?: string; notify: Notify }) {
             <EventGroup key={g.group} group={g} selected={form.types} onToggle={toggle} />
           ))}
         </fieldset>
-        <div className="field">
-          <label htmlFor="f-rate">Rate limit (requests per second)</label>
-          <input
-            id="f-rate"
-            type="number"
-            min={1}
-            max={100}
-            step={1}
-            value={form.rate_limit}
-            onChange={(e) => set('rate_limit', e.target.value)}
-            aria-invalid={Boolean(err('rate_limit'))}
-            aria-describedby={described('rate_limit', 'f-rate-help')}
-          />
-          <p id="f-rate-help" className="help">
-            1–100; default 10. Deliveries to this webhook never exceed it.
-          </p>
-          {fieldError('rate_limit')}
-        </div>
+        {textInput('rate_limit', 'rate_limit', 'Rate limit (requests per second)', {
+          help: '1–100; default 10. Deliveries to this webhook never exceed it.',
+          input: { type: 'number', min: 1, max: 100, step: 1 },
+        })}
         <div className="actions">
           <button type="submit" className="primary" id="save" disabled={busy}>
             {busy ? 'Saving…' : submitLabel}
