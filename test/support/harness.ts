@@ -1,5 +1,8 @@
 import { INestApplication } from '@nestjs/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, ConnectionOptions, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../../apps/config-service/src/main';
@@ -27,8 +30,13 @@ import {
  * order, also when a start-up step fails half-way.
  */
 export interface HarnessOptions {
-  /** Extra platform environment (DELIVERY_PARTITIONS, DELIVERY_RECONCILE_AFTER_MS, ...); a function is read at start. */
-  env?: Record<string, string> | (() => Record<string, string>);
+  /** Extra platform environment (DELIVERY_PARTITIONS, DELIVERY_RECONCILE_AFTER_MS, ...); a function is read at start, with the test CA made. */
+  env?: Record<string, string> | ((h: Harness) => Record<string, string>);
+  /**
+   * A configuration file for the platform's nats-server (authorization, tls, ...), written next to
+   * the test CA's files; a function is read at start, with the test CA made.
+   */
+  natsConf?: string | ((h: Harness) => string);
   /** An HTTPS consumer with a test CA the delivery node trusts; true answers 200 "ok". */
   consumer?: ConsumerHandler | true;
   /** A test CA (DELIVERY_CA_FILE) without a consumer, for files that start their own. */
@@ -40,7 +48,7 @@ export interface HarnessOptions {
   /** An in-process delivery node; 'listen' also serves its /health and /metrics. */
   node?: boolean | 'listen';
   /** A NATS client connection to the platform's server (or to the servers the options name; a function is read at start). */
-  nats?: boolean | Partial<ConnectionOptions> | (() => Partial<ConnectionOptions>);
+  nats?: boolean | Partial<ConnectionOptions> | ((h: Harness) => Partial<ConnectionOptions>);
 }
 
 export interface Harness {
@@ -124,9 +132,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     received: (path: string) => new Set(h.consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string)),
   } as Harness;
   try {
-    if (opts.consumer || opts.pki) h.pki = makeTestPki();
-    const env = typeof opts.env === 'function' ? opts.env() : opts.env;
-    h.platform = await startTestPlatform({ ...(h.pki ? { DELIVERY_CA_FILE: h.pki.caFile } : {}), ...env });
+    if (opts.consumer || opts.pki) {
+      h.pki = makeTestPki();
+      h.onClose(() => rmSync(h.pki.dir, { recursive: true, force: true }));
+    }
+    const env = typeof opts.env === 'function' ? opts.env(h) : opts.env;
+    let natsArgs: string[] | undefined;
+    if (opts.natsConf !== undefined) {
+      const dir = h.pki?.dir ?? mkdtempSync(join(tmpdir(), 'nats-conf-'));
+      if (!h.pki) h.onClose(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'nats.conf');
+      writeFileSync(file, typeof opts.natsConf === 'function' ? opts.natsConf(h) : opts.natsConf);
+      natsArgs = ['-c', file];
+    }
+    h.platform = await startTestPlatform({ ...(h.pki ? { DELIVERY_CA_FILE: h.pki.caFile } : {}), ...env }, { natsArgs });
     h.onClose(() => h.platform.close());
     if (opts.consumer) {
       h.consumer = await startHttpsConsumer({ pki: h.pki, handler: opts.consumer === true ? undefined : opts.consumer });
@@ -153,7 +172,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       else await h.node.init();
     }
     if (opts.nats) {
-      const options = opts.nats === true ? {} : typeof opts.nats === 'function' ? opts.nats() : opts.nats;
+      const options = opts.nats === true ? {} : typeof opts.nats === 'function' ? opts.nats(h) : opts.nats;
       h.nc = await connect({ servers: h.platform.nats.url, ...options });
       h.onClose(() => h.nc.close());
     }
