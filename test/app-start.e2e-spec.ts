@@ -1,3 +1,4 @@
+// Not on the e2e harness (test/support/harness.ts): it runs the built apps as bare processes that must fail at start-up before connecting to anything, so there is no platform to set up.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 

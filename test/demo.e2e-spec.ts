@@ -1,3 +1,4 @@
+// Not on the e2e harness (test/support/harness.ts): it tests `npm run demo` on `npm start`, which must find nothing at NATS_URL and start its own nats-server and services on fixed ports.
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

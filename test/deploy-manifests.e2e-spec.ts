@@ -1,3 +1,4 @@
+// Not on the e2e harness (test/support/harness.ts): it validates the deployment files by parsing them; no platform, database or NATS is involved.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';

@@ -1,3 +1,4 @@
+// Not on the e2e harness (test/support/harness.ts): it tests `npm start` itself, which refuses to start without PostgreSQL and starts its own nats-server when none answers.
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
