@@ -1,21 +1,9 @@
-import { connect, NatsConnection } from 'nats';
 import { alreadyExists, consumerNotFound, jetStreamErrorCode, streamNotFound, wrongLastSequence } from '@app/messaging';
-import { startNatsServer, TestNatsServer } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /** The JetStream error helpers against a real server: each error known by its code. */
 describe('JetStream error codes', () => {
-  let server: TestNatsServer;
-  let nc: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await server?.dispose();
-  });
+  const h = useHarness({ nats: true });
 
   const failure = (p: Promise<unknown>, what = 'the call') =>
     p.then(
@@ -26,7 +14,7 @@ describe('JetStream error codes', () => {
     );
 
   it('tells a missing stream and consumer, a stream made by someone else, and a lost KV race', async () => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await h.nc.jetstreamManager();
     const missingStream = await failure(jsm.streams.info('NOPE'));
     expect(streamNotFound(missingStream)).toBe(true);
     expect(alreadyExists(missingStream)).toBe(false);
@@ -38,7 +26,7 @@ describe('JetStream error codes', () => {
     expect(consumerNotFound(missingConsumer)).toBe(true);
     expect(streamNotFound(missingConsumer)).toBe(false);
 
-    const kv = await nc.jetstream().views.kv('err-kv');
+    const kv = await h.nc.jetstream().views.kv('err-kv');
     await kv.create('k', 'first');
     expect(wrongLastSequence(await failure(kv.create('k', 'second')))).toBe(true);
   });
