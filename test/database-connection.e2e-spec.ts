@@ -1,6 +1,7 @@
 import { Database } from '../apps/delivery-node/src/database';
 import { readConfig } from '@app/config';
-import { createTestDatabase, startTcpProxy, TcpProxy, TestDatabase, viaProxy } from '@app/testing';
+import { startTcpProxy, TcpProxy, viaProxy } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * The delivery node's connection to Postgres drops at every point a connection can be in: idle in
@@ -8,22 +9,18 @@ import { createTestDatabase, startTcpProxy, TcpProxy, TestDatabase, viaProxy } f
  * the work on that connection; the process lives on and the pool recovers once Postgres is back.
  */
 describe('delivery node database connection drops', () => {
-  let db: TestDatabase;
+  const h = useHarness();
   let proxy: TcpProxy;
   let database: Database;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.url);
+    const { url: dbUrl } = h.platform.db;
+    const url = new URL(dbUrl);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    database = new Database({ ...readConfig({}), databaseUrl: viaProxy(db.url, proxy) });
-  });
-
-  afterAll(async () => {
-    proxy?.restore();
-    await database?.onApplicationShutdown();
-    await proxy?.close();
-    await db?.drop();
+    h.onClose(() => proxy.close());
+    database = new Database({ ...readConfig({}), databaseUrl: viaProxy(dbUrl, proxy) });
+    h.onClose(() => database.onApplicationShutdown());
+    h.onClose(() => proxy.restore()); // first: the pool closes through a proxy that lets it
   });
 
   it('fails only the work on each dropped connection, and recovers', async () => {

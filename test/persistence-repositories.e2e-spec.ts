@@ -16,15 +16,15 @@ import {
   WebhookOutboxRepository,
   WebhooksRepository,
 } from '@app/persistence';
-import { createTestDatabase, TestDatabase } from '@app/testing';
 import { Database } from '../apps/delivery-node/src/database';
+import { useHarness } from './support/harness';
 
 /**
  * The delivery node's repositories against a real Postgres: each query they own does what its name
  * says, and a failing statement's error reaches the caller unchanged.
  */
 describe('delivery repositories', () => {
-  let db: TestDatabase;
+  const h = useHarness();
   let database: Database;
   let accounts: AccountsRepository;
   let webhooks: WebhooksRepository;
@@ -65,8 +65,8 @@ describe('delivery repositories', () => {
   const row = async (eventId: string) => (await database.query('select * from deliveries where event_id = $1 and webhook_id = $2', [eventId, hook]))[0];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    database = new Database({ ...readConfig({}), databaseUrl: db.url });
+    database = new Database({ ...readConfig({}), databaseUrl: h.platform.db.url });
+    h.onClose(() => database.onApplicationShutdown());
     accounts = new AccountsRepository(database);
     webhooks = new WebhooksRepository(database);
     deliveries = new DeliveriesRepository(database);
@@ -77,11 +77,6 @@ describe('delivery repositories', () => {
       values ($1, $2, 'w', 'https://example.com', 'API_KEY', 'x-key', 'enc', '{transfer.completed}', 10, 'ACTIVE', 'enc', $3, $4)`;
     await database.query(webhook, [hook, accountA, 1, null]);
     await database.query(webhook, [deletedHook, accountA, null, new Date()]);
-  });
-
-  afterAll(async () => {
-    await database?.onApplicationShutdown();
-    await db?.drop();
   });
 
   it('finds existing accounts and live webhooks', async () => {
@@ -169,15 +164,14 @@ describe('delivery repositories', () => {
     let ormWebhooks: WebhooksOrmRepository;
 
     beforeAll(async () => {
-      orm = await MikroORM.init(ormConfig(db.url, { poolMax: 2 }));
+      orm = await MikroORM.init(ormConfig(h.platform.db.url, { poolMax: 2 }));
+      h.onClose(() => orm.close());
       const em = orm.em.fork();
       ormEvents = new EventsOrmRepository(em);
       ormDeliveries = new DeliveriesOrmRepository(em);
       attemptLog = new DeliveryAttemptsOrmRepository(em);
       ormWebhooks = new WebhooksOrmRepository(em);
     });
-
-    afterAll(() => orm?.close());
 
     it('finds live webhooks of an account', async () => {
       expect(await ormWebhooks.findLiveForAccount(hook, accountA)).toEqual({ id: hook, status: 'ACTIVE' });
