@@ -1,25 +1,8 @@
-import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
+import { connect } from 'nats';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient,
-  eventually,
-  HttpsConsumer,
-  listen,
-  makeTestPki,
-  NodeProcess,
-  spawnDeliveryNode,
-  startHttpsConsumer,
-  startTestPlatform,
-  testEvent,
-  TestPki,
-  TestPlatform,
-  waitForWebhooksInKv,
-} from '@app/testing';
+import { eventually, spawnDeliveryNode, testEvent, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -32,41 +15,21 @@ const PASSWORD = `nats-pw-${randomUUID()}`;
  * same node with a wrong password, or without the CA, stops at start-up with a clear line.
  */
 describe('NATS with credentials and TLS', () => {
-  let pki: TestPki;
-  let platform: TestPlatform;
-  let config: INestApplication;
-  let consumer: HttpsConsumer;
-  let nc: NatsConnection;
-  let node: NodeProcess | undefined;
-
-  beforeAll(async () => {
-    pki = makeTestPki();
-    const conf = join(pki.dir, 'nats.conf');
-    writeFileSync(conf, [`authorization { user: "svc", password: "${PASSWORD}" }`, `tls { cert_file: "${pki.certFile}", key_file: "${pki.keyFile}", timeout: 5 }`].join('\n'));
-    platform = await startTestPlatform(
-      { NATS_USER: 'svc', NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: pki.caFile, DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' },
-      { natsArgs: ['-c', conf] },
-    );
-    consumer = await startHttpsConsumer({ pki });
-    nc = await connect({ servers: platform.nats.url, user: 'svc', pass: PASSWORD, tls: { caFile: pki.caFile } });
-    config = await createConfigServiceApp();
-  });
-
-  afterAll(async () => {
-    await node?.stop();
-    await nc?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
+  const h = useHarness({
+    consumer: true,
+    natsConf: ({ pki }) => [`authorization { user: "svc", password: "${PASSWORD}" }`, `tls { cert_file: "${pki.certFile}", key_file: "${pki.keyFile}", timeout: 5 }`].join('\n'),
+    env: ({ pki }) => ({ NATS_USER: 'svc', NATS_PASSWORD: PASSWORD, NATS_TLS_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' }),
+    nats: ({ pki }) => ({ user: 'svc', pass: PASSWORD, tls: { caFile: pki.caFile } }),
+    config: true,
   });
 
   it('the server refuses a client without credentials or without TLS', async () => {
-    await expect(connect({ servers: platform.nats.url, tls: { caFile: pki.caFile } })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
-    await expect(connect({ servers: platform.nats.url, user: 'svc', pass: PASSWORD })).rejects.toThrow(/certificate/);
+    await expect(connect({ servers: h.platform.nats.url, tls: { caFile: h.pki.caFile } })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+    await expect(connect({ servers: h.platform.nats.url, user: 'svc', pass: PASSWORD })).rejects.toThrow(/certificate/);
   });
 
   it('the config service and a delivery node process connect with them and deliver an event', async () => {
-    const api = new ApiClient(await listen(config));
+    const { api } = h;
     // Ready (NATS answering, loops running) once start-up has settled.
     const health = await eventually(
       async () => {
@@ -76,30 +39,32 @@ describe('NATS with credentials and TLS', () => {
       { what: 'config service ready', timeoutMs: 60_000 },
     );
     expect(health!.body.checks.nats).toBe('ok');
-    const acct = await platform.account('tls');
+    const acct = await h.platform.account('tls');
     const dev = api.as(await acct.token('dev', ['developer']));
     const hook = await dev.post('/v2/webhooks', {
       name: 'tls',
-      url: `${consumer.url}/tls`,
+      url: `${h.consumer.url}/tls`,
       auth_type: 'API_KEY',
       api_key: { header: 'X-Api-Key', key: 'k-tls' },
       event_types: ['identity.*'],
     });
     expect(hook.status).toBe(201);
-    await waitForWebhooksInKv(nc, [hook.body.id]);
+    await waitForWebhooksInKv(h.nc, [hook.body.id]);
 
-    node = await spawnDeliveryNode('tls-node', platform.env);
+    const node = await spawnDeliveryNode('tls-node', h.platform.env);
+    h.onClose(() => node.stop());
     await node.ready();
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), testEvent(acct.accountId, id));
-    await consumer.waitFor((reqs) => reqs.some((r) => r.path === '/tls' && JSON.parse(r.body).id === id), 60_000);
+    await publishEvent(h.nc.jetstream(), testEvent(acct.accountId, id));
+    await h.consumer.waitFor((reqs) => reqs.some((r) => r.path === '/tls' && JSON.parse(r.body).id === id), 60_000);
   });
 
   it.each([
     ['a wrong password', { NATS_PASSWORD: 'wrong-password' }, /NATS refused this client \(AUTHORIZATION_VIOLATION/],
     ['no CA to verify the server', { NATS_TLS_CA_FILE: '' }, /NATS refused this client \(.*certificate/],
   ])('a delivery node with %s stops at start-up, saying why', async (_what, env, message) => {
-    const bad = await spawnDeliveryNode(`bad-${randomUUID().slice(0, 6)}`, { ...platform.env, ...env });
+    const bad = await spawnDeliveryNode(`bad-${randomUUID().slice(0, 6)}`, { ...h.platform.env, ...env });
+    h.onClose(() => bad.stop());
     await expect(bad.ready(90_000)).rejects.toThrow(/exited during start-up/);
     expect(bad.output()).toMatch(message);
     expect(bad.output()).not.toContain(PASSWORD);
