@@ -3,13 +3,13 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect, NatsConnection } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { createDeliveryNodeApp } from '../apps/delivery-node/src/main';
 import { keyId, SecretBox } from '@app/crypto';
 import { KV_WEBHOOKS, publishEvent } from '@app/messaging';
-import { ApiClient, eventually, HttpsConsumer, listen, makeTestPki, startHttpsConsumer, startTestPlatform, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
+import { ApiClient, eventually, listen, testEvent, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(240_000);
 
@@ -24,11 +24,10 @@ const ADMIN = join(process.cwd(), 'dist', 'scripts', 'admin.js');
  * row does not open there.
  */
 describe('secrets key rotation', () => {
-  let platform: TestPlatform;
+  const h = useHarness({ env: { SECRETS_KEY: OLD, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' }, consumer: true, nats: true });
+  // The config service and the delivery node are started here, since the tests restart them under other keys.
   let config: INestApplication | undefined;
   let node: INestApplication | undefined;
-  let consumer: HttpsConsumer;
-  let nc: NatsConnection;
   let dev: ApiClient;
   let accountId: string;
   let token: string | undefined;
@@ -49,10 +48,10 @@ describe('secrets key rotation', () => {
 
   async function deliveredTo(path: string): Promise<void> {
     const id = randomUUID();
-    const before = consumer.requests.length;
-    await publishEvent(nc.jetstream(), testEvent(accountId, id));
-    await consumer.waitFor((reqs) => reqs.slice(before).some((r) => r.path === path && JSON.parse(r.body).id === id), 60_000);
-    const req = consumer.requests.slice(before).find((r) => r.path === path && JSON.parse(r.body).id === id)!;
+    const before = h.consumer.requests.length;
+    await publishEvent(h.nc.jetstream(), testEvent(accountId, id));
+    await h.consumer.waitFor((reqs) => reqs.slice(before).some((r) => r.path === path && JSON.parse(r.body).id === id), 60_000);
+    const req = h.consumer.requests.slice(before).find((r) => r.path === path && JSON.parse(r.body).id === id)!;
     expect(req.headers['x-api-key']).toBe(`key${path}`);
     const hook = path === '/a' ? hooks.a : hooks.b;
     expect(() => new StandardWebhook(hook.signing_secret).verify(req.body, req.headers)).not.toThrow();
@@ -60,24 +59,24 @@ describe('secrets key rotation', () => {
 
   async function reencrypt(): Promise<{ webhooks: number; proposals: number; current: number; failed: string[] }> {
     const { stdout } = await promisify(execFile)(process.execPath, [ADMIN, 'secrets:reencrypt', '--batch', '1'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: platform.env.DATABASE_URL, SECRETS_KEY: NEW, SECRETS_KEY_PREVIOUS: OLD },
+      env: { PATH: process.env.PATH, DATABASE_URL: h.platform.env.DATABASE_URL, SECRETS_KEY: NEW, SECRETS_KEY_PREVIOUS: OLD },
     });
     return JSON.parse(stdout);
   }
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ SECRETS_KEY: OLD, DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' });
-    consumer = await startHttpsConsumer({ pki });
-    nc = await connect({ servers: platform.nats.url });
-    const acct = await platform.account('tenant');
+    h.onClose(async () => {
+      await node?.close();
+      await config?.close();
+    });
+    const acct = await h.platform.account('tenant');
     accountId = acct.accountId;
     token = await acct.token('alice', ['developer']);
     await startApps({});
     for (const name of ['a', 'b'] as const) {
       const res = await dev.post('/v2/webhooks', {
         name,
-        url: `${consumer.url}/${name}`,
+        url: `${h.consumer.url}/${name}`,
         auth_type: 'API_KEY',
         api_key: { header: 'X-Api-Key', key: `key/${name}` },
         event_types: ['identity.*'],
@@ -85,24 +84,16 @@ describe('secrets key rotation', () => {
       expect(res.status).toBe(201);
       hooks[name] = res.body;
     }
-    await waitForWebhooksInKv(nc, [hooks.a.id, hooks.b.id]);
+    await waitForWebhooksInKv(h.nc, [hooks.a.id, hooks.b.id]);
     await deliveredTo('/a');
     // A pending update carrying a new key: its sealed proposal is a stored secret too.
-    await platform.sql('insert into approval_policies (account_id, enabled, required_approvals) values ($1, true, 1)', [accountId]);
+    await h.platform.sql('insert into approval_policies (account_id, enabled, required_approvals) values ($1, true, 1)', [accountId]);
     const pending = await dev.patch(`/v2/webhooks/${hooks.b.id}`, { api_key: { header: 'X-Api-Key', key: 'proposed-key-77' } });
     expect(pending.status).toBe(202);
   });
 
-  afterAll(async () => {
-    await nc?.close();
-    await node?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
-  });
-
-  const stored = () => platform.sql<{ id: string; api_key_enc: string; signing_secret_enc: string }>('select id, api_key_enc, signing_secret_enc from webhooks order by id');
-  const proposals = () => platform.sql<{ id: string; proposal_enc: string }>('select id, proposal_enc from approval_requests where proposal_enc is not null');
+  const stored = () => h.platform.sql<{ id: string; api_key_enc: string; signing_secret_enc: string }>('select id, api_key_enc, signing_secret_enc from webhooks order by id');
+  const proposals = () => h.platform.sql<{ id: string; proposal_enc: string }>('select id, proposal_enc from approval_requests where proposal_enc is not null');
 
   it('everything is sealed under the old key to begin with', async () => {
     for (const r of await stored()) for (const c of [r.api_key_enc, r.signing_secret_enc]) expect(c.startsWith(`v2:${keyId(Buffer.from(OLD, 'base64'))}:`)).toBe(true);
@@ -122,7 +113,7 @@ describe('secrets key rotation', () => {
     expect((await proposals())[0].proposal_enc.startsWith(`v2:${kid}:`)).toBe(true);
     expect(await reencrypt()).toEqual({ webhooks: 0, proposals: 0, current: 3, failed: [] });
     // The config service relays the new ciphertexts to the delivery nodes' bucket.
-    const kv = await nc.jetstream().views.kv(KV_WEBHOOKS);
+    const kv = await h.nc.jetstream().views.kv(KV_WEBHOOKS);
     await eventually(
       async () => {
         const e = await kv.get(hooks.a.id);
@@ -148,7 +139,7 @@ describe('secrets key rotation', () => {
     expect(() => box.open(a.api_key_enc, { owner: hooks.b.id, field: 'api_key' })).toThrow();
     expect(() => box.open(a.api_key_enc, { owner: hooks.a.id, field: 'signing_secret' })).toThrow();
     // Pasted for real: the API refuses to show it rather than show another webhook's key.
-    await platform.sql('update webhooks set api_key_enc = $1 where id = $2', [a.api_key_enc, hooks.b.id]);
+    await h.platform.sql('update webhooks set api_key_enc = $1 where id = $2', [a.api_key_enc, hooks.b.id]);
     const res = await dev.get(`/v2/webhooks/${hooks.b.id}`);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.text).not.toContain('key/a');
