@@ -2,21 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, NatsConnection } from 'nats';
 import { publishEvent } from '@app/messaging';
-import {
-  ApiClient,
-  ApiResponse,
-  eventually,
-  freePort,
-  HttpsConsumer,
-  makeTestPki,
-  startHttpsConsumer,
-  startTestPlatform,
-  testEvent,
-  TestPlatform,
-  waitForWebhooksInKv,
-} from '@app/testing';
+import { ApiClient, ApiResponse, eventually, freePort, testEvent, waitForWebhooksInKv } from '@app/testing';
+import { useHarness } from './support/harness';
 
 jest.setTimeout(300_000);
 
@@ -48,9 +36,15 @@ interface App {
  * in the create answer, which is its one showing) or the NATS store's bytes (the webhooks bucket).
  */
 describe('secrets stay out of logs, responses and the KV bucket', () => {
-  let platform: TestPlatform;
-  let consumer: HttpsConsumer;
-  let nc: NatsConnection;
+  const h = useHarness({
+    natsConf: `authorization { user: "svc", password: "${S.natsPassword}" }\n`,
+    env: { SECRETS_KEY: S.secretsKey, NATS_USER: 'svc', NATS_PASSWORD: S.natsPassword, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' },
+    consumer: (r) =>
+      r.path === '/token'
+        ? { status: 200, body: JSON.stringify({ access_token: S.accessToken, token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } }
+        : { status: 200, body: 'ok' },
+    nats: { user: 'svc', pass: S.natsPassword },
+  });
   const apps: App[] = [];
   const responses: string[] = [];
   const signingSecrets: string[] = [];
@@ -61,7 +55,7 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     const proc = spawn(process.execPath, [join(process.cwd(), 'dist', 'apps', name, 'src', 'main.js')], {
       env: {
         ...process.env,
-        ...platform.env,
+        ...h.platform.env,
         [portVar]: String(port),
         NATS_CLIENT_NAME: name,
         LOG_LEVEL: 'debug',
@@ -75,6 +69,9 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     proc.stderr.on('data', (d) => (out += d));
     const app = { name, url: `http://127.0.0.1:${port}`, proc, out: () => out };
     apps.push(app);
+    h.onClose(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
     void main;
     return app;
   }
@@ -86,21 +83,6 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
   };
 
   beforeAll(async () => {
-    const pki = makeTestPki();
-    const conf = join(pki.dir, 'nats.conf');
-    writeFileSync(conf, `authorization { user: "svc", password: "${S.natsPassword}" }\n`);
-    platform = await startTestPlatform(
-      { SECRETS_KEY: S.secretsKey, NATS_USER: 'svc', NATS_PASSWORD: S.natsPassword, DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '4', DELIVERY_OWNERSHIP: 'static' },
-      { natsArgs: ['-c', conf] },
-    );
-    consumer = await startHttpsConsumer({
-      pki,
-      handler: (r) =>
-        r.path === '/token'
-          ? { status: 200, body: JSON.stringify({ access_token: S.accessToken, token_type: 'Bearer', expires_in: 3600 }), headers: { 'content-type': 'application/json' } }
-          : { status: 200, body: 'ok' },
-    });
-    nc = await connect({ servers: platform.nats.url, user: 'svc', pass: S.natsPassword });
     await start('config-service', 'config', 'CONFIG_PORT');
     await start('approval-service', 'approval', 'APPROVAL_PORT');
     await start('delivery-node', 'node', 'PORT');
@@ -120,16 +102,9 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     }
   });
 
-  afterAll(async () => {
-    for (const app of apps) if (app.proc.exitCode === null) app.proc.kill('SIGKILL');
-    await nc?.close();
-    await consumer?.close();
-    await platform?.close();
-  });
-
   it('runs everything that handles a secret', async () => {
     const [cfg, appr] = apps;
-    const acct = await platform.account('leaks');
+    const acct = await h.platform.account('leaks');
     const devToken = await acct.token('dev', ['developer']);
     const mgrToken = await acct.token('mgr', ['entity_manager', 'approver']);
     userTokens.push(devToken, mgrToken);
@@ -140,7 +115,7 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
       dev.request(
         'POST',
         '/v2/webhooks',
-        { name: 'key', url: `${consumer.url}/key`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: S.apiKey }, event_types: ['identity.*'] },
+        { name: 'key', url: `${h.consumer.url}/key`, auth_type: 'API_KEY', api_key: { header: 'X-Api-Key', key: S.apiKey }, event_types: ['identity.*'] },
         { headers: { 'x-request-id': 'leak-test-1' } },
       ),
     );
@@ -149,20 +124,20 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
     const withOauth = await record(
       dev.post('/v2/webhooks', {
         name: 'oauth',
-        url: `${consumer.url}/oauth`,
+        url: `${h.consumer.url}/oauth`,
         auth_type: 'OAUTH',
-        oauth: { client_url: `${consumer.url}/token`, client_id: 'cid', client_secret: S.clientSecret },
+        oauth: { client_url: `${h.consumer.url}/token`, client_id: 'cid', client_secret: S.clientSecret },
         event_types: ['identity.*'],
       }),
     );
     expect(withOauth.status).toBe(201);
     signingSecrets.push(withKey.body.signing_secret, withOauth.body.signing_secret);
-    await waitForWebhooksInKv(nc, [withKey.body.id, withOauth.body.id]);
+    await waitForWebhooksInKv(h.nc, [withKey.body.id, withOauth.body.id]);
 
     const id = randomUUID();
-    await publishEvent(nc.jetstream(), testEvent(acct.accountId, id));
-    await consumer.waitFor((reqs) => ['/key', '/oauth'].every((p) => reqs.some((r) => r.path === p && JSON.parse(r.body).id === id)), 60_000);
-    expect(consumer.requests.find((r) => r.path === '/oauth')!.headers.authorization).toBe(`Bearer ${S.accessToken}`);
+    await publishEvent(h.nc.jetstream(), testEvent(acct.accountId, id));
+    await h.consumer.waitFor((reqs) => ['/key', '/oauth'].every((p) => reqs.some((r) => r.path === p && JSON.parse(r.body).id === id)), 60_000);
+    expect(h.consumer.requests.find((r) => r.path === '/oauth')!.headers.authorization).toBe(`Bearer ${S.accessToken}`);
 
     // Approvals on: an update with a new key waits, sealed; approvers see it masked.
     expect((await record(mgr.put('/v2/approval-policies/webhooks', { enabled: true, required_approvals: 1 }))).status).toBe(200);
@@ -214,11 +189,11 @@ describe('secrets stay out of logs, responses and the KV bucket', () => {
         else files.push(p);
       }
     };
-    walk(platform.nats.storeDir);
+    walk(h.platform.nats.storeDir);
     expect(files.some((f) => f.includes('KV_webhooks'))).toBe(true);
     const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
     for (const value of [S.apiKey, S.proposedApiKey, S.clientSecret, S.accessToken, ...signingSecrets]) expect(bytes.includes(Buffer.from(value))).toBe(false);
     // The store is readable: the webhook's URL is there in plain text, its secrets are not.
-    expect(bytes.includes(Buffer.from(`${consumer.url}/key`))).toBe(true);
+    expect(bytes.includes(Buffer.from(`${h.consumer.url}/key`))).toBe(true);
   });
 });
