@@ -1,9 +1,9 @@
 import { INestApplication } from '@nestjs/common';
-import { connect, NatsConnection } from 'nats';
 import { createApprovalServiceApp } from '../apps/approval-service/src/main';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { APPLY_DECISIONS_CONSUMER, APPROVAL_DECIDED_SUBJECT, encodeDecision, STREAM_APPROVALS } from '@app/approvals-contract';
-import { ApiClient, eventually, listen, startTestPlatform, TestPlatform, testWebhook } from '@app/testing';
+import { ApiClient, eventually, listen, testWebhook } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * Approved changes are applied exactly once, whatever stops in between: the config service, the
@@ -16,12 +16,12 @@ jest.setTimeout(120_000);
 const POLICY = '/v2/approval-policies/webhooks';
 
 describe('approvals: failures and races', () => {
-  let platform: TestPlatform;
+  const h = useHarness({ nats: { maxReconnectAttempts: -1, reconnectTimeWait: 250 } });
+  // The services are started here, since tests stop and restart them.
   let configApp: INestApplication | undefined;
   let approvalApp: INestApplication | undefined;
   let cfgApi: ApiClient;
   let aprApi: ApiClient;
-  let nc: NatsConnection;
   let accounts = 0;
 
   /** A user's clients follow the services across restarts (a restarted app listens on a new port). */
@@ -46,21 +46,16 @@ describe('approvals: failures and races', () => {
   }
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
+    h.onClose(async () => {
+      await configApp?.close();
+      await approvalApp?.close();
+    });
     await startConfigService();
     await startApprovalService();
-    nc = await connect({ servers: platform.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    await configApp?.close();
-    await approvalApp?.close();
-    await platform?.close();
   });
 
   async function team(requiredApprovals: number, webhooks: string[] = []) {
-    const acct = await platform.account(`acct-${++accounts}`);
+    const acct = await h.platform.account(`acct-${++accounts}`);
     const t = {
       alice: new Member(await acct.token('alice', ['developer'])),
       bob: new Member(await acct.token('bob', ['approver'])),
@@ -74,7 +69,7 @@ describe('approvals: failures and races', () => {
   }
 
   async function sql<T = any>(query: string, params: unknown[] = []): Promise<T[]> {
-    return platform.orm.em.getConnection().execute(query, params);
+    return h.platform.orm.em.getConnection().execute(query, params);
   }
 
   const webhookRow = async (id: string) => (await sql('select status, rate_limit, version, pending_approval_id from webhooks where id = ?', [id]))[0];
@@ -82,7 +77,7 @@ describe('approvals: failures and races', () => {
 
   /** Waits until the config service's durable consumer has acknowledged everything up to `seq`. */
   async function consumerCaughtUp(seq: number) {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await h.nc.jetstreamManager();
     await eventually(
       async () => {
         const info = await jsm.consumers.info(STREAM_APPROVALS, APPLY_DECISIONS_CONSUMER);
@@ -123,7 +118,7 @@ describe('approvals: failures and races', () => {
     expect((await webhookRow(id)).version).toBe(versionWhilePending + 1);
 
     // A re-publish with the same id is dropped by JetStream; a redelivery under another id changes nothing.
-    const js = nc.jetstream();
+    const js = h.nc.jetstream();
     const decision = encodeDecision({
       request_id: approvalId,
       account_id: (await sql('select account_id from webhooks where id = ?', [id]))[0].account_id,
@@ -195,12 +190,12 @@ describe('approvals: failures and races', () => {
     const t = await team(1, ['through-outage']);
     const id = t.ids['through-outage'];
     const approvalId = (await t.alice.cfg.patch(`/v2/webhooks/${id}`, { rate_limit: 66 })).body.pending_approval_id;
-    await platform.nats.stop();
+    await h.platform.nats.stop();
     try {
       expect((await t.bob.apr.post(`/v2/approvals/${approvalId}/approve`)).body.status).toBe('APPROVED');
       expect(await webhookRow(id)).toMatchObject({ status: 'PENDING_UPDATE', rate_limit: 10 });
     } finally {
-      await platform.nats.restart();
+      await h.platform.nats.restart();
     }
     await eventually(async () => (await webhookRow(id)).status === 'ACTIVE', { what: 'applied after NATS restart', timeoutMs: 45_000 });
     expect(await webhookRow(id)).toMatchObject({ rate_limit: 66, pending_approval_id: null });
