@@ -31,6 +31,7 @@ const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
 const RAW_LATENCY_SECONDS = env('BENCH_RAW_LATENCY_SECONDS', 5);
 const MEMORY_WEBHOOKS = env('BENCH_MEMORY_WEBHOOKS', 100_000); // 0 skips the memory phase
 const MEMORY_LANES = env('BENCH_MEMORY_LANES', 1000);
+const ONLY_MEMORY = process.env.BENCH_ONLY === 'memory'; // BENCH_ONLY=memory: the memory phase alone
 const WARM_UP = env('BENCH_WARM_UP_EVENTS', 100); // before each measured run (x10 requests for the raw client)
 const TYPE = 'identity.approved';
 const RESULTS = process.env.BENCH_RESULTS ?? join(process.cwd(), 'bench', 'results.md'); // e.g. /dev/null for a trial run
@@ -74,6 +75,22 @@ async function main(): Promise<void> {
   const succeeded = async () => (await pg.query<{ n: number }>(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`)).rows[0].n;
   const natsPids = childrenNamed('nats-server');
   let node: NodeProcess | undefined;
+  if (ONLY_MEMORY) {
+    try {
+      const m = machine();
+      say(`delivery bench, memory phase only: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB; load average ${loadAverage()} at start`);
+      say(memoryLine(await memoryPhase(platform, js, sink)));
+      writeResults(out);
+    } finally {
+      await pg.end().catch(() => undefined);
+      await nc.close();
+      await config.close();
+      await raw.close();
+      await sink.close();
+      await platform.close();
+    }
+    return;
+  }
   const pgGroups = () => {
     const p = postgresPids(platform.db.name);
     return { backends: p.backends.filter((x) => x !== pollerPid), shared: p.shared };
@@ -194,35 +211,7 @@ async function main(): Promise<void> {
     node = undefined;
 
     // 5. Memory: a fresh node whose index holds MEMORY_WEBHOOKS webhooks, MEMORY_LANES of them busy.
-    let memory: { webhooks: number; lanes: number; loadSeconds: number; rssIdle: number; rssPeak: number; rssEnd: number } | undefined;
-    if (MEMORY_WEBHOOKS > 0) {
-      const fill = await fillWebhooksKv({
-        js,
-        orm: platform.orm,
-        dbUrl: platform.db.url,
-        sinkUrl: sink.url,
-        total: MEMORY_WEBHOOKS,
-        lanes: MEMORY_LANES,
-        perAccount: HOOKS_PER_ACCOUNT,
-      });
-      const t = performance.now();
-      node = await spawnDeliveryNode('bench-mem', {});
-      await node.ready(300_000);
-      const loadSeconds = (performance.now() - t) / 1000;
-      const memPid = node.proc.pid!;
-      const rssIdle = rssMb(memPid)!.rss;
-      await sink.reset();
-      // Three events per lane account: every lane webhook (rate_limit 1) holds a backlog for a few seconds.
-      const perAccount = 3;
-      let peak = rssIdle;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMb(memPid)?.rss ?? 0)), 100);
-      await publishAll(js, (i) => fill.accounts[i % fill.accounts.length], fill.accounts.length * perAccount);
-      await sink.waitTotal(fill.accounts.length * perAccount * HOOKS_PER_ACCOUNT, 120_000);
-      clearInterval(sampler);
-      memory = { webhooks: MEMORY_WEBHOOKS, lanes: MEMORY_LANES, loadSeconds, rssIdle, rssPeak: Math.max(peak, rssMb(memPid)!.peak), rssEnd: rssMb(memPid)!.rss };
-      await node.stop();
-      node = undefined;
-    }
+    const memory = MEMORY_WEBHOOKS > 0 ? await memoryPhase(platform, js, sink) : undefined;
 
     // Report.
     const perDelivery = (ms: number) => f3(ms / expected);
@@ -256,10 +245,7 @@ async function main(): Promise<void> {
       );
     }
     say(`node RSS        ${r0(rssAfterE2e!.rss)} MB after the end-to-end run, ${r0(rssEnd!.rss)} MB at the end of the run (peak ${r0(rssEnd!.peak)} MB)`);
-    if (memory)
-      say(
-        `memory          ${r0(memory.webhooks)} webhooks in the index (loaded in ${f2(memory.loadSeconds)} s): RSS ${r0(memory.rssIdle)} MB idle, ${r0(memory.rssPeak)} MB peak with ${memory.lanes} active lanes, ${r0(memory.rssEnd)} MB after`,
-      );
+    if (memory) say(memoryLine(memory));
     writeResults(out);
   } finally {
     if (node) await node.stop().catch(() => undefined);
@@ -270,6 +256,65 @@ async function main(): Promise<void> {
     await sink.close();
     await platform.close();
   }
+}
+
+type MemoryResult = {
+  connections: number;
+  webhooks: number;
+  lanes: number;
+  loadSeconds: number;
+  rssIdle: number;
+  heapIdle: string;
+  rssPeak: number;
+  rssEnd: number;
+  heapEnd: string;
+};
+
+/** A fresh node whose index holds MEMORY_WEBHOOKS webhooks, MEMORY_LANES of them busy: its RSS idle, at peak and after. */
+async function memoryPhase(platform: TestPlatform, js: JetStreamClient, sink: Awaited<ReturnType<typeof startSinkProcess>>): Promise<MemoryResult> {
+  const fill = await fillWebhooksKv({
+    js,
+    orm: platform.orm,
+    dbUrl: platform.db.url,
+    sinkUrl: sink.url,
+    total: MEMORY_WEBHOOKS,
+    lanes: MEMORY_LANES,
+    perAccount: HOOKS_PER_ACCOUNT,
+  });
+  const t = performance.now();
+  const node = await spawnDeliveryNode('bench-mem', {});
+  try {
+    await node.ready(300_000);
+    const loadSeconds = (performance.now() - t) / 1000;
+    const memPid = node.proc.pid!;
+    const rssIdle = rssMb(memPid)!.rss;
+    const heapIdle = await heapOf(node.port);
+    await sink.reset();
+    // Three events per lane account: every lane webhook (rate_limit 1) holds a backlog for a few seconds.
+    const perAccount = 3;
+    let peak = rssIdle;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(memPid)?.rss ?? 0)), 100);
+    await publishAll(js, (i) => fill.accounts[i % fill.accounts.length], fill.accounts.length * perAccount);
+    await sink.waitTotal(fill.accounts.length * perAccount * HOOKS_PER_ACCOUNT, 120_000);
+    clearInterval(sampler);
+    const rssPeak = Math.max(peak, rssMb(memPid)!.peak);
+    const rssEnd = rssMb(memPid)!.rss;
+    const connections = (await sink.stats()).connections;
+    return { connections, webhooks: MEMORY_WEBHOOKS, lanes: MEMORY_LANES, loadSeconds, rssIdle, heapIdle, rssPeak, rssEnd, heapEnd: await heapOf(node.port) };
+  } finally {
+    await node.stop().catch(() => undefined);
+  }
+}
+
+/** The node's V8 heap (used / total) and external memory, from its /metrics, in MB. */
+async function heapOf(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const mb = (name: string) => r0(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+  return `heap ${mb('nodejs_heap_size_used_bytes')}/${mb('nodejs_heap_size_total_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`;
+}
+
+function memoryLine(m: MemoryResult): string {
+  return `memory          ${r0(m.webhooks)} webhooks in the index (loaded in ${f2(m.loadSeconds)} s): RSS ${r0(m.rssIdle)} MB idle (${m.heapIdle}), ${r0(m.rssPeak)} MB peak with ${m.lanes} active lanes (${r0(m.connections)} TLS connections at the sink), ${r0(m.rssEnd)} MB after (${m.heapEnd})`;
 }
 
 function git(...args: string[]): string {

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { HttpSender, OAuthTokenProvider } from '@app/delivery';
-import type { WebhookSnapshot } from '@app/domain';
 import type { DeliveryTask } from '@app/messaging';
+import type { IndexedWebhook } from '../webhook-index/webhook-index';
 import type { AttemptOutcome } from './delivery-item';
 import { PreparedWebhook, prepareWebhook, signedHeaders, thinBody } from './delivery-request';
 
@@ -34,7 +34,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
    * request is made once more with a fresh one (`refetched` tells the caller it used a second send).
    */
   async attempt(
-    webhook: WebhookSnapshot,
+    webhook: IndexedWebhook,
     task: DeliveryTask,
     allowAuthRetry: boolean,
     mayStillSend: () => boolean = () => true,
@@ -77,7 +77,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   }
 
   /** Secrets decrypted and headers built once per webhook version. */
-  private prepare(w: WebhookSnapshot): PreparedWebhook {
+  private prepare(w: IndexedWebhook): PreparedWebhook {
     const cached = this.prepared.get(w.id);
     if (cached && cached.version === w.version) return cached;
     const prepared = prepareWebhook(

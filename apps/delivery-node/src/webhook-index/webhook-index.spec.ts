@@ -48,4 +48,27 @@ describe('WebhookIndex', () => {
     expect(deleted).toEqual(['w1']);
     expect(idx.subscribers('a1', 'identity.approved').map((w) => w.id)).toEqual(['w2']);
   });
+
+  it("moves a webhook whose account changed, and keeps an account's webhooks in first-seen order", () => {
+    const idx = new WebhookIndex();
+    idx.apply({ kind: 'put', webhook: snap({}) });
+    idx.apply({ kind: 'put', webhook: snap({ id: 'w2' }) });
+    idx.apply({ kind: 'put', webhook: snap({ version: 2, url: 'https://y.example.com' }) });
+    expect(idx.subscribers('a1', 'identity.approved').map((w) => [w.id, w.url])).toEqual([
+      ['w1', 'https://y.example.com'],
+      ['w2', 'https://x.example.com'],
+    ]);
+    idx.apply({ kind: 'put', webhook: snap({ version: 3, account_id: 'a2' }) });
+    expect(idx.subscribers('a1', 'identity.approved').map((w) => w.id)).toEqual(['w2']);
+    expect(idx.subscribers('a2', 'identity.approved').map((w) => w.id)).toEqual(['w1']);
+  });
+
+  it('keeps only what delivery needs, sharing equal event-type lists between webhooks', () => {
+    const idx = new WebhookIndex();
+    idx.apply({ kind: 'put', webhook: snap({ event_types: ['identity.*', 'transfer.created'] }) });
+    idx.apply({ kind: 'put', webhook: snap({ id: 'w2', event_types: ['identity.*', 'transfer.created'] }) });
+    expect(idx.get('w1')!.event_types).toBe(idx.get('w2')!.event_types);
+    expect(idx.get('w1')).not.toHaveProperty('updated_at');
+    expect(idx.get('w1')).toMatchObject({ api_key: { header: 'X', key_enc: 'k' }, signing_secret_enc: 's', rate_limit: 10, version: 1 });
+  });
 });

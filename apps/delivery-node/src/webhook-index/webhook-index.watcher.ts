@@ -36,6 +36,7 @@ export class WebhookIndexWatcher implements OnApplicationShutdown {
       initializedFn: () => {
         initial = false;
         const dropped = this.index.retainOnly(seen);
+        seen.clear(); // its keys are slices of the entries' subjects: holding them keeps every subject alive
         this.runs++;
         if (this.runs === 1) this.logger.log(`webhook index loaded: ${this.index.size} webhooks`);
         else this.logger.log(`webhook index resynced: ${this.index.size} webhooks, ${dropped} dropped`);
