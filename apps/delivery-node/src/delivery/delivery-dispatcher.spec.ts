@@ -114,6 +114,39 @@ describe('DeliveryDispatcher', () => {
     expect(t.dispatcher.admit({ ...item('h9'), partition: 1 })).toBe('queued');
   });
 
+  it('a send in flight when its partition is handed back goes on to its answer and is recorded before the hand-back completes', async () => {
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('h') });
+    const fence = { owned: true, leased: true, mayDeliver: () => fence.owned, mayContinue: () => fence.leased };
+    let guard!: { mayStart: () => boolean; mayContinue: () => boolean };
+    let answer!: () => void;
+    const executor = {
+      attempt: (_w: unknown, _t: unknown, _a: unknown, g: typeof guard) => {
+        guard = g;
+        return new Promise((resolve) => (answer = () => resolve({ success: true, statusCode: 200, latencyMs: 1 })));
+      },
+      forget: () => undefined,
+    } as unknown as DeliveryExecutor;
+    const recorded: string[] = [];
+    const recorder = { attempt: async (_i: unknown, _o: unknown, status: string) => void recorded.push(status) } as unknown as DeliveryRecorder;
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository, fence);
+    const settled: string[] = [];
+    const released: string[] = [];
+    dispatcher.admit({ ...item('h', 'acct', settled), release: () => void released.push('released') });
+    await until(() => guard !== undefined);
+
+    fence.owned = false; // handed back: no new send may start, this one may finish under the lease
+    expect(guard.mayStart()).toBe(false);
+    expect(guard.mayContinue()).toBe(true);
+    const handBack = dispatcher.inFlightSettled(new Set([0]));
+    answer();
+    await handBack;
+    expect({ recorded, settled: settled.length, released }).toEqual({ recorded: ['SUCCEEDED'], settled: 1, released: [] });
+
+    fence.leased = false; // the fence tripped: a send still in flight would be cut
+    expect(guard.mayContinue()).toBe(false);
+  });
+
   it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });

@@ -122,10 +122,17 @@ export class DeliveryDispatcher {
     return out;
   }
 
-  /** Resolves when nothing of these partitions is in flight any more. */
+  /**
+   * Resolves when nothing of these partitions is in flight any more: every send answered (at most the
+   * send timeout, 10 s) and its outcome recorded. The caller keeps the lease until then.
+   */
   async inFlightSettled(partitions: Set<number>, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const waiting = this.inflightFor(partitions);
+    if (waiting) this.logger.log(`handing partitions back: waiting for their sends in flight (${waiting}) to be answered and recorded`);
     while (this.inflightFor(partitions) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const left = this.inflightFor(partitions);
+    if (left) this.logger.warn(`handing partitions back with deliveries still in flight (${left}) after ${timeoutMs / 1000} s`);
   }
 
   /** Sends in progress: delivery key -> partition. */
@@ -198,7 +205,10 @@ export class DeliveryDispatcher {
       item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
-    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, () => this.fence.mayDeliver(item.partition));
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, {
+      mayStart: () => this.fence.mayDeliver(item.partition),
+      mayContinue: () => this.fence.mayContinue(item.partition),
+    });
     answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();

@@ -8,6 +8,8 @@ import type { IndexedWebhook } from '../webhook-index/webhook-index';
 import type { AttemptOutcome } from './delivery-item';
 import { PreparedWebhook, prepareWebhook, signedHeaders, thinBody } from './delivery-request';
 
+const UNGUARDED = { mayStart: () => true, mayContinue: () => true };
+
 /** Makes one HTTPS attempt of one delivery: body, signature, authentication, send. */
 @Injectable()
 export class DeliveryExecutor implements OnApplicationShutdown {
@@ -32,12 +34,14 @@ export class DeliveryExecutor implements OnApplicationShutdown {
   /**
    * One attempt. For OAuth webhooks a 401 from the endpoint invalidates the cached token and the
    * request is made once more with a fresh one (`refetched` tells the caller it used a second send).
+   * `fence.mayStart` is asked right before the request goes out ('fenced': nothing was sent);
+   * `fence.mayContinue` while it is in flight.
    */
   async attempt(
     webhook: IndexedWebhook,
     task: DeliveryTask,
     allowAuthRetry: boolean,
-    mayStillSend: () => boolean = () => true,
+    fence: { mayStart: () => boolean; mayContinue: () => boolean } = UNGUARDED,
   ): Promise<(AttemptOutcome & { authExpired?: boolean }) | 'fenced'> {
     const body = thinBody(task);
     const prepared = this.prepare(webhook);
@@ -53,14 +57,15 @@ export class DeliveryExecutor implements OnApplicationShutdown {
       headers.push('authorization', `Bearer ${token}`);
     }
     // Fencing again after the (possibly slow) token request: the partition may have moved meanwhile.
-    if (!mayStillSend()) return 'fenced';
+    if (!fence.mayStart()) return 'fenced';
     // One pool per account: its webhooks of one origin share connections; another tenant's endpoint
     // can never leave a connection in a state that reaches this one's requests.
     // A send in flight is cut the moment the fence trips: nothing of it reaches the endpoint after this
     // node's lease may have passed to another, which could then be sending for the same webhook. Its
     // request may have arrived already, so it is recorded as a failed attempt ('stopped: ...') and
-    // retried by whoever owns the webhook then.
-    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id, mayContinue: mayStillSend });
+    // retried by whoever owns the webhook then. A partition handed back gracefully is no fence trip:
+    // its sends run to their answer (mayContinue), so a stop or a rebalance never sends one twice.
+    const res = await this.sender.send({ url: webhook.url, headers, body, poolKey: webhook.account_id, mayContinue: fence.mayContinue });
     const outcome: AttemptOutcome = {
       success: res.ok,
       statusCode: res.status,

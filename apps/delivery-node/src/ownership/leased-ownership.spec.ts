@@ -174,6 +174,7 @@ describe('LeasedOwnership', () => {
     await a.ownership.start();
     expect(a.ownership.mayDeliver(3)).toBe(true);
     await until(() => !a.ownership.mayDeliver(3), timing.leaseTtlMs);
+    expect(a.ownership.mayContinue(3)).toBe(false); // a send in flight is cut too
     await until(() => a.changes.some((c) => c.lost.includes(3)));
 
     const kv2 = new FakeKv();
@@ -238,6 +239,36 @@ describe('LeasedOwnership', () => {
     await until(() => revision() > landed); // a later renewal adopted the revision and went through
     expect(a.ownership.owned().has(7)).toBe(true);
     expect(a.changes.some((c) => c.lost.includes(7))).toBe(false);
+  });
+
+  // A send cut while its partition is handed back may have been accepted by the consumer already; it
+  // would be recorded as failed and sent again by the next owner. So only new sends stop at once.
+  it.each(['a join', 'a graceful stop'])('on %s, sends in flight may go on under the still renewed lease until the handler returns; new ones may not start', async (how) => {
+    const kv = new FakeKv();
+    const membership = new FakeMembership('a', ['a']);
+    const ownership = new LeasedOwnership(P, kv as unknown as KV, membership as unknown as Membership, timing);
+    running.push(ownership);
+    const p = balancedOwners(P, ['a', 'b']).indexOf('b');
+    const seen: Array<{ start: boolean; go: boolean; holder?: string }> = [];
+    ownership.onChange(async ({ lost }) => {
+      if (!lost.includes(p)) return;
+      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: kv.holder(String(p)) });
+      // Held for more renewals than an unrenewed lease would stay trusted (as a slow send would be).
+      const revision = kv.entries.get(String(p))!.revision;
+      const renewals = Math.ceil((timing.leaseTtlMs - timing.fenceMarginMs) / timing.renewMs) + 1;
+      await until(() => kv.entries.get(String(p))!.revision >= revision + renewals);
+      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: kv.holder(String(p)) });
+    });
+    await ownership.start();
+    expect(ownership.mayContinue(p)).toBe(true);
+    if (how === 'a join') membership.set(['a', 'b']);
+    else await ownership.stop();
+    await until(() => kv.holder(String(p)) === undefined);
+    expect(seen).toEqual([
+      { start: false, go: true, holder: 'a' },
+      { start: false, go: true, holder: 'a' },
+    ]);
+    expect(ownership.mayContinue(p)).toBe(false); // released: nothing of it may go on
   });
 
   it('graceful stop hands every partition back and deletes its leases', async () => {

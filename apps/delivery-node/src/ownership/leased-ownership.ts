@@ -63,8 +63,21 @@ export class LeasedOwnership extends PartitionOwnership {
 
   /** Synchronous fencing check for the send path: active and the lease renewed recently enough. */
   mayDeliver(partition: number): boolean {
+    return this.active.has(partition) && this.leaseTrusted(partition);
+  }
+
+  /**
+   * A send in flight may go on while the lease is held and trusted, also once the partition is no
+   * longer active: lose() stops new sends at once but releases the lease only after the handler has
+   * waited for the sends in flight, so they end before anyone else can send for the partition.
+   */
+  mayContinue(partition: number): boolean {
+    return this.leaseTrusted(partition);
+  }
+
+  private leaseTrusted(partition: number): boolean {
     const lease = this.leases.get(partition);
-    return !!lease && this.active.has(partition) && !lease.gone && !this.stale(lease, monotonic());
+    return !!lease && !lease.gone && !this.stale(lease, monotonic());
   }
 
   leaseAges(): Map<number, number> {
@@ -172,7 +185,10 @@ export class LeasedOwnership extends PartitionOwnership {
     }
   }
 
-  /** Stops delivering these partitions (handler first), then deletes our leases of them. */
+  /**
+   * Stops delivering these partitions (handler first: no new sends, the ones in flight answered and
+   * recorded while the lease is still renewed), then deletes our leases of them.
+   */
   private async lose(partitions: number[], why: string): Promise<void> {
     if (!partitions.length) return;
     const stopped = partitions.filter((p) => this.active.delete(p));

@@ -5,11 +5,14 @@ import type { PartitionOwnership } from './partition-ownership';
 export const PARTITION_FENCE = Symbol('PARTITION_FENCE');
 
 export interface PartitionFence {
+  /** May a send start now? */
   mayDeliver(partition: number): boolean;
+  /** May a send already in flight go on? (True also while the partition is handed back gracefully.) */
+  mayContinue(partition: number): boolean;
 }
 
 /** For a dispatcher built without a node around it (unit tests): every partition is ours. */
-export const UNFENCED: PartitionFence = { mayDeliver: () => true };
+export const UNFENCED: PartitionFence = { mayDeliver: () => true, mayContinue: () => true };
 
 /**
  * The fence of this node: asks the partition ownership once the node has started it, and refuses
@@ -25,5 +28,9 @@ export class OwnershipFence implements PartitionFence {
 
   mayDeliver(partition: number): boolean {
     return this.ownership?.mayDeliver(partition) ?? false;
+  }
+
+  mayContinue(partition: number): boolean {
+    return this.ownership?.mayContinue(partition) ?? false;
   }
 }

@@ -25,6 +25,16 @@ export abstract class PartitionOwnership {
     return this.owned().has(partition);
   }
 
+  /**
+   * Checked while a send is in flight: may it go on? Unlike `mayDeliver` this stays true while the
+   * partition is being handed back (rebalance, shutdown), whose sends are answered and recorded before
+   * the lease goes: cutting them would leave requests the consumer may have accepted recorded as
+   * failed, to be sent again by the next owner. Leased ownership refuses once its fence trips.
+   */
+  mayContinue(partition: number): boolean {
+    return this.mayDeliver(partition);
+  }
+
   /** Partition -> ms since its lease was last renewed (none without leases). */
   leaseAges(): Map<number, number> {
     return new Map();
