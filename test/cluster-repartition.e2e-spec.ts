@@ -1,26 +1,11 @@
-import { INestApplication } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect, NatsConnection } from 'nats';
-import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { partitionOf } from '@app/hashing';
-import { agreePartitions, openClusterKv, PartitionMismatchError, publishEvent, STREAM_DELIVERIES } from '@app/messaging';
-import {
-  ApiClient,
-  eventually,
-  HttpsConsumer,
-  listen,
-  makeTestPki,
-  NodeProcess,
-  spawnDeliveryNode,
-  startHttpsConsumer,
-  startTestPlatform,
-  testEvent,
-  TestPlatform,
-  waitForWebhooksInKv,
-} from '@app/testing';
+import { agreePartitions, openClusterKv, PartitionMismatchError, STREAM_DELIVERIES } from '@app/messaging';
+import { eventually, NodeProcess, spawnDeliveryNode } from '@app/testing';
+import { useHarness } from './support/harness';
 
 /**
  * Changing the partition count of a running cluster (`npm run admin -- cluster:repartition`, so
@@ -36,45 +21,24 @@ const run = promisify(execFile);
 const ADMIN = join(process.cwd(), 'dist', 'scripts', 'admin.js');
 
 describe('cluster:repartition', () => {
-  let platform: TestPlatform;
-  let config: INestApplication;
-  let consumer: HttpsConsumer;
-  let nc: NatsConnection;
-  let dev: ApiClient;
-  let accountId: string;
   let failing = true;
   /** webhook path -> webhook-id header -> times answered 2xx. */
   const accepted = new Map<string, Map<string, number>>();
   const nodes: NodeProcess[] = [];
-
-  beforeAll(async () => {
-    const pki = makeTestPki();
-    platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(FROM) });
-    consumer = await startHttpsConsumer({
-      pki,
-      handler: (r) => {
-        if (failing) return { status: 503, body: 'down for maintenance' };
-        const byId = accepted.get(r.path) ?? new Map<string, number>();
-        accepted.set(r.path, byId);
-        byId.set(r.headers['webhook-id'], (byId.get(r.headers['webhook-id']) ?? 0) + 1);
-        return { status: 200, body: 'ok' };
-      },
-    });
-    config = await createConfigServiceApp();
-    const api = new ApiClient(await listen(config));
-    const acct = await platform.account();
-    accountId = acct.accountId;
-    dev = api.as(await acct.token('alice', ['developer']));
-    nc = await connect({ servers: platform.nats.url });
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: String(FROM) },
+    consumer: (r) => {
+      if (failing) return { status: 503, body: 'down for maintenance' };
+      const byId = accepted.get(r.path) ?? new Map<string, number>();
+      accepted.set(r.path, byId);
+      byId.set(r.headers['webhook-id'], (byId.get(r.headers['webhook-id']) ?? 0) + 1);
+      return { status: 200, body: 'ok' };
+    },
+    config: true,
+    nats: true,
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-    await nc?.close();
-    await config?.close();
-    await consumer?.close();
-    await platform?.close();
-  });
+  beforeAll(() => h.onClose(() => Promise.allSettled(nodes.map((n) => n.stop(15_000)))));
 
   const startNodes = async (partitions: number) => {
     const started = await Promise.all(['node-a', 'node-b'].map((id) => spawnDeliveryNode(id, { DELIVERY_PARTITIONS: String(partitions) })));
@@ -87,9 +51,10 @@ describe('cluster:repartition', () => {
     nodes.length = 0;
   };
 
+  let accountId: string;
   const publishMany = async (n: number) => {
     const ids = Array.from({ length: n }, () => randomUUID());
-    await Promise.all(ids.map((id) => publishEvent(nc.jetstream(), testEvent(accountId, id))));
+    await h.publish(accountId, 'identity.approved', ids);
     return ids;
   };
 
@@ -100,35 +65,22 @@ describe('cluster:repartition', () => {
     );
 
   it('moves a cluster from 4 to 16 partitions with deliveries in flight: every one delivered, none twice', async () => {
-    const hooks: Array<{ id: string; path: string }> = [];
-    for (let i = 0; i < HOOKS; i++) {
-      const path = `/r-${i}`;
-      const res = await dev.post('/v2/webhooks', {
-        name: `r${i}`,
-        url: `${consumer.url}${path}`,
-        auth_type: 'API_KEY',
-        api_key: { header: 'X-Api-Key', key: 'k' },
-        event_types: ['identity.*'],
-        rate_limit: 100,
-      });
-      expect(res.status).toBe(201);
-      hooks.push({ id: res.body.id, path });
-    }
-    await waitForWebhooksInKv(
-      nc,
-      hooks.map((h) => h.id),
-    );
+    const tenant = await h.tenant('acme');
+    accountId = tenant.accountId;
+    const paths = Array.from({ length: HOOKS }, (_, i) => `/r-${i}`);
+    const ids = await h.webhooksAt(tenant.dev, paths, { eventTypes: ['identity.*'], rateLimit: 100 });
+    const hooks = paths.map((path, i) => ({ id: ids[i], path }));
     await startNodes(FROM);
 
     // In flight: every delivery answered 503 at least once (a retry scheduled in Postgres), while more
     // events arrive; then the nodes stop with tasks queued and events not fanned out yet.
     const first = await publishMany(40);
-    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where attempts > 0`))[0].n) >= 40 * HOOKS, {
+    await eventually(async () => Number((await h.platform.sql(`select count(*) as n from deliveries where attempts > 0`))[0].n) >= 40 * HOOKS, {
       timeoutMs: 60_000,
       what: 'every delivery tried once',
     });
     const second = await publishMany(20);
-    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries`))[0].n) > 40 * HOOKS, {
+    await eventually(async () => Number((await h.platform.sql(`select count(*) as n from deliveries`))[0].n) > 40 * HOOKS, {
       timeoutMs: 30_000,
       what: 'some of the second batch fanned out',
     });
@@ -137,14 +89,14 @@ describe('cluster:repartition', () => {
     const refused = await admin(TO);
     expect(refused.ok).toBe(false);
     expect(!refused.ok && refused.err).toMatch(/delivery nodes are running \(node-a, node-b\)/);
-    expect((await (await openClusterKv(nc.jetstream())).get('partitions'))?.string()).toBe(String(FROM));
+    expect((await (await openClusterKv(h.nc.jetstream())).get('partitions'))?.string()).toBe(String(FROM));
 
     await stopNodes();
     const third = await publishMany(20); // waits in EVENTS for the new partitions
     const changed = await admin(TO);
     expect(changed.ok ? 'done' : changed.err).toBe('done');
     expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO } });
-    const pending = await platform.sql<{ webhook_id: string; partition: number; due: boolean }>(
+    const pending = await h.platform.sql<{ webhook_id: string; partition: number; due: boolean }>(
       `select webhook_id, partition, next_attempt_at <= now() as due from deliveries where status = 'PENDING'`,
     );
     expect(pending.length).toBeGreaterThan(0);
@@ -154,30 +106,30 @@ describe('cluster:repartition', () => {
       expect(row.partition).toBe(partitionOf(row.webhook_id, TO));
       expect(row.due).toBe(true);
     }
-    const jsm = await nc.jetstreamManager();
+    const jsm = await h.nc.jetstreamManager();
     expect((await jsm.streams.info(STREAM_DELIVERIES)).state.messages).toBe(0);
     expect((await jsm.consumers.list(STREAM_DELIVERIES).next()).filter((c) => c.name.startsWith('deliver-'))).toEqual([]);
-    expect(await agreePartitions(nc.jetstream(), undefined)).toBe(TO);
-    await expect(agreePartitions(nc.jetstream(), FROM)).rejects.toBeInstanceOf(PartitionMismatchError);
+    expect(await agreePartitions(h.nc.jetstream(), undefined)).toBe(TO);
+    await expect(agreePartitions(h.nc.jetstream(), FROM)).rejects.toBeInstanceOf(PartitionMismatchError);
 
     failing = false;
     await startNodes(TO);
     const all = [...first, ...second, ...third];
-    await eventually(async () => Number((await platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS, {
+    await eventually(async () => Number((await h.platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS, {
       timeoutMs: 180_000,
       intervalMs: 500,
       what: 'every delivery succeeded',
     });
-    expect(await platform.sql(`select status, count(*) from deliveries where status <> 'SUCCEEDED' group by status`)).toEqual([]);
+    expect(await h.platform.sql(`select status, count(*) from deliveries where status <> 'SUCCEEDED' group by status`)).toEqual([]);
     // New deliveries are recorded on the new partitions.
-    for (const row of await platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [
+    for (const row of await h.platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [
       third,
     ])) {
       expect(row.partition).toBe(partitionOf(row.webhook_id, TO));
     }
     // The consumer's view: each event exactly once per webhook, by its webhook-id.
-    for (const h of hooks) {
-      const byId = accepted.get(h.path) ?? new Map<string, number>();
+    for (const hook of hooks) {
+      const byId = accepted.get(hook.path) ?? new Map<string, number>();
       const twice = [...byId].filter(([, n]) => n > 1);
       expect(twice).toEqual([]);
       expect(byId.size).toBe(all.length);

@@ -1,3 +1,4 @@
+// Not on the e2e harness (test/support/harness.ts): it builds its own hosts (network namespaces), a 3-server NATS cluster and a proxied link to PostgreSQL.
 import { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { mkdirSync, writeFileSync } from 'node:fs';
