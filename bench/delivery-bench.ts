@@ -75,6 +75,15 @@ async function main(): Promise<void> {
   const succeeded = async () => (await pg.query<{ n: number }>(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`)).rows[0].n;
   const natsPids = childrenNamed('nats-server');
   let node: NodeProcess | undefined;
+  const closeAll = async () => {
+    if (node) await node.stop().catch(() => undefined);
+    await pg.end().catch(() => undefined);
+    await nc.close();
+    await config.close();
+    await raw.close();
+    await sink.close();
+    await platform.close();
+  };
   if (ONLY_MEMORY) {
     try {
       const m = machine();
@@ -82,12 +91,7 @@ async function main(): Promise<void> {
       say(memoryLine(await memoryPhase(platform, js, sink)));
       writeResults(out);
     } finally {
-      await pg.end().catch(() => undefined);
-      await nc.close();
-      await config.close();
-      await raw.close();
-      await sink.close();
-      await platform.close();
+      await closeAll();
     }
     return;
   }
@@ -248,13 +252,7 @@ async function main(): Promise<void> {
     if (memory) say(memoryLine(memory));
     writeResults(out);
   } finally {
-    if (node) await node.stop().catch(() => undefined);
-    await pg.end().catch(() => undefined);
-    await nc.close();
-    await config.close();
-    await raw.close();
-    await sink.close();
-    await platform.close();
+    await closeAll();
   }
 }
 

@@ -79,13 +79,13 @@ export class FanoutAudit {
     const window = auditWindow(this.cursor, { firstSeq: stream.state.first_seq, lastSeq: stream.state.last_seq, ackFloor: consumer.ack_floor.stream_seq }, this.previousFloor);
     this.previousFloor = consumer.ack_floor.stream_seq;
     const before = this.cursor;
-    const { read, full } = await this.auditWindow(window);
+    const { read, full } = await this.readWindow(window);
     if (this.cursor !== before) await this.kv.put(CURSOR_KEY, String(this.cursor));
     if (full && read) this.loop.kick();
   }
 
-  /** Reads the window in chunks and fans out what was missed; moves the cursor past each audited chunk. */
-  private async auditWindow(window: AuditWindow): Promise<{ read: number; full: boolean }> {
+  /** Reads the window in chunks and fans out what was missed; the cursor ends past the last chunk audited in full. */
+  private async readWindow(window: AuditWindow): Promise<{ read: number; full: boolean }> {
     if (window.after !== undefined && window.after >= window.upTo && !window.stalled) {
       this.cursor = window.after;
       return { read: 0, full: false };
@@ -127,7 +127,6 @@ export class FanoutAudit {
           return { read, full: false };
         }
         lastAudited = stopAt !== undefined ? stopAt - 1 : chunk[chunk.length - 1].seq;
-        this.cursor = lastAudited;
         if (stopAt !== undefined || (!window.stalled && lastAudited >= window.upTo)) return { read, full: false };
       }
       return { read, full: read >= MAX_PER_PASS };
