@@ -66,5 +66,8 @@ describe('fan-out audit', () => {
     const deliveries = received();
     expect(deliveries.length).toBe(new Set(deliveries).size);
     expect(deliveries.length).toBe(2 * (warm.length + skipped.length));
+    // Counted as recovered: the skipped events only, not the malformed one set aside again.
+    const metrics = await fetch(`http://127.0.0.1:${node.port}/metrics`).then((r) => r.text());
+    expect(/^webhook_events_recovered_total (\d+)/m.exec(metrics)?.[1]).toBe(String(skipped.length));
   });
 });

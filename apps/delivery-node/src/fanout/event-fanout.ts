@@ -41,10 +41,11 @@ export class EventFanout {
   }
 
   /**
-   * Index-aligned with the batch: null once the event is recorded with its tasks published (or set
-   * aside), else why not. Rejects when the batch could not be planned at all (database unreachable).
+   * Index-aligned with the batch: `errors[i]` null once the event is recorded with its tasks published
+   * (or set aside), else why not; `accepted[i]` whether it was recorded (not set aside). Rejects when
+   * the batch could not be planned at all (database unreachable).
    */
-  async run(batch: StoredEvent[], partitions: number): Promise<(Error | null)[]> {
+  async run(batch: StoredEvent[], partitions: number): Promise<{ errors: (Error | null)[]; accepted: boolean[] }> {
     const decoder = new TextDecoder();
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
@@ -70,7 +71,7 @@ export class EventFanout {
     const failed = outcomes.filter(Boolean).length;
     this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);
     this.metrics.tasks.inc(plan.tasks.length);
-    return outcomes;
+    return { errors: outcomes, accepted: plan.rejected.map((r) => !r) };
   }
 
   close(): void {

@@ -142,15 +142,19 @@ export class FanoutAudit {
     const missing = await this.fanout.unrecorded(chunk.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })));
     const missed = chunk.filter((_, i) => missing[i]);
     if (!missed.length) return undefined;
-    const outcomes = await this.events.run(missed, this.partitions);
-    const failed = outcomes.findIndex(Boolean);
+    const { errors, accepted } = await this.events.run(missed, this.partitions);
+    const failed = errors.findIndex(Boolean);
     const done = failed === -1 ? missed.length : failed;
-    this.metrics.recovered.inc(done);
-    this.logger.error(
-      `fan-out audit: ${missed.length} events (stream sequences ${missed[0].seq}..${missed[missed.length - 1].seq}) had left the events stream without being fanned out; ${
-        failed === -1 ? 'fanned out now' : `fanning out failed (${outcomes[failed]!.message}), retried next pass`
-      }`,
-    );
+    // An event that goes aside is never recorded, so the audit cannot tell one the consumer set aside
+    // from one it skipped: setting it aside again stores nothing new (its copy's id, within the dead
+    // stream's duplicate window) and is no recovery. Only events recorded now count.
+    const recovered = missed.slice(0, done).filter((_, i) => accepted[i]);
+    this.metrics.recovered.inc(recovered.length);
+    if (recovered.length)
+      this.logger.error(
+        `fan-out audit: ${recovered.length} events (stream sequences ${recovered[0].seq}..${recovered[recovered.length - 1].seq}) had left the events stream without being fanned out; fanned out now`,
+      );
+    if (failed !== -1) this.logger.warn(`fan-out audit: fanning out stream sequence ${missed[failed].seq} failed (${errors[failed]!.message}); retried next pass`);
     return failed === -1 ? undefined : missed[failed].seq;
   }
 }

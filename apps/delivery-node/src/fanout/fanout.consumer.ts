@@ -78,10 +78,10 @@ export class FanoutConsumer {
   private async process(batch: JsMsg[]): Promise<void> {
     let outcomes: (Error | null)[];
     try {
-      outcomes = await this.fanout.run(
+      ({ errors: outcomes } = await this.fanout.run(
         batch.map((m) => ({ subject: m.subject, data: m.data, seq: m.info.streamSequence })),
         this.partitions,
-      );
+      ));
     } catch (err) {
       this.logger.warn(`fan-out of ${batch.length} events failed, they will be redelivered: ${(err as Error).message}`);
       for (const m of batch) m.nak(2000);
