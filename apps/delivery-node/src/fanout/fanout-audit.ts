@@ -16,8 +16,11 @@ const MAX_PER_PASS = 20_000;
 const STALL_AGE_MS = 60_000;
 /** Never re-planned: retention (1 day at the least) may have pruned the recorded event. */
 const MAX_AGE_MS = 12 * 3600 * 1000;
-/** The first pass ever starts this far back (an upgraded cluster has no cursor yet). */
-const FIRST_LOOK_BACK_MS = MAX_AGE_MS;
+/**
+ * The first pass ever starts this far back (an upgraded cluster has no cursor yet): a minute short
+ * of the age limit, so the first messages it reads are not reported as too old by the time it does.
+ */
+const FIRST_LOOK_BACK_MS = MAX_AGE_MS - 60_000;
 
 /**
  * The safety net under fan-out: follows the events stream behind the `fanout` consumer and fans
