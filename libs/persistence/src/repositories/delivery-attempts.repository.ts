@@ -41,7 +41,6 @@ const RECORD_SQL = `
     insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
     select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
     on conflict (attempt_key) do nothing
-    returning attempt_key
   ), attempted as (
     update deliveries d set
       status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
@@ -52,8 +51,11 @@ const RECORD_SQL = `
       last_status_code = v.status_code,
       last_error = v.last_error,
       updated_at = now()
-    from attempt_rows v join inserted i on i.attempt_key = v.attempt_key
+    from attempt_rows v
     where d.event_id = v.event_id and d.webhook_id = v.webhook_id
+      -- The statement's snapshot does not see its own insert: an attempt found here was recorded by
+      -- an earlier run of this batch (its commit answer lost), and its delivery moved on then.
+      and not exists (select 1 from delivery_attempts a where a.attempt_key = v.attempt_key)
     returning 1
   ), changed as (
     update deliveries d set
