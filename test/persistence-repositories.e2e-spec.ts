@@ -89,13 +89,18 @@ describe('delivery repositories', () => {
   it('records events with their deliveries once, and refuses an id used by another account', async () => {
     const e1 = event();
     const e2 = event();
-    expect([...(await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]))]).toEqual([]);
-    // Again: nothing new, nothing refused.
-    expect([...(await events.recordEventsWithDeliveries([e1], [delivery(e1.id)]))]).toEqual([]);
+    expect(await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)])).toEqual({ foreign: new Set(), repeated: new Set() });
+    // Again: nothing new, nothing refused, and e1 said to be recorded before (its deliveries may have been sent).
+    const e4 = event();
+    expect(await events.recordEventsWithDeliveries([e1, e4], [delivery(e1.id), delivery(e4.id)])).toEqual({ foreign: new Set(), repeated: new Set([e1.id]) });
     const stolen = event(accountB, e1.id);
     const e3 = event(accountB);
-    const foreign = await events.recordEventsWithDeliveries([stolen, e3], [delivery(stolen.id, 3, accountB), delivery(e3.id, 3, accountB)]);
+    const { foreign, repeated } = await events.recordEventsWithDeliveries([stolen, e3], [delivery(stolen.id, 3, accountB), delivery(e3.id, 3, accountB)]);
     expect([...foreign]).toEqual([e1.id]);
+    expect([...repeated]).toEqual([]);
+    // Two copies of one new id in one batch under two accounts: the first is recorded, the second refused.
+    const twin = event();
+    expect((await events.recordEventsWithDeliveries([twin, event(accountB, twin.id)], [delivery(twin.id)])).foreign).toEqual(new Set([twin.id]));
     expect(await database.query('select account_id from events where id = $1', [e1.id])).toEqual([{ account_id: accountA }]);
     expect((await row(e1.id)).account_id).toBe(accountA);
     expect((await row(e3.id)).account_id).toBe(accountB);

@@ -16,3 +16,15 @@ export interface DeliveryTask {
 export function deliveryMsgId(eventId: string, webhookId: string): string {
   return `${eventId}:${webhookId}`;
 }
+
+/**
+ * Several deliveries of one partition in one message on `deliveries.<partition>`, as fan-out
+ * writes them (one per partition per fanned-out batch, not one per delivery: a stored message
+ * costs the broker and the node far more than its bytes). `recheck` marks copies of deliveries
+ * recorded before (an event fanned out again): the owner sends only those still waiting for a
+ * first send, since an earlier copy may have been sent already.
+ */
+export interface DeliveryTaskBatch {
+  tasks: DeliveryTask[];
+  recheck?: true;
+}

@@ -109,6 +109,18 @@ export class DeliveryDispatcher {
     else this.heldByAccount.delete(a);
   }
 
+  /**
+   * Marks deliveries as held before they are admitted, while their copy is checked against the
+   * database: a second copy arriving meanwhile is then a duplicate, never a second send.
+   */
+  reserve(tasks: readonly DeliveryItem['task'][]): void {
+    for (const t of tasks) this.held.add(itemKey(t));
+  }
+
+  unreserve(tasks: readonly DeliveryItem['task'][]): void {
+    for (const t of tasks) this.held.delete(itemKey(t));
+  }
+
   /** Is this delivery held in memory here (queued or in flight)? */
   holds(task: Pick<DeliveryItem['task'], 'event_id' | 'webhook_id'>): boolean {
     return this.held.has(itemKey(task));

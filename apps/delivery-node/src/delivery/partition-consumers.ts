@@ -1,9 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { alreadyExists, ConcurrencyGate, deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
-import { isUuid } from '@app/domain';
+import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryDispatcher } from './delivery-dispatcher';
-import { DeliveryItem } from './delivery-item';
+import { DeliveryItem, itemKey } from './delivery-item';
+import { DeliveryRecorder } from './delivery-recorder';
+import { readTaskMessage } from './task-message';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
 const ACK_WAIT_MS = 30_000;
@@ -19,18 +21,31 @@ export const PARTITION_IN_FLIGHT = 2000;
  * out, lease renewals among them, and the node fences itself off everything it just took.
  */
 const SETUP_CONCURRENCY = 16;
+/**
+ * Messages one partition's pull asks for at once: a fan-out message carries up to TASKS_PER_MESSAGE
+ * deliveries, so this buffers a few thousand at most. (Not a byte budget: a pull whose bytes left
+ * are fewer than the next message's size was seen to stall for good on nats-server 2.9.)
+ */
+const PULL_MESSAGES = 32;
+/** How soon a message whose deliveries could not be checked (database unreachable) is offered again. */
+const RECHECK_RETRY_MS = 2000;
 
 /**
- * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls tasks
- * into the dispatcher and acks each once its outcome is recorded. A task whose webhook lane is full
+ * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls messages
+ * of tasks into the dispatcher and acks each once the outcomes of all its deliveries are recorded
+ * (see MessageSettlement). A task whose webhook lane is full
  * goes to the due-time queue in Postgres instead of waiting here, so no webhook can fill the
  * partition's ack window.
  */
 @Injectable()
 export class PartitionConsumers implements OnApplicationShutdown {
   private readonly running = new Map<number, SupervisedLoop>();
-  /** Tasks taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
+  /** Messages taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
   private readonly unacked = new Set<JsMsg>();
+  /** Their stream sequences. */
+  private readonly unackedSeqs = new Set<number>();
+  /** Deliveries handed back to the due-time queue, not durable yet. */
+  private readonly parking = new Set<Promise<void>>();
   private readonly keepAlive = setInterval(() => {
     for (const msg of this.unacked) msg.working();
   }, ACK_WAIT_MS / 3).unref();
@@ -40,13 +55,15 @@ export class PartitionConsumers implements OnApplicationShutdown {
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly recorder: DeliveryRecorder,
   ) {}
 
   onApplicationShutdown(): void {
     clearInterval(this.keepAlive);
   }
 
-  /** Tasks taken from each partition's stream and not yet acked (held in lanes or being recorded). */
+  /** Messages taken from each partition's stream and not yet acked (deliveries held in lanes or being recorded). */
   unackedByPartition(): Map<number, number> {
     const out = new Map<number, number>();
     for (const msg of this.unacked) {
@@ -101,7 +118,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     if (session.stopping) return undefined;
-    return consumer.consume({ max_messages: 200, expires: 5000, abort_on_missing_resource: true });
+    return consumer.consume({ max_messages: PULL_MESSAGES, expires: 5000, abort_on_missing_resource: true });
   }
 
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
@@ -116,6 +133,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     const set = new Set(partitions);
     for (const item of this.dispatcher.releasePartitions(set)) item.release();
     await this.dispatcher.inFlightSettled(set);
+    await Promise.all(this.parking);
   }
 
   private take(partition: number, msg: JsMsg): void {
@@ -123,48 +141,115 @@ export class PartitionConsumers implements OnApplicationShutdown {
       msg.nak(); // buffered before stop(): the partition is no longer ours to deliver
       return;
     }
-    const task = readTask(msg);
-    if (!task) {
+    // Our own message again (its ack wait ran out while we hold it): the held one settles it, and
+    // acking this copy would swallow a later hand-back.
+    if (this.unackedSeqs.has(msg.seq)) return;
+    const content = readTaskMessage(msg.data);
+    if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
       msg.term();
       return;
     }
+    if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
+    const settlement = new MessageSettlement(msg, content.tasks.length, this);
+    this.unacked.add(msg);
+    this.unackedSeqs.add(msg.seq);
+    // A first copy is sent as it comes. A copy handed out again, or of an event fanned out again,
+    // may have been sent already: only deliveries still waiting for their first send go on.
+    if (content.recheck || msg.redelivered) void this.takeChecked(partition, content.tasks, settlement);
+    else for (const task of content.tasks) this.offer(partition, task, settlement);
+  }
+
+  private offer(partition: number, task: DeliveryTask, settlement: MessageSettlement): void {
     const item: DeliveryItem = {
       task,
       partition,
       attemptsBefore: 0,
-      settle: () => {
-        this.unacked.delete(msg);
-        msg.ack();
-      },
-      release: (delayMs) => {
-        this.unacked.delete(msg);
-        msg.nak(delayMs);
-      },
+      settle: () => settlement.done(),
+      release: (delayMs) => settlement.release(item, delayMs),
     };
-    // A copy of a task this node already holds is left alone: the held one's ack or hand-back
-    // settles it, and acking the copy could swallow a later hand-back.
-    if (this.dispatcher.admit(item) !== 'duplicate') this.unacked.add(msg);
+    // A copy of a delivery this node already holds: the held one's own message settles it.
+    if (this.dispatcher.admit(item) === 'duplicate') settlement.done();
+  }
+
+  private async takeChecked(partition: number, tasks: DeliveryTask[], settlement: MessageSettlement): Promise<void> {
+    const fresh = tasks.filter((t) => {
+      if (!this.dispatcher.holds(t)) return true;
+      settlement.done();
+      return false;
+    });
+    if (!fresh.length) return;
+    this.dispatcher.reserve(fresh);
+    let waiting: Set<string>;
+    try {
+      waiting = await this.deliveries.waitingForTask(fresh);
+    } catch (err) {
+      this.dispatcher.unreserve(fresh);
+      this.logger.warn(`could not check ${fresh.length} delivery tasks against the database, offered again in ${RECHECK_RETRY_MS / 1000} s: ${(err as Error).message}`);
+      settlement.handBack(RECHECK_RETRY_MS);
+      return;
+    }
+    this.dispatcher.unreserve(fresh);
+    if (!this.running.has(partition)) return settlement.handBack();
+    for (const task of fresh) {
+      if (waiting.has(itemKey(task).toLowerCase())) this.offer(partition, task, settlement);
+      else settlement.done();
+    }
+  }
+
+  /** A message's deliveries are all settled: ack it. */
+  acked(msg: JsMsg): void {
+    this.unacked.delete(msg);
+    this.unackedSeqs.delete(msg.seq);
+    msg.ack();
+  }
+
+  /** A message goes back to the stream whole (nothing of it was started). */
+  handedBack(msg: JsMsg, delayMs?: number): void {
+    this.unacked.delete(msg);
+    this.unackedSeqs.delete(msg.seq);
+    msg.nak(delayMs);
+  }
+
+  /**
+   * One delivery of a message of several goes back undelivered: to the due-time queue (the
+   * partition's owner takes it from there), since a message cannot be handed back in part.
+   */
+  park(item: DeliveryItem, delayMs: number | undefined, then: () => void): void {
+    const parked = this.recorder
+      .state(item, 'PENDING', new Date(Date.now() + (delayMs ?? 0)))
+      .then(then)
+      .finally(() => this.parking.delete(parked));
+    this.parking.add(parked);
   }
 }
 
-/** A task as fan-out or the config service wrote it, or undefined for anything else on the subject. */
-function readTask(msg: JsMsg): DeliveryTask | undefined {
-  let t: Partial<DeliveryTask>;
-  try {
-    t = msg.json<Partial<DeliveryTask>>();
-  } catch {
-    return undefined;
+/**
+ * Acks a message once every delivery it carries is settled. A delivery handed back goes back with
+ * its message when it is the only one (nak), else to the due-time queue.
+ */
+class MessageSettlement {
+  private left: number;
+
+  constructor(
+    private readonly msg: JsMsg,
+    private readonly count: number,
+    private readonly owner: Pick<PartitionConsumers, 'acked' | 'handedBack' | 'park'>,
+  ) {
+    this.left = count;
   }
-  const ok =
-    t &&
-    typeof t === 'object' &&
-    isUuid(t.event_id) &&
-    isUuid(t.webhook_id) &&
-    isUuid(t.account_id) &&
-    typeof t.type === 'string' &&
-    typeof t.time === 'string' &&
-    !Number.isNaN(Date.parse(t.time)) &&
-    typeof t.is_test === 'boolean';
-  return ok ? (t as DeliveryTask) : undefined;
+
+  done(): void {
+    if (--this.left === 0) this.owner.acked(this.msg);
+  }
+
+  release(item: DeliveryItem, delayMs?: number): void {
+    if (this.count === 1) this.owner.handedBack(this.msg, delayMs);
+    else this.owner.park(item, delayMs, () => this.done());
+  }
+
+  /** The whole message back, before any of its deliveries was taken. */
+  handBack(delayMs?: number): void {
+    this.owner.handedBack(this.msg, delayMs);
+  }
 }

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { headers, NatsConnection } from 'nats';
-import { deliveryMsgId, deliverySubject, EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
+import { EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { FanoutService } from './fanout.service';
+import { taskMessages } from './task-messages';
 import { TaskPublisher } from './task-publisher';
 
 /** Dead-letter copies are cut to this size, so setting aside a huge event can never fail for its size. */
@@ -22,10 +23,11 @@ function headerValue(text: string): string {
 }
 
 /**
- * Fans a batch of stored events out: plan (record + match), publish the delivery tasks pipelined,
- * set aside what cannot be handled. Re-running it for the same events adds nothing (idempotent
- * inserts, `Nats-Msg-Id` on every task and dead-letter copy), which is what lets both the fan-out
- * consumer and the fan-out audit use it.
+ * Fans a batch of stored events out: plan (record + match), publish the delivery tasks pipelined (a
+ * message per partition, see taskMessages), set aside what cannot be handled. Re-running it for the
+ * same events sends nothing twice (idempotent inserts, `Nats-Msg-Id` on every message and dead-letter
+ * copy, and the deliveries of events recorded before marked for a recheck by their owner), which is
+ * what lets both the fan-out consumer and the fan-out audit use it.
  */
 @Injectable()
 export class EventFanout {
@@ -51,10 +53,10 @@ export class EventFanout {
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
     );
-    // Each event is done once all of its own publishes are stored; one that fails comes back alone.
-    const stored = this.publisher.publishAll(
-      plan.tasks.map(({ partition, task }) => ({ subject: deliverySubject(partition), data: JSON.stringify(task), msgId: deliveryMsgId(task.event_id, task.webhook_id) })),
-    );
+    // Each event is done once every message carrying one of its deliveries is stored; an event
+    // with one that failed comes back alone (and its deliveries are then rechecked by their owner).
+    const messages = taskMessages(plan.tasks);
+    const stored = this.publisher.publishAll(messages);
     const asides = plan.rejected.map((r, i) =>
       r
         ? this.setAside(batch[i], r.code, r.reason).then(
@@ -64,9 +66,12 @@ export class EventFanout {
         : Promise.resolve(null),
     );
     const outcomes: (Error | null)[] = await Promise.all(asides);
-    (await stored).forEach((err, t) => {
-      const source = plan.tasks[t].source;
-      if (err && !outcomes[source]) outcomes[source] = err;
+    (await stored).forEach((err, m) => {
+      if (!err) return;
+      for (const t of messages[m].members) {
+        const source = plan.tasks[t].source;
+        outcomes[source] ??= err;
+      }
     });
     const failed = outcomes.filter(Boolean).length;
     this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);

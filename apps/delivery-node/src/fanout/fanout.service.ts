@@ -29,8 +29,15 @@ function checkSafely(raw: RawEvent): EventCheck {
 export interface FanoutPlan {
   /** Index-aligned with the input: null when the event is accepted, else why it goes aside. */
   rejected: (Rejection | null)[];
-  /** `source`: the index of the event in the input batch. */
-  tasks: { source: number; partition: number; task: DeliveryTask }[];
+  /** `source`: the index of the event in the input batch; `recheck`: its event was recorded before (see DeliveryTaskBatch). */
+  tasks: PlannedTask[];
+}
+
+export interface PlannedTask {
+  source: number;
+  partition: number;
+  task: DeliveryTask;
+  recheck: boolean;
 }
 
 /**
@@ -70,13 +77,17 @@ export class FanoutService {
           source: i,
           partition: partitionOf(w.id, partitions),
           task: { event_id: event.id, webhook_id: w.id, account_id: event.account_id, type: event.type, time: event.time, is_test: false },
+          recheck: false,
         });
       }
     }
+    const repeated = new Set<string>();
     const refused = await this.recordIsolating(
       accepted.map((a) => a.event),
       tasks,
+      repeated,
     );
+    for (const t of tasks) t.recheck = repeated.has(t.task.event_id);
     for (const { i, event } of accepted) {
       const why = refused.get(event.id);
       if (why) rejected[i] = why;
@@ -89,9 +100,9 @@ export class FanoutService {
    * split in halves and each recorded alone, down to the one event that cannot be stored, which
    * goes aside: one bad event never holds back the rest. Returns the refused events with reasons.
    */
-  private async recordIsolating(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
+  private async recordIsolating(events: ValidEvent[], tasks: FanoutPlan['tasks'], repeated: Set<string>): Promise<Map<string, Rejection>> {
     try {
-      return await this.record(events, tasks);
+      return await this.record(events, tasks, repeated);
     } catch (err) {
       if (isDependencyUnavailable(err) || !(await this.db.reachable())) throw err;
       if (events.length === 1) return new Map([[events[0].id, { code: 'unstorable', reason: storableText((err as Error)?.message ?? String(err), 500) }]]);
@@ -103,6 +114,7 @@ export class FanoutService {
       for (const [id, why] of await this.recordIsolating(
         part,
         tasks.filter((t) => ids.has(t.task.event_id)),
+        repeated,
       ))
         refused.set(id, why);
     }
@@ -128,12 +140,14 @@ export class FanoutService {
     for (const id of await this.accounts.findExistingIds(unknown)) this.knownAccounts.add(id); // accounts are never deleted while events flow
   }
 
-  private async record(events: ValidEvent[], tasks: FanoutPlan['tasks']): Promise<Map<string, Rejection>> {
-    const foreign = await this.events.recordEventsWithDeliveries(
+  /** Records the batch; adds to `repeated` the events recorded before. */
+  private async record(events: ValidEvent[], tasks: FanoutPlan['tasks'], repeated: Set<string>): Promise<Map<string, Rejection>> {
+    const recorded = await this.events.recordEventsWithDeliveries(
       events,
       tasks.map((t) => ({ eventId: t.task.event_id, webhookId: t.task.webhook_id, accountId: t.task.account_id, partition: t.partition })),
     );
+    for (const id of recorded.repeated) repeated.add(id);
     // An id already recorded for another account is not this event: never mix the two.
-    return new Map([...foreign].map((id) => [id, { code: 'duplicate-id', reason: `event id ${id} is already used by another account` }]));
+    return new Map([...recorded.foreign].map((id) => [id, { code: 'duplicate-id', reason: `event id ${id} is already used by another account` }]));
   }
 }

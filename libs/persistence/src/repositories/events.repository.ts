@@ -13,19 +13,23 @@ export class EventsRepository {
 
   /**
    * In one transaction: inserts the events not recorded yet (a re-run adds nothing), then the
-   * deliveries of every event now recorded under its own account. Returns the ids of the events
+   * deliveries of every event now recorded under its own account. `foreign`: the ids of the events
    * whose id is already recorded for another account: those events and their deliveries are not
-   * written, never mixed with the other account's. Three statements, whatever the batch size.
+   * written, never mixed with the other account's. `repeated`: the events of this account that were
+   * recorded before this call (fanned out again: their deliveries may have been sent already).
+   * Three statements, whatever the batch size.
    */
-  async recordEventsWithDeliveries(events: ValidEvent[], deliveries: NewDelivery[]): Promise<Set<string>> {
+  async recordEventsWithDeliveries(events: ValidEvent[], deliveries: NewDelivery[]): Promise<{ foreign: Set<string>; repeated: Set<string> }> {
     const foreign = new Set<string>();
-    if (!events.length) return foreign;
+    const repeated = new Set<string>();
+    if (!events.length) return { foreign, repeated };
     await this.db.transaction(async (client) => {
-      await client.query(
+      const inserted = await client.query<{ id: string; account_id: string }>(
         `insert into events (id, account_id, type, object_type, object, is_test, created_at)
          select id, account_id, type, object_type, object, false, created_at
          from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) as t(id, account_id, type, object_type, object, created_at)
-         on conflict (id) do nothing`,
+         on conflict (id) do nothing
+         returning id, account_id`,
         [
           events.map((e) => e.id),
           events.map((e) => e.account_id),
@@ -35,13 +39,22 @@ export class EventsRepository {
           events.map((e) => e.time),
         ],
       );
-      const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [events.map((e) => e.id)]);
-      const ownerOf = new Map(owners.rows.map((r) => [r.id, r.account_id]));
+      // The owner of each id: inserted just now (the first of a batch's copies wins), or earlier.
+      const ownerOf = new Map(inserted.rows.map((r) => [r.id, r.account_id]));
+      const earlier = events.filter((e) => !ownerOf.has(e.id)).map((e) => e.id);
+      if (earlier.length) {
+        const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [earlier]);
+        for (const r of owners.rows) {
+          ownerOf.set(r.id, r.account_id);
+          repeated.add(r.id);
+        }
+      }
       for (const e of events) if (ownerOf.get(e.id) !== e.account_id) foreign.add(e.id);
+      for (const id of foreign) repeated.delete(id);
       const kept = deliveries.filter((d) => !foreign.has(d.eventId));
       if (kept.length) await this.deliveries.insertNewWithin(client, kept);
     });
-    return foreign;
+    return { foreign, repeated };
   }
 
   /** Which of these event ids are recorded (under any account). */

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { deliveryMsgId, deliverySubject, type DeliveryTaskBatch } from '@app/messaging';
+import type { PlannedTask } from './fanout.service';
+import type { StreamMessage } from './task-publisher';
+
+/** Deliveries per message at most (about 25 KB). */
+export const TASKS_PER_MESSAGE = 100;
+
+/** A message to publish, with the indexes (into the planned tasks) of the deliveries it carries. */
+export interface TaskMessage extends StreamMessage {
+  members: number[];
+}
+
+/**
+ * The messages that carry a fan-out's planned tasks: one per partition (rechecked copies apart), in
+ * plan order, at most `perMessage` deliveries each. The id is a digest of the deliveries carried, so
+ * publishing the same plan again stores nothing new.
+ */
+export function taskMessages(tasks: readonly PlannedTask[], perMessage = TASKS_PER_MESSAGE): TaskMessage[] {
+  const groups = new Map<string, number[]>();
+  tasks.forEach((t, i) => {
+    const key = `${t.partition}:${t.recheck}`;
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  const out: TaskMessage[] = [];
+  for (const group of groups.values()) {
+    for (let from = 0; from < group.length; from += perMessage) {
+      const members = group.slice(from, from + perMessage);
+      const first = tasks[members[0]];
+      const body: DeliveryTaskBatch = { tasks: members.map((i) => tasks[i].task) };
+      if (first.recheck) body.recheck = true;
+      const digest = createHash('sha256');
+      for (const i of members) digest.update(deliveryMsgId(tasks[i].task.event_id, tasks[i].task.webhook_id)).update(',');
+      out.push({ subject: deliverySubject(first.partition), data: JSON.stringify(body), msgId: `tasks:${first.recheck ? 'r:' : ''}${digest.digest('base64url')}`, members });
+    }
+  }
+  return out;
+}
