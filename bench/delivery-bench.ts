@@ -11,6 +11,7 @@ import { publishEvent } from '../libs/messaging/src';
 import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
+import { scaleOutLine } from './support/scale-out';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
 
 /**
@@ -236,6 +237,7 @@ async function main(): Promise<void> {
       `CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2(rawCpuTotal / (ceiling.seconds * 1000))} cores busy)`,
     );
     say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
+    say(scaleOutLine({ node: e2eCpu.node / expected, nats: e2eCpu.nats / expected, postgres: (e2eCpu.postgres + e2eCpu['postgres shared']) / expected }));
     say(
       `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (half of capacity) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
     );

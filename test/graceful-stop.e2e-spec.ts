@@ -15,10 +15,19 @@ describe('graceful stop with a send in flight', () => {
   let answerHeld: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (answerHeld = resolve));
   let first = true;
+  /** The same for the first request to /many. */
+  let manyHeld: () => void = () => undefined;
+  const heldMany = new Promise<void>((resolve) => (manyHeld = resolve));
+  let firstMany = true;
   const h = useHarness({
     env: { DELIVERY_PARTITIONS: '4' },
-    consumer: async () => {
-      if (first) {
+    consumer: async (r) => {
+      if (r.path === '/many') {
+        if (firstMany) {
+          firstMany = false;
+          await heldMany;
+        }
+      } else if (first) {
         first = false;
         await held;
       }
@@ -63,5 +72,33 @@ describe('graceful stop with a send in flight', () => {
       { node_id: 'node-a', success: true, error: null },
     ]);
     expect(h.consumer.requests.filter((r) => r.path === '/held')).toHaveLength(1);
+  });
+
+  it('a message of several deliveries: the send in flight is recorded, the ones not started go to the next node, each sent once', async () => {
+    for (const n of nodes.splice(0)) await n.stop(15_000);
+    const { accountId, dev } = await h.tenant('stopping-many');
+    // At rate_limit 1 the lane starts one send, and the rest of the message waits behind it.
+    const [webhookId] = await h.webhooksAt(dev, ['/many'], { eventTypes: ['identity.*'], rateLimit: 1 });
+    const a = await start('node-c');
+    const events = Array.from({ length: 6 }, () => randomUUID());
+    await h.publish(accountId, 'identity.approved', events);
+    await h.consumer.waitFor((reqs) => reqs.some((r) => r.path === '/many'), 60_000);
+
+    const stopping = a.stop();
+    await eventually(() => a.exited || a.output().includes('waiting for their sends in flight (1)'), { timeoutMs: 30_000, what: 'node-c handing back with the send in flight' });
+    manyHeld();
+    await stopping;
+
+    await start('node-d');
+    const rows = () => h.platform.sql<{ status: string; attempts: number }>(`select status, attempts from deliveries where webhook_id = $1`, [webhookId]);
+    await eventually(async () => (await rows()).filter((r) => r.status === 'SUCCEEDED').length === events.length, { timeoutMs: 90_000, what: 'the six deliveries succeeded' });
+    expect((await rows()).map((r) => r.attempts)).toEqual(events.map(() => 1));
+    const sent = h.consumer.requests.filter((r) => r.path === '/many').map((r) => JSON.parse(r.body).id as string);
+    expect(sent.sort()).toEqual([...events].sort());
+    const byNode = await h.platform.sql<{ node_id: string; n: number }>(`select node_id, count(*)::int as n from delivery_attempts where webhook_id = $1 group by 1 order by 1`, [webhookId]);
+    expect(byNode).toEqual([
+      { node_id: 'node-c', n: 1 },
+      { node_id: 'node-d', n: 5 },
+    ]);
   });
 });
