@@ -95,7 +95,9 @@ describe('graceful stop with a send in flight', () => {
     expect((await rows()).map((r) => r.attempts)).toEqual(events.map(() => 1));
     const sent = h.consumer.requests.filter((r) => r.path === '/many').map((r) => JSON.parse(r.body).id as string);
     expect(sent.sort()).toEqual([...events].sort());
-    const byNode = await h.platform.sql<{ node_id: string; n: number }>(`select node_id, count(*)::int as n from delivery_attempts where webhook_id = $1 group by 1 order by 1`, [webhookId]);
+    const byNode = await h.platform.sql<{ node_id: string; n: number }>(`select node_id, count(*)::int as n from delivery_attempts where webhook_id = $1 group by 1 order by 1`, [
+      webhookId,
+    ]);
     expect(byNode).toEqual([
       { node_id: 'node-c', n: 1 },
       { node_id: 'node-d', n: 5 },
