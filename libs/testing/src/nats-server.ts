@@ -7,7 +7,24 @@ import { exitAfterOutput } from './process-exit';
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: a port probed free and closed can be handed out again at once. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port free now and never handed out before by this process, so ports picked one after
+ * another (a server's client and cluster ports) never repeat. (A cluster once failed to start: its
+ * route port had been picked twice.)
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probeFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function probeFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
