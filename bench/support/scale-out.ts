@@ -31,7 +31,7 @@ export function scaleOutLine(cpu: ScaleOutInput, sizes: ScaleOutSizes = DEFAULT_
   const limit = Math.min(postgres, nats);
   return (
     `scale out       (on paper, from the CPU per delivery above) one node carries ${r0(perNode)}/s (its event loop, one core); ` +
-    `a ${sizes.postgresCores}-core PostgreSQL primary ${r0(postgres)}/s; a 3-server NATS cluster of ${sizes.natsCores}-core servers ${r0(nats)}/s ` +
+    `one ${sizes.postgresCores}-core PostgreSQL primary ${r0(postgres)}/s; a 3-server NATS cluster of ${sizes.natsCores}-core servers ${r0(nats)}/s ` +
     `(R3 streams, the leader taken at ${sizes.natsLeaderFactor} x a single server's work); ${first} saturates first, at ${r0(limit)}/s, about ${r0(limit / perNode)} nodes`
   );
 }
