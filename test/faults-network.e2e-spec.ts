@@ -177,16 +177,9 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     op = api.as((await createToken(orm.em.fork(), tenants[0].accountId, 'ops', ['operator'])).token);
     nc = await connect({ servers: majority, maxReconnectAttempts: -1, reconnectTimeWait: 250, ignoreClusterUpdates: true });
 
-    // Node i starts on NATS server i (the others listed after it), so a partitioned server has a
-    // delivery node on it; every node reaches PostgreSQL through the proxy.
-    NODE_IDS.forEach((id, i) =>
-      nodeEnv.set(id, {
-        ...common,
-        DATABASE_URL: viaProxy(db.url, pgProxy),
-        NATS_URL: [nats.servers[i], ...nats.servers.filter((_, j) => j !== i)].map((s) => s.url).join(','),
-        NATS_SERVER_ORDER: 'listed',
-      }),
-    );
+    // Node i starts on NATS server i (it learns the others from the cluster), so a partitioned
+    // server has a delivery node on it; every node reaches PostgreSQL through the proxy.
+    NODE_IDS.forEach((id, i) => nodeEnv.set(id, { ...common, DATABASE_URL: viaProxy(db.url, pgProxy), NATS_URL: nats.servers[i].url }));
     for (const id of NODE_IDS) await startNode(id);
     await Promise.all([...nodes.values()].map((n) => n.ready(90_000)));
     const view = await settled(Date.now(), 90_000);

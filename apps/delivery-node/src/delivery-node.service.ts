@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { agreePartitions, CLUSTER_TIMING, ensureStreams, InjectNats, openLeasesKv, openNodesKv, PartitionMismatchError, ServerSwitch, untilDone } from '@app/messaging';
+import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv, PartitionMismatchError, untilDone } from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
@@ -18,13 +18,6 @@ import { OwnershipFence } from './ownership/partition-fence';
 import { PartitionOwnership } from './ownership/partition-ownership';
 import { StaticOwnership } from './ownership/static-ownership';
 import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
-
-/**
- * A node whose heartbeats have not reached JetStream for this long moves to another NATS server:
- * less than a lease stays trusted unrenewed (leaseTtlMs - fenceMarginMs), so a node on a server cut
- * from its cluster can keep its partitions.
- */
-const SERVER_SWITCH_AFTER_MS = 4000;
 
 /**
  * Start-up and shutdown order of a delivery node: streams, partition count, webhook index, then
@@ -93,13 +86,6 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     const [nodesKv, leasesKv] = await untilDone('opening the cluster buckets', () => Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]));
     const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
     membership.reportLoad(() => this.load.report());
-    membership.watchServer(
-      new ServerSwitch(this.nc, {
-        afterMs: SERVER_SWITCH_AFTER_MS,
-        pauseMs: 2 * CLUSTER_TIMING.heartbeatMs,
-        onSwitch: (ms) => this.logger.warn(`no heartbeat has reached JetStream through this NATS server for ${ms} ms: reconnecting to another server`),
-      }),
-    );
     await membership.start();
     return new LeasedOwnership(partitions, leasesKv, membership);
   }

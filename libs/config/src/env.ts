@@ -11,8 +11,6 @@ export interface NatsAccess {
   token?: string;
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** 'listed': try the servers in NATS_URL's order (the node's own zone first); default: a random order per client. */
-  serverOrder?: 'random' | 'listed';
 }
 
 /**
@@ -179,8 +177,7 @@ function natsAccess(env: Env): NatsAccess {
   const keyFile = file(env, 'NATS_TLS_KEY_FILE');
   if (!!certFile !== !!keyFile) throw new EnvError('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE must be set together');
   const tls = caFile || certFile ? { caFile, certFile, keyFile } : undefined;
-  const serverOrder = oneOf(env, 'NATS_SERVER_ORDER', ['random', 'listed'] as const, 'random');
-  return { user, password, token, credsFile, tls, serverOrder };
+  return { user, password, token, credsFile, tls };
 }
 
 /**

@@ -27,13 +27,6 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'PostgreSQL connection URL; created if missing by `npm run migrate` / `npm start`',
   },
   { name: 'NATS_URL', apps: ALL, secret: false, default: 'nats://127.0.0.1:4222', description: 'NATS servers, comma-separated for a cluster (`tls://` for TLS)' },
-  {
-    name: 'NATS_SERVER_ORDER',
-    apps: ALL,
-    secret: false,
-    default: 'random',
-    description: "`listed`: connect to the servers in `NATS_URL`'s order (e.g. the server of the node's own zone first); `random`: each client in its own order",
-  },
   { name: 'NATS_CLIENT_NAME', apps: ALL, secret: false, default: 'webhooks', description: 'connection name shown by NATS monitoring (`npm start` names each process)' },
   { name: 'NATS_USER', apps: ALL, secret: false, default: '', description: 'NATS user (with `NATS_PASSWORD`)' },
   { name: 'NATS_PASSWORD', apps: ALL, secret: true, default: '', description: 'NATS password (with `NATS_USER`)' },

@@ -15,4 +15,3 @@ export * from './repartition';
 export * from './readiness';
 export * from './nats-errors';
 export * from './concurrency-gate';
-export * from './server-switch';

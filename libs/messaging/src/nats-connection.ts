@@ -7,7 +7,6 @@ export function natsAccessOptions(access: NatsAccess = {}): Partial<ConnectionOp
   const opts: Partial<ConnectionOptions> = {};
   if (access.user) Object.assign(opts, { user: access.user, pass: access.password });
   if (access.token) opts.token = access.token;
-  if (access.serverOrder === 'listed') opts.noRandomize = true;
   if (access.credsFile) opts.authenticator = credsAuthenticator(readFileSync(access.credsFile));
   if (access.tls) {
     // Setting `tls` makes the client require TLS, whatever the URL scheme says.

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from 'nats';
-import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat, NodeLoadReport, ServerSwitch, SupervisedLoop } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, NodeHeartbeat, NodeLoadReport, SupervisedLoop } from '@app/messaging';
 
 /**
  * Live members of the delivery cluster: every node puts a heartbeat into KV `delivery-nodes`
@@ -20,7 +20,6 @@ export class Membership {
   private left = false;
   private lastSweep = Date.now();
   private load?: () => Promise<NodeLoadReport>;
-  private server?: Pick<ServerSwitch, 'check' | 'succeeded'>;
 
   constructor(
     private readonly kv: KV,
@@ -39,11 +38,6 @@ export class Membership {
   /** Adds this node's load to every heartbeat. */
   reportLoad(fn: () => Promise<NodeLoadReport>): void {
     this.load = fn;
-  }
-
-  /** Reports every heartbeat's outcome, so a server that stops serving JetStream is left (see ServerSwitch). */
-  watchServer(server: Pick<ServerSwitch, 'check' | 'succeeded'>): void {
-    this.server = server;
   }
 
   onChange(fn: () => void): void {
@@ -96,11 +90,7 @@ export class Membership {
     if (this.left) return;
     const load = await this.load?.().catch(() => undefined);
     const hb: NodeHeartbeat = { node: this.self, started_at: this.startedAt, at: new Date().toISOString(), partitions: this.partitionsNow(), ...(load && { load }) };
-    this.server?.check();
-    await this.kv.put(this.self, JSON.stringify(hb)).then(
-      () => this.server?.succeeded(),
-      (err: Error) => this.logger.warn(`heartbeat failed: ${err.message}`),
-    );
+    await this.kv.put(this.self, JSON.stringify(hb)).catch((err) => this.logger.warn(`heartbeat failed: ${err.message}`));
   }
 
   private snapshotDone = false;
