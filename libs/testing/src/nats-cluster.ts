@@ -17,7 +17,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
   const clientPorts = await Promise.all(Array.from({ length: size }, freePort));
   const routePorts = await Promise.all(Array.from({ length: size }, freePort));
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
-  const servers = await Promise.all(
+  const started = await Promise.allSettled(
     clientPorts.map((port, i) =>
       startNatsServer({
         port,
@@ -25,6 +25,13 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
       }),
     ),
   );
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The servers that did start would otherwise outlive the test run.
+    await Promise.all(started.filter((r) => r.status === 'fulfilled').map((r) => r.value.dispose()));
+    throw failed.reason;
+  }
+  const servers = started.map((r) => (r as PromiseFulfilledResult<TestNatsServer>).value);
   const url = servers.map((s) => s.url).join(',');
   await waitForJetStreamLeader(url);
   return {
