@@ -40,14 +40,12 @@ const RECHECK_RETRY_MS = 2000;
 @Injectable()
 export class PartitionConsumers implements OnApplicationShutdown {
   private readonly running = new Map<number, SupervisedLoop>();
-  /** Messages taken but not yet acked: kept alive with `working()` so a long lane wait never triggers a redelivery. */
-  private readonly unacked = new Set<JsMsg>();
-  /** Their stream sequences. */
-  private readonly unackedSeqs = new Set<number>();
+  /** Messages taken but not yet acked, by stream sequence: kept alive with `working()` so a long lane wait never triggers a redelivery. */
+  private readonly unacked = new Map<number, JsMsg>();
   /** Deliveries handed back to the due-time queue, not durable yet. */
   private readonly parking = new Set<Promise<void>>();
   private readonly keepAlive = setInterval(() => {
-    for (const msg of this.unacked) msg.working();
+    for (const msg of this.unacked.values()) msg.working();
   }, ACK_WAIT_MS / 3).unref();
   private readonly logger = new Logger(PartitionConsumers.name);
   private readonly setup = new ConcurrencyGate(SETUP_CONCURRENCY);
@@ -66,7 +64,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** Messages taken from each partition's stream and not yet acked (deliveries held in lanes or being recorded). */
   unackedByPartition(): Map<number, number> {
     const out = new Map<number, number>();
-    for (const msg of this.unacked) {
+    for (const msg of this.unacked.values()) {
       const p = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
       out.set(p, (out.get(p) ?? 0) + 1);
     }
@@ -143,7 +141,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     }
     // Our own message again (its ack wait ran out while we hold it): the held one settles it, and
     // acking this copy would swallow a later hand-back.
-    if (this.unackedSeqs.has(msg.seq)) return;
+    if (this.unacked.has(msg.seq)) return;
     const content = readTaskMessage(msg.data);
     if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
@@ -152,8 +150,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     }
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
     const settlement = new MessageSettlement(msg, content.tasks.length, this);
-    this.unacked.add(msg);
-    this.unackedSeqs.add(msg.seq);
+    this.unacked.set(msg.seq, msg);
     // A first copy is sent as it comes. A copy handed out again, or of an event fanned out again,
     // may have been sent already: only deliveries still waiting for their first send go on.
     if (content.recheck || msg.redelivered) void this.takeChecked(partition, content.tasks, settlement);
@@ -182,7 +179,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     this.dispatcher.reserve(fresh);
     let waiting: Set<string>;
     try {
-      waiting = await this.deliveries.waitingForTask(fresh);
+      waiting = new Set((await this.deliveries.waitingForTask(fresh)).map(itemKey));
     } catch (err) {
       this.dispatcher.unreserve(fresh);
       this.logger.warn(`could not check ${fresh.length} delivery tasks against the database, offered again in ${RECHECK_RETRY_MS / 1000} s: ${(err as Error).message}`);
@@ -199,15 +196,13 @@ export class PartitionConsumers implements OnApplicationShutdown {
 
   /** A message's deliveries are all settled: ack it. */
   acked(msg: JsMsg): void {
-    this.unacked.delete(msg);
-    this.unackedSeqs.delete(msg.seq);
+    this.unacked.delete(msg.seq);
     msg.ack();
   }
 
   /** A message goes back to the stream whole (nothing of it was started). */
   handedBack(msg: JsMsg, delayMs?: number): void {
-    this.unacked.delete(msg);
-    this.unackedSeqs.delete(msg.seq);
+    this.unacked.delete(msg.seq);
     msg.nak(delayMs);
   }
 

@@ -124,15 +124,14 @@ export class DeliveriesRepository {
    * Which of these deliveries still wait for their first send from a task: PENDING and never
    * scheduled. Anything else was sent, is scheduled in the due-time queue, or has no row.
    */
-  async waitingForTask(keys: { event_id: string; webhook_id: string }[]): Promise<Set<string>> {
-    if (!keys.length) return new Set();
-    const rows = await this.db.query<{ event_id: string; webhook_id: string }>(
+  async waitingForTask(keys: { event_id: string; webhook_id: string }[]): Promise<{ event_id: string; webhook_id: string }[]> {
+    if (!keys.length) return [];
+    return this.db.query<{ event_id: string; webhook_id: string }>(
       `select d.event_id, d.webhook_id from deliveries d
          join unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id) on d.event_id = v.event_id and d.webhook_id = v.webhook_id
          where d.status = 'PENDING' and d.next_attempt_at is null`,
       [keys.map((k) => k.event_id), keys.map((k) => k.webhook_id)],
     );
-    return new Set(rows.map((r) => `${r.event_id}:${r.webhook_id}`));
   }
 
   /** Makes the rows due now, those still PENDING and unscheduled; returns how many it changed. */
