@@ -106,6 +106,40 @@ describe('delivery repositories', () => {
     expect((await row(e3.id)).account_id).toBe(accountB);
   });
 
+  it('settles an event that another fan-out commits while the recording waits on it: recorded before, or foreign', async () => {
+    // The one statement's snapshot cannot see a row committed while it waited on its conflict.
+    for (const [account, expected] of [
+      [accountA, { repeated: true, foreign: false, deliveries: 1 }],
+      [accountB, { repeated: false, foreign: true, deliveries: 0 }],
+    ] as const) {
+      const theirs = event(account);
+      const ours = event();
+      const other = await database.pool.connect();
+      try {
+        await other.query('begin');
+        await other.query(`insert into events (id, account_id, type, object_type, object, created_at) values ($1, $2, 'transfer.completed', 'transfer', '{}', now())`, [
+          theirs.id,
+          account,
+        ]);
+        const recording = events.recordEventsWithDeliveries([{ ...theirs, account_id: accountA }, ours], [delivery(theirs.id), delivery(ours.id)]);
+        // The recording waits on the uncommitted row; commit once it is seen waiting.
+        const deadline = Date.now() + 10_000;
+        while (!(await database.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%jsonb_to_recordset%'`)).length) {
+          if (Date.now() > deadline) throw new Error('the recording never waited on the uncommitted event');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await other.query('commit');
+        const { repeated, foreign } = await recording;
+        expect({ repeated: repeated.has(theirs.id), foreign: foreign.has(theirs.id) }).toEqual({ repeated: expected.repeated, foreign: expected.foreign });
+        expect([...repeated, ...foreign]).not.toContain(ours.id);
+        expect(await database.query('select count(*)::int as n from deliveries where event_id = $1', [theirs.id])).toEqual([{ n: expected.deliveries }]);
+        expect((await row(ours.id)).status).toBe('PENDING');
+      } finally {
+        other.release();
+      }
+    }
+  });
+
   it('passes a failing statement error on unchanged and writes nothing of the batch', async () => {
     const e = event();
     await expect(events.recordEventsWithDeliveries([e], [{ ...delivery(e.id), webhookId: randomUUID() }])).rejects.toMatchObject({ code: '23503' });

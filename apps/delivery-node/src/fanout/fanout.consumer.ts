@@ -4,10 +4,11 @@ import { alreadyExists, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS,
 import { EventFanout } from './event-fanout';
 
 const BATCH = 500;
-const LINGER_MS = 2;
 /**
  * Pulls published events from the shared durable consumer `fanout` (a work queue across all nodes),
- * in micro-batches: fan each batch out (EventFanout), then ack. A batch
+ * in micro-batches: fan each batch out (EventFanout), then ack. A batch is what arrived while the
+ * one before was being fanned out (and what one read of the socket brought): no timer waits for a
+ * batch to fill, so a lone event goes at once and a busy stream still makes big batches. A batch
  * that fails (database or NATS unreachable) is nak'ed and comes back, and re-running it creates no
  * duplicates (Nats-Msg-Id and idempotent inserts); an event that cannot be handled goes aside alone.
  */
@@ -18,7 +19,7 @@ export class FanoutConsumer {
   private partitions = 0;
   private buffer: JsMsg[] = [];
   private processing?: Promise<void>;
-  private timer?: NodeJS.Timeout;
+  private scheduled?: NodeJS.Immediate;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -33,7 +34,7 @@ export class FanoutConsumer {
 
   async stop(): Promise<void> {
     await this.loop.stop();
-    clearTimeout(this.timer);
+    clearImmediate(this.scheduled);
     await this.processing;
     for (const m of this.buffer.splice(0)) m.nak();
   }
@@ -59,20 +60,25 @@ export class FanoutConsumer {
     for await (const msg of messages) {
       this.buffer.push(msg);
       if (this.buffer.length >= BATCH) await this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => void this.flush(), LINGER_MS);
+      else this.schedule();
     }
+  }
+
+  /** A flush once this turn of the event loop has handed over what one read brought. */
+  private schedule(): void {
+    this.scheduled ??= setImmediate(() => void this.flush());
   }
 
   /** Processes what is buffered; batches run one at a time. */
   private async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     while (this.processing) await this.processing;
     const batch = this.buffer.splice(0, BATCH);
     if (!batch.length) return;
     this.processing = this.process(batch).finally(() => (this.processing = undefined));
     await this.processing;
-    if (this.buffer.length && !this.timer) this.timer = setTimeout(() => void this.flush(), 0);
+    if (this.buffer.length) this.schedule();
   }
 
   private async process(batch: JsMsg[]): Promise<void> {

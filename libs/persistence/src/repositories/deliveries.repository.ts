@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlClient, SqlDatabase } from './sql-database';
+import { intArray, uuidArray } from './sql-arrays';
 
 /** A delivery row to create: one event to one webhook. */
 export interface NewDelivery {
@@ -52,7 +53,7 @@ export class DeliveriesRepository {
       `insert into deliveries (event_id, webhook_id, account_id, partition)
            select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[])
            on conflict do nothing`,
-      [rows.map((r) => r.eventId), rows.map((r) => r.webhookId), rows.map((r) => r.accountId), rows.map((r) => r.partition)],
+      [uuidArray(rows.map((r) => r.eventId)), uuidArray(rows.map((r) => r.webhookId)), uuidArray(rows.map((r) => r.accountId)), intArray(rows.map((r) => r.partition))],
     );
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlDatabase } from './sql-database';
+import { boolArray, intArray, timestampArray, uuidArray } from './sql-arrays';
 import type { AttemptView } from '@app/api-views';
 
 /** One send and the state its delivery moves to; texts already cut to fit their columns. */
@@ -82,25 +83,25 @@ export class DeliveryAttemptsRepository {
       name: 'record-delivery-outcomes',
       text: RECORD_SQL,
       values: [
-        attempts.map((a) => a.eventId),
-        attempts.map((a) => a.webhookId),
-        attempts.map((a) => a.accountId),
-        attempts.map((a) => a.attempt),
-        attempts.map((a) => a.success),
-        attempts.map((a) => a.statusCode),
+        uuidArray(attempts.map((a) => a.eventId)),
+        uuidArray(attempts.map((a) => a.webhookId)),
+        uuidArray(attempts.map((a) => a.accountId)),
+        intArray(attempts.map((a) => a.attempt)),
+        boolArray(attempts.map((a) => a.success)),
+        intArray(attempts.map((a) => a.statusCode)),
         attempts.map((a) => a.error),
-        attempts.map((a) => a.latencyMs),
+        intArray(attempts.map((a) => a.latencyMs)),
         attempts.map((a) => a.responseExcerpt),
-        attempts.map((a) => a.at),
-        attempts.map((a) => a.attemptKey),
+        timestampArray(attempts.map((a) => a.at)),
+        uuidArray(attempts.map((a) => a.attemptKey)),
         attempts.map((a) => a.status),
-        attempts.map((a) => a.next),
+        timestampArray(attempts.map((a) => a.next)),
         attempts.map((a) => a.lastError),
         nodeId,
-        states.map((s) => s.eventId),
-        states.map((s) => s.webhookId),
+        uuidArray(states.map((s) => s.eventId)),
+        uuidArray(states.map((s) => s.webhookId)),
         states.map((s) => s.status),
-        states.map((s) => s.next),
+        timestampArray(states.map((s) => s.next)),
         states.map((s) => s.error),
       ],
     });

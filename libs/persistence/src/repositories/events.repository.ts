@@ -3,6 +3,38 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { ValidEvent } from '@app/domain';
 import { DeliveriesRepository, NewDelivery } from './deliveries.repository';
 import type { SqlDatabase } from './sql-database';
+import { intArray, uuidArray } from './sql-arrays';
+
+/**
+ * One statement (see recordEventsWithDeliveries). `prior` reads the statement's snapshot, so it
+ * holds the events recorded before it, never the ones `ins` adds. An id given twice under two
+ * accounts in one batch is foreign for both copies (the first copy's row stays, without deliveries).
+ */
+const RECORD_EVENTS_SQL = `
+  with input as (
+    select * from jsonb_to_recordset($1::jsonb) as t(id uuid, account_id uuid, type text, object_type text, object jsonb, created_at timestamptz)
+  ), ins as (
+    insert into events (id, account_id, type, object_type, object, is_test, created_at)
+    select id, account_id, type, object_type, object, false, created_at from input
+    on conflict (id) do nothing
+    returning id, account_id
+  ), prior as (
+    select id, account_id from events where id in (select id from input)
+  ), owner as (
+    select id, account_id, true as fresh from ins
+    union all
+    select id, account_id, false from prior
+  ), foreign_ids as (
+    select distinct i.id from input i join owner o on o.id = i.id where o.account_id <> i.account_id
+  ), written as (
+    insert into deliveries (event_id, webhook_id, account_id, partition)
+    select d.event_id, d.webhook_id, d.account_id, d.partition
+    from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int[]) as d(event_id, webhook_id, account_id, partition)
+    join owner o on o.id = d.event_id and o.account_id = d.account_id
+    where d.event_id not in (select id from foreign_ids)
+    on conflict do nothing
+  )
+  select o.id, o.fresh, o.id in (select id from foreign_ids) as foreign from owner o`;
 
 /** The `events` table: every accepted published event, for the events API and the deliveries' tasks. */
 export class EventsRepository {
@@ -12,49 +44,52 @@ export class EventsRepository {
   ) {}
 
   /**
-   * In one transaction: inserts the events not recorded yet (a re-run adds nothing), then the
-   * deliveries of every event now recorded under its own account. `foreign`: the ids of the events
-   * whose id is already recorded for another account: those events and their deliveries are not
-   * written, never mixed with the other account's. `repeated`: the events of this account that were
-   * recorded before this call (fanned out again: their deliveries may have been sent already).
-   * Three statements, whatever the batch size.
+   * Inserts the events not recorded yet (a re-run adds nothing) and the deliveries of every event
+   * recorded under its own account, in one statement: one round trip, no transaction around it.
+   * `foreign`: the ids of the events whose id is already recorded for another account: those events
+   * and their deliveries are not written, never mixed with the other account's. `repeated`: the
+   * events of this account that were recorded before this call (fanned out again: their deliveries
+   * may have been sent already).
+   *
+   * The statement's snapshot cannot see an event that a concurrent fan-out of the same id committed
+   * while this one waited on its conflict: such an id comes back without an owner, and a second
+   * statement (a fresh snapshot) settles it, as repeated or foreign.
    */
   async recordEventsWithDeliveries(events: ValidEvent[], deliveries: NewDelivery[]): Promise<{ foreign: Set<string>; repeated: Set<string> }> {
     const foreign = new Set<string>();
     const repeated = new Set<string>();
     if (!events.length) return { foreign, repeated };
-    await this.db.transaction(async (client) => {
-      const inserted = await client.query<{ id: string; account_id: string }>(
-        `insert into events (id, account_id, type, object_type, object, is_test, created_at)
-         select id, account_id, type, object_type, object, false, created_at
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[]) as t(id, account_id, type, object_type, object, created_at)
-         on conflict (id) do nothing
-         returning id, account_id`,
-        [
-          events.map((e) => e.id),
-          events.map((e) => e.account_id),
-          events.map((e) => e.type),
-          events.map((e) => e.object_type),
-          events.map((e) => JSON.stringify(e.object)),
-          events.map((e) => e.time),
-        ],
-      );
-      // The owner of each id: inserted just now (the first of a batch's copies wins), or earlier.
-      const ownerOf = new Map(inserted.rows.map((r) => [r.id, r.account_id]));
-      const earlier = events.filter((e) => !ownerOf.has(e.id)).map((e) => e.id);
-      if (earlier.length) {
-        const owners = await client.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [earlier]);
-        for (const r of owners.rows) {
-          ownerOf.set(r.id, r.account_id);
-          repeated.add(r.id);
-        }
-      }
-      for (const e of events) if (ownerOf.get(e.id) !== e.account_id) foreign.add(e.id);
-      for (const id of foreign) repeated.delete(id);
-      const kept = deliveries.filter((d) => !foreign.has(d.eventId));
-      if (kept.length) await this.deliveries.insertNewWithin(client, kept);
+    const owners = await this.db.pool.query<{ id: string; fresh: boolean; foreign: boolean }>({
+      name: 'record-events-with-deliveries',
+      text: RECORD_EVENTS_SQL,
+      values: [
+        JSON.stringify(events.map((e) => ({ id: e.id, account_id: e.account_id, type: e.type, object_type: e.object_type, object: e.object, created_at: e.time }))),
+        uuidArray(deliveries.map((d) => d.eventId)),
+        uuidArray(deliveries.map((d) => d.webhookId)),
+        uuidArray(deliveries.map((d) => d.accountId)),
+        intArray(deliveries.map((d) => d.partition)),
+      ],
     });
+    const settled = new Set<string>();
+    for (const r of owners.rows) {
+      settled.add(r.id);
+      if (r.foreign) foreign.add(r.id);
+      else if (!r.fresh) repeated.add(r.id);
+    }
+    const unsettled = events.filter((e) => !settled.has(e.id));
+    if (unsettled.length) await this.settleConcurrent(unsettled, deliveries, foreign, repeated);
     return { foreign, repeated };
+  }
+
+  /** Events another fan-out committed meanwhile: recorded before (their deliveries written now) or foreign. */
+  private async settleConcurrent(events: ValidEvent[], deliveries: NewDelivery[], foreign: Set<string>, repeated: Set<string>): Promise<void> {
+    const rows = await this.db.query<{ id: string; account_id: string }>('select id, account_id from events where id = any($1::uuid[])', [events.map((e) => e.id)]);
+    const ownerOf = new Map(rows.map((r) => [r.id, r.account_id]));
+    for (const e of events) if (ownerOf.get(e.id) !== e.account_id) foreign.add(e.id); // (no row at all cannot be: the insert met it)
+    const before = new Set(events.filter((e) => !foreign.has(e.id)).map((e) => e.id));
+    for (const id of before) repeated.add(id);
+    const kept = deliveries.filter((d) => before.has(d.eventId) && d.accountId === ownerOf.get(d.eventId));
+    if (kept.length) await this.deliveries.insertNewWithin(this.db.pool, kept);
   }
 
   /** Which of these event ids are recorded (under any account). */
