@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { storableText } from '@app/domain';
 
 /** Bodies up to this size are read to the end so the connection can be reused; beyond, it is dropped. */
-const DRAIN_LIMIT_BYTES = 64 * 1024;
+export const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /** What readCapped has kept so far, so a body that fails half way still leaves its start behind. */
 export class BodyPrefix {

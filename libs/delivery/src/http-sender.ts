@@ -3,8 +3,8 @@ import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { storableText } from '@app/domain';
 import { AttemptDeadlines, StoppedError } from './attempt-deadlines';
-import { BodyPrefix, readCapped } from './capped-body';
 import { parseRetryAfter } from './backoff';
+import { ExchangeError, parseRawHeaders, ResponseCollector } from './response-collector';
 import { SsrfBlockedError, assertHostAllowed, assertUrlAllowed, guardedLookup } from './ssrf-guard';
 
 export interface HttpSenderOptions {
@@ -74,8 +74,6 @@ const HEADER_VALUE_CHARS = 1000;
 
 /** Parsed URLs kept at most (one per webhook URL in use); the cache starts over beyond that. */
 const MAX_CACHED_TARGETS = 100_000;
-
-type IncomingHeaders = Record<string, string | string[] | undefined>;
 
 interface Target {
   origin: string;
@@ -151,41 +149,25 @@ export class HttpSender {
     const started = performance.now();
     const signal = this.deadlines.start(req.mayContinue);
     const pool = req.poolKey !== undefined ? this.acquire(req.poolKey) : undefined;
-    let phase: Phase = 'request';
-    let status: number | undefined;
-    let rawHeaders: IncomingHeaders | undefined;
-    let excerpt: string | undefined;
     try {
       const target = this.target(req.url);
-      const res = await (pool?.agent ?? this.dispatcher).request({
-        origin: target.origin,
-        path: target.path,
-        method: req.method ?? 'POST',
-        headers: req.headers,
-        body: req.body,
-        signal,
-      });
-      phase = 'body';
-      status = res.statusCode;
-      rawHeaders = res.headers;
-      const kept = new BodyPrefix();
-      try {
-        excerpt = await readCapped(res.body, this.maxResponseBytes, kept);
-      } finally {
-        excerpt ??= kept.text();
-      }
-      return this.result(status, rawHeaders, excerpt, Math.round(performance.now() - started));
-    } catch (err) {
+      const collector = new ResponseCollector(this.maxResponseBytes, signal);
+      (pool?.agent ?? this.dispatcher).dispatch({ origin: target.origin, path: target.path, method: req.method ?? 'POST', headers: req.headers, body: req.body }, collector);
+      const res = await collector.result;
+      return this.result(res.status, res.rawHeaders, res.excerpt, Math.round(performance.now() - started));
+    } catch (thrown) {
       const latencyMs = Math.round(performance.now() - started);
+      const { reason: err, status, rawHeaders, excerpt } = thrown instanceof ExchangeError ? thrown : new ExchangeError(thrown, undefined, undefined, undefined);
       if (status === undefined && signal.reason instanceof StoppedError)
         return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };
+      const phase: Phase = status === undefined ? 'request' : 'body';
       const why =
         signal.reason instanceof StoppedError
           ? 'stopped reading the response body: this node may no longer deliver for the webhook'
           : storableText(describeFailure(err, phase, signal.aborted, this.timeoutMs), ERROR_CHARS);
       if (status === undefined) return { ok: false, latencyMs, error: why };
       // The status line came: it decides; the body only failed to arrive in full.
-      const res = this.result(status, rawHeaders ?? {}, excerpt, latencyMs);
+      const res = this.result(status, rawHeaders ?? [], excerpt, latencyMs);
       return res.ok ? res : { ...res, error: storableText(`${res.error ?? `HTTP ${status}`}, then ${why}`, ERROR_CHARS) };
     } finally {
       this.deadlines.end(signal);
@@ -206,7 +188,7 @@ export class HttpSender {
     return t;
   }
 
-  private result(status: number, raw: IncomingHeaders, responseExcerpt: string | undefined, latencyMs: number): SendResult {
+  private result(status: number, raw: Buffer[], responseExcerpt: string | undefined, latencyMs: number): SendResult {
     const ok = status >= 200 && status < 300;
     if (ok) {
       // Nobody on the delivery path reads a success's headers: flattened only when asked for.
@@ -216,11 +198,11 @@ export class HttpSender {
         latencyMs,
         responseExcerpt,
         get headers() {
-          return flattenHeaders(raw);
+          return flattenHeaders(parseRawHeaders(raw));
         },
       };
     }
-    const headers = flattenHeaders(raw);
+    const headers = flattenHeaders(parseRawHeaders(raw));
     const retryAfterMs = parseRetryAfter(headers['retry-after']);
     return {
       ok,
