@@ -73,7 +73,7 @@ export class DeliveryDispatcher {
       this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
       return 'parked';
     }
-    this.hold(item);
+    this.hold(item, key);
     lane.queue.push(item);
     lane.pump();
     return 'queued';
@@ -95,14 +95,14 @@ export class DeliveryDispatcher {
     void this.recorder.state(item, 'PENDING', new Date(Date.now() + ms * (0.8 + Math.random() * 0.4))).then(() => item.settle());
   }
 
-  private hold(item: DeliveryItem): void {
-    this.held.add(itemKey(item.task));
+  private hold(item: DeliveryItem, key: string): void {
+    this.held.add(key);
     const a = accountKey(item);
     this.heldByAccount.set(a, (this.heldByAccount.get(a) ?? 0) + 1);
   }
 
-  private unhold(item: DeliveryItem): void {
-    if (!this.held.delete(itemKey(item.task))) return;
+  private unhold(item: DeliveryItem, key = itemKey(item.task)): void {
+    if (!this.held.delete(key)) return;
     const a = accountKey(item);
     const n = (this.heldByAccount.get(a) ?? 1) - 1;
     if (n > 0) this.heldByAccount.set(a, n);
@@ -180,7 +180,7 @@ export class DeliveryDispatcher {
       item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
     } finally {
       this.inflight.delete(key);
-      if (!requeued) this.unhold(item);
+      if (!requeued) this.unhold(item, key);
       if (lane.idle && !this.index.get(lane.webhookId)) {
         lane.stop();
         this.lanes.delete(lane.webhookId);

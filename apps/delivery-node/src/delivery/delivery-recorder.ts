@@ -136,8 +136,8 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private async write(batch: Op[]): Promise<void> {
     const attempts = batch.filter((o): o is AttemptOp => o.kind === 'attempt');
     const states = batch.filter((o): o is StateOp => o.kind === 'state');
-    const attempted = new Set(attempts.map((o) => itemKey(o.item.task)));
-    if (attempts.length && states.some((o) => attempted.has(itemKey(o.item.task)))) {
+    const attempted = attempts.length && states.length ? new Set(attempts.map((o) => itemKey(o.item.task))) : undefined;
+    if (attempted && states.some((o) => attempted.has(itemKey(o.item.task)))) {
       await this.writeOps(attempts, []);
       return this.writeOps([], states);
     }

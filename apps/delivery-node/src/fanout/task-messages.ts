@@ -31,9 +31,10 @@ export function taskMessages(tasks: readonly PlannedTask[], perMessage = TASKS_P
       const first = tasks[members[0]];
       const body: DeliveryTaskBatch = { tasks: members.map((i) => tasks[i].task) };
       if (first.recheck) body.recheck = true;
-      const digest = createHash('sha256');
-      for (const i of members) digest.update(deliveryMsgId(tasks[i].task.event_id, tasks[i].task.webhook_id)).update(',');
-      out.push({ subject: deliverySubject(first.partition), data: JSON.stringify(body), msgId: `tasks:${first.recheck ? 'r:' : ''}${digest.digest('base64url')}`, members });
+      let ids = '';
+      for (const i of members) ids += `${deliveryMsgId(tasks[i].task.event_id, tasks[i].task.webhook_id)},`;
+      const digest = createHash('sha256').update(ids).digest('base64url');
+      out.push({ subject: deliverySubject(first.partition), data: JSON.stringify(body), msgId: `tasks:${first.recheck ? 'r:' : ''}${digest}`, members });
     }
   }
   return out;

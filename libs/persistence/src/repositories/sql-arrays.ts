@@ -7,11 +7,19 @@
  * driver, which escapes them.
  */
 
-/** Only hex digits and dashes, 36 of them (PostgreSQL checks the rest of the uuid format). */
-const UUID_CHARS = /^[0-9a-fA-F-]{36}$/;
+/** Only hex digits and dashes, 36 of them (PostgreSQL checks the rest of the uuid format). A loop: a regex test here was 1 % of a busy node. */
+function uuidShaped(id: unknown): boolean {
+  if (typeof id !== 'string' || id.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    const lower = c | 0x20;
+    if (c !== 0x2d && (c < 0x30 || c > 0x39) && (lower < 0x61 || lower > 0x66)) return false;
+  }
+  return true;
+}
 
 export function uuidArray(ids: readonly string[]): string {
-  for (const id of ids) if (typeof id !== 'string' || !UUID_CHARS.test(id)) throw new TypeError(`not a uuid: ${JSON.stringify(String(id).slice(0, 40))}`);
+  for (const id of ids) if (!uuidShaped(id)) throw new TypeError(`not a uuid: ${JSON.stringify(String(id).slice(0, 40))}`);
   return `{${ids.join(',')}}`;
 }
 
