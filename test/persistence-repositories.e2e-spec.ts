@@ -142,7 +142,7 @@ describe('delivery repositories', () => {
 
   it('passes a failing statement error on unchanged and writes nothing of the batch', async () => {
     const e = event();
-    await expect(events.recordEventsWithDeliveries([e], [{ ...delivery(e.id), webhookId: randomUUID() }])).rejects.toMatchObject({ code: '23503' });
+    await expect(events.recordEventsWithDeliveries([e], [{ ...delivery(e.id), partition: 2 ** 31 }])).rejects.toMatchObject({ code: '22003' });
     expect(await database.query('select 1 from events where id = $1', [e.id])).toEqual([]);
   });
 
@@ -339,7 +339,7 @@ describe('delivery repositories', () => {
         await expect(
           orm.em.fork().transactional(async (em) => {
             await ormEvents.insertTest({ id, accountId: accountA, type: 'transfer.completed', objectType: 'transfer', object: {}, createdAt: new Date() }, em);
-            await ormDeliveries.insert({ eventId: id, webhookId: randomUUID(), accountId: accountA, partition: 1 }, em);
+            await ormDeliveries.insert({ eventId: randomUUID(), webhookId: hook, accountId: accountA, partition: 1 }, em);
           }),
         ).rejects.toThrow(/foreign key/);
         expect(await ormEvents.existsForAccount(id, accountA)).toBe(false);
