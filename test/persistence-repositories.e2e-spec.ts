@@ -16,6 +16,7 @@ import {
   WebhookOutboxRepository,
   WebhooksRepository,
 } from '@app/persistence';
+import { boolArray, intArray, textArray, timestampArray, uuidArray } from '../libs/persistence/src/repositories/sql-arrays';
 import { Database } from '../apps/delivery-node/src/database';
 import { useHarness } from './support/harness';
 
@@ -138,6 +139,20 @@ describe('delivery repositories', () => {
         other.release();
       }
     }
+  });
+
+  it('reads the array literals of batch statements back as written, whatever the text', async () => {
+    const texts = ['plain', '', 'NULL', 'null', 'a,b', '{x}', '"quoted"', 'back\\slash', '\\"', ' spaced ', 'line\nbreak\ttab', 'ünï €', '😀', null];
+    const { rows } = await database.pool.query<{ t: string | null }>('select t from unnest($1::text[]) with ordinality as u(t, n) order by n', [textArray(texts)]);
+    expect(rows.map((r) => r.t)).toEqual(texts);
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    const { rows: typed } = await database.pool.query('select $1::uuid[] as u, $2::int[] as i, $3::bool[] as b, $4::timestamptz[] as t', [
+      uuidArray([hook.toUpperCase()]),
+      intArray([0, -7, null, 2 ** 31 - 1]),
+      boolArray([true, false]),
+      timestampArray([at, null]),
+    ]);
+    expect(typed[0]).toEqual({ u: [hook], i: [0, -7, null, 2 ** 31 - 1], b: [true, false], t: [at, null] });
   });
 
   it('passes a failing statement error on unchanged and writes nothing of the batch', async () => {

@@ -25,6 +25,11 @@ function accountKey(item: DeliveryItem): string {
   return `${item.partition}:${item.task.account_id}`;
 }
 
+interface SendGuard {
+  mayStart: () => boolean;
+  mayContinue: () => boolean;
+}
+
 /** queued: in its lane; parked: the lane was full, so it went to the due-time queue (settled once durable); duplicate: already held. */
 export type Admission = 'queued' | 'parked' | 'duplicate';
 
@@ -188,6 +193,17 @@ export class DeliveryDispatcher {
     }
   }
 
+  /** The fence checks of a partition's sends, made once per partition (not two closures per send). */
+  private readonly guards = new Map<number, SendGuard>();
+  private guard(partition: number): SendGuard {
+    let g = this.guards.get(partition);
+    if (!g) {
+      g = { mayStart: () => this.fence.mayDeliver(partition), mayContinue: () => this.fence.mayContinue(partition) };
+      this.guards.set(partition, g);
+    }
+    return g;
+  }
+
   /** Does the database know this webhook as live (or can it not say now)? Then the index will catch up. */
   private async mayStillBecomeKnown(webhookId: string): Promise<boolean> {
     try {
@@ -217,10 +233,7 @@ export class DeliveryDispatcher {
       item.release(); // another node may own it now: hand it back unsent and unrecorded
       return false;
     }
-    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, {
-      mayStart: () => this.fence.mayDeliver(item.partition),
-      mayContinue: () => this.fence.mayContinue(item.partition),
-    });
+    const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, this.guard(item.partition));
     answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();

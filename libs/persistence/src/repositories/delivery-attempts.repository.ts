@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { SqlDatabase } from './sql-database';
-import { boolArray, intArray, timestampArray, uuidArray } from './sql-arrays';
+import { boolArray, intArray, textArray, timestampArray, uuidArray } from './sql-arrays';
 import type { AttemptView } from '@app/api-views';
 
 /** One send and the state its delivery moves to; texts already cut to fit their columns. */
@@ -89,20 +89,20 @@ export class DeliveryAttemptsRepository {
         intArray(attempts.map((a) => a.attempt)),
         boolArray(attempts.map((a) => a.success)),
         intArray(attempts.map((a) => a.statusCode)),
-        attempts.map((a) => a.error),
+        textArray(attempts.map((a) => a.error)),
         intArray(attempts.map((a) => a.latencyMs)),
-        attempts.map((a) => a.responseExcerpt),
+        textArray(attempts.map((a) => a.responseExcerpt)),
         timestampArray(attempts.map((a) => a.at)),
         uuidArray(attempts.map((a) => a.attemptKey)),
-        attempts.map((a) => a.status),
+        textArray(attempts.map((a) => a.status)),
         timestampArray(attempts.map((a) => a.next)),
-        attempts.map((a) => a.lastError),
+        textArray(attempts.map((a) => a.lastError)),
         nodeId,
         uuidArray(states.map((s) => s.eventId)),
         uuidArray(states.map((s) => s.webhookId)),
-        states.map((s) => s.status),
+        textArray(states.map((s) => s.status)),
         timestampArray(states.map((s) => s.next)),
-        states.map((s) => s.error),
+        textArray(states.map((s) => s.error)),
       ],
     });
   }

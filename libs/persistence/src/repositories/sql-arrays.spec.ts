@@ -1,4 +1,4 @@
-import { boolArray, intArray, timestampArray, uuidArray } from './sql-arrays';
+import { boolArray, intArray, textArray, timestampArray, uuidArray } from './sql-arrays';
 
 describe('array literals for batch statements', () => {
   it('builds the literal PostgreSQL reads for each type', () => {
@@ -8,7 +8,8 @@ describe('array literals for batch statements', () => {
     expect(intArray([1, -2, null, 2 ** 40])).toBe('{1,-2,NULL,1099511627776}');
     expect(boolArray([true, false])).toBe('{t,f}');
     expect(timestampArray([new Date(Date.UTC(2026, 10, 28, 23, 0, 1, 5)), null])).toBe('{2026-11-28T23:00:01.005Z,NULL}');
-    expect([uuidArray([]), intArray([]), boolArray([]), timestampArray([])]).toEqual(['{}', '{}', '{}', '{}']);
+    expect(textArray(['ok', null, 'NULL', 'a "b" \\c', ''])).toBe('{"ok",NULL,"NULL","a \\"b\\" \\\\c",""}');
+    expect([uuidArray([]), intArray([]), boolArray([]), timestampArray([]), textArray([])]).toEqual(['{}', '{}', '{}', '{}', '{}']);
   });
 
   // The class: text from outside reaching an array literal unescaped could end an element and add
@@ -23,6 +24,7 @@ describe('array literals for batch statements', () => {
     ['NaN', () => intArray([NaN])],
     ['a numeric string', () => intArray(['1,2' as unknown as number])],
     ['an invalid date', () => timestampArray([new Date('nope')])],
+    ['a number as text', () => textArray([1 as unknown as string])],
     ['a time as text', () => timestampArray(['2026-11-28,NULL' as unknown as Date])],
   ])('refuses %s', (_, build) => {
     expect(build).toThrow(TypeError);
