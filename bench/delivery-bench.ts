@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     out.push(line);
   };
   const pki = makeTestPki();
-  const platform: TestPlatform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: '64', LOG_LEVEL: 'error' });
+  const platform: TestPlatform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: process.env.BENCH_PARTITIONS ?? '64', LOG_LEVEL: 'error' });
   const sink = await startSinkProcess(pki);
   const raw = await startRawClient(sink.url, pki.caPem, CONNECTIONS);
   const config = await createConfigServiceApp();

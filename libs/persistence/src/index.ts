@@ -6,3 +6,4 @@ export * from './accounts-admin';
 export * from './repartition-deliveries';
 export * from './database-readiness';
 export * from './repositories';
+export * from './session-options';

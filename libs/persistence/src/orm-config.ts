@@ -3,6 +3,7 @@ import { defineConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { SESSION_OPTIONS } from './session-options';
 
 /** knex writes pool and connection trouble with console.log; it goes through the app's logger instead. */
 const knexLogger = new Logger('Database');
@@ -26,7 +27,7 @@ export function ormConfig(databaseUrl: string, extra: { debug?: boolean; poolMax
     // Bounded waits when PostgreSQL is unreachable: a connect that gets no answer fails after 5 s
     // (instead of hanging on a black-holed address) and so does waiting for a pooled connection
     // after 15 s, so callers see an error they can map to 503 and retry.
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 }, acquireConnectionTimeout: 15_000, log: knexLog },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000, options: SESSION_OPTIONS }, acquireConnectionTimeout: 15_000, log: knexLog },
     migrations: { silent: true, migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
   });
 }
