@@ -50,6 +50,24 @@ describe('AttemptDeadlines', () => {
     wheel.close();
   });
 
+  // The class: an ended attempt's signal waits in the deadline queue for up to the attempt timeout;
+  // if it kept its listener, every request handler of the last 10 s (and the response bytes each
+  // kept) would stay in memory with it.
+  it('an ended attempt lets go of its listener at once, though its signal waits for its deadline', () => {
+    let now = 0;
+    const deadlines = new AttemptDeadlines(10_000, 100, () => now);
+    const signal = deadlines.start();
+    let called = 0;
+    signal.addEventListener('abort', () => called++);
+    deadlines.end(signal);
+    expect(deadlines.size).toBe(1); // still queued
+    expect((signal as unknown as { listener?: unknown }).listener).toBeUndefined();
+    now = 20_000;
+    deadlines.tick();
+    expect(called).toBe(0);
+    expect(deadlines.size).toBe(0);
+  });
+
   it('a removed listener is not called', () => {
     let now = 0;
     const wheel = new AttemptDeadlines(10, 100, () => now);

@@ -23,6 +23,17 @@ export class DeadlineSignal {
     if (this.listener === listener) this.listener = undefined;
   }
 
+  /**
+   * The attempt has ended: the signal never fires now, and lets go of its listener at once. The
+   * signal itself stays in the deadline queue until its deadline passes (up to the attempt timeout),
+   * so whatever the listener reaches (a request's handler and the response bytes it kept) must not
+   * stay with it.
+   */
+  finish(): void {
+    this.done = true;
+    this.listener = undefined;
+  }
+
   abort(reason: Error): void {
     if (this.aborted || this.done) return;
     this.aborted = true;
@@ -75,7 +86,7 @@ export class AttemptDeadlines {
   }
 
   end(signal: DeadlineSignal): void {
-    signal.done = true;
+    signal.finish();
     this.guarded.delete(signal);
   }
 
