@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { alreadyExists, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
+import { BatchDrain } from './batch-drain';
 import { EventFanout } from './event-fanout';
 
 const BATCH = 500;
 /**
  * Pulls published events from the shared durable consumer `fanout` (a work queue across all nodes),
- * in micro-batches: fan each batch out (EventFanout), then ack. A batch is what arrived while the
- * one before was being fanned out (and what one read of the socket brought): no timer waits for a
- * batch to fill, so a lone event goes at once and a busy stream still makes big batches. A batch
+ * in micro-batches (BatchDrain: what arrived while the batch before was fanned out, up to BATCH):
+ * fan each batch out (EventFanout), then ack. A batch
  * that fails (database or NATS unreachable) is nak'ed and comes back, and re-running it creates no
  * duplicates (Nats-Msg-Id and idempotent inserts); an event that cannot be handled goes aside alone.
  */
@@ -17,9 +17,11 @@ export class FanoutConsumer {
   private readonly logger = new Logger(FanoutConsumer.name);
   private readonly loop = new SupervisedLoop('fanout', (s) => this.consume(s));
   private partitions = 0;
-  private buffer: JsMsg[] = [];
-  private processing?: Promise<void>;
-  private scheduled?: NodeJS.Immediate;
+  private readonly batches = new BatchDrain<JsMsg>(
+    BATCH,
+    (batch) => this.process(batch),
+    (err) => this.logger.error(`fan-out loop failed: ${err.message}`),
+  );
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -29,14 +31,15 @@ export class FanoutConsumer {
   /** Resolves once the consumer is pulling; it is restarted whenever it ends. */
   start(partitions: number): Promise<void> {
     this.partitions = partitions;
+    this.batches.resume();
     return this.loop.start();
   }
 
+  /** Stops pulling, lets the batch in progress finish (no new one starts), and hands back the rest. */
   async stop(): Promise<void> {
+    this.batches.halt();
     await this.loop.stop();
-    clearImmediate(this.scheduled);
-    await this.processing;
-    for (const m of this.buffer.splice(0)) m.nak();
+    for (const m of await this.batches.leftovers()) m.nak();
   }
 
   private async consume(session: LoopSession): Promise<void> {
@@ -58,27 +61,9 @@ export class FanoutConsumer {
     session.onStop(() => messages.stop());
     session.ready();
     for await (const msg of messages) {
-      this.buffer.push(msg);
-      if (this.buffer.length >= BATCH) await this.flush();
-      else this.schedule();
+      const full = this.batches.push(msg);
+      if (full) await full;
     }
-  }
-
-  /** A flush once this turn of the event loop has handed over what one read brought. */
-  private schedule(): void {
-    this.scheduled ??= setImmediate(() => void this.flush());
-  }
-
-  /** Processes what is buffered; batches run one at a time. */
-  private async flush(): Promise<void> {
-    clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    while (this.processing) await this.processing;
-    const batch = this.buffer.splice(0, BATCH);
-    if (!batch.length) return;
-    this.processing = this.process(batch).finally(() => (this.processing = undefined));
-    await this.processing;
-    if (this.buffer.length) this.schedule();
   }
 
   private async process(batch: JsMsg[]): Promise<void> {
