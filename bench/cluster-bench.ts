@@ -4,7 +4,7 @@ import { connect } from 'nats';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { balancedOwners } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
-import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, testEvent } from '@app/testing';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, Teardown, testEvent } from '@app/testing';
 import { startSinkProcess } from './support/helpers';
 
 /**
@@ -29,11 +29,16 @@ const TYPE = 'identity.approved';
 
 async function main(): Promise<void> {
   const pki = makeTestPki();
-  const platform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'error' });
-  const consumer = await startSinkProcess(pki);
-  const config = await createConfigServiceApp();
-  const api = new ApiClient(await listen(config));
-  const nc = await connect({ servers: platform.nats.url });
+  // Everything started is stopped at the end, and also when a later step of the set-up fails.
+  const teardown = new Teardown();
+  const { platform, consumer, api, nc } = await teardown.guard(async () => {
+    const platform = teardown.add(await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: String(PARTITIONS), LOG_LEVEL: 'error' }), (p) => p.close());
+    const consumer = teardown.add(await startSinkProcess(pki), (c) => c.close());
+    const config = teardown.add(await createConfigServiceApp(), (c) => c.close());
+    const api = new ApiClient(await listen(config));
+    const nc = teardown.add(await connect({ servers: platform.nats.url }), (n) => n.close());
+    return { platform, consumer, api, nc };
+  });
   const js = nc.jetstream();
   const nodes: NodeProcess[] = [];
   const stopAll = async () => {
@@ -101,10 +106,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ events_per_run: EVENTS, webhooks: WEBHOOKS, partitions: PARTITIONS, results }));
   } finally {
     await stopAll();
-    await nc.close();
-    await config.close();
-    await consumer.close();
-    await platform.close();
+    await teardown.run();
   }
 }
 

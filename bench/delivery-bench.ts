@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { MAX_WEBHOOKS_PER_ACCOUNT } from '../libs/domain/src';
 import { publishEvent } from '../libs/messaging/src';
-import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
+import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, Teardown, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
 import { scaleOutLine } from './support/scale-out';
@@ -63,27 +63,31 @@ async function main(): Promise<void> {
     out.push(line);
   };
   const pki = makeTestPki();
-  const platform: TestPlatform = await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: process.env.BENCH_PARTITIONS ?? '64', LOG_LEVEL: 'error' });
-  const sink = await startSinkProcess(pki);
-  const raw = await startRawClient(sink.url, pki.caPem, CONNECTIONS);
-  const config = await createConfigServiceApp();
-  const api = new ApiClient(await listen(config));
-  const nc = await connect({ servers: platform.nats.url });
+  // Everything started is stopped at the end, and also when a later step of the set-up fails.
+  const teardown = new Teardown();
+  const { platform, sink, raw, api, nc, pg } = await teardown.guard(async () => {
+    const platform: TestPlatform = teardown.add(
+      await startTestPlatform({ DELIVERY_CA_FILE: pki.caFile, DELIVERY_PARTITIONS: process.env.BENCH_PARTITIONS ?? '64', LOG_LEVEL: 'error' }),
+      (p) => p.close(),
+    );
+    const sink = teardown.add(await startSinkProcess(pki), (s) => s.close());
+    const raw = teardown.add(await startRawClient(sink.url, pki.caPem, CONNECTIONS), (r) => r.close());
+    const config = teardown.add(await createConfigServiceApp(), (c) => c.close());
+    const api = new ApiClient(await listen(config));
+    const nc = teardown.add(await connect({ servers: platform.nats.url }), (n) => n.close());
+    const pg = new Client({ connectionString: platform.db.url });
+    await pg.connect();
+    teardown.add(pg, (c) => c.end());
+    return { platform, sink, raw, api, nc, pg };
+  });
   const js = nc.jetstream();
-  const pg = new Client({ connectionString: platform.db.url });
-  await pg.connect();
   const pollerPid = (await pg.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
   const succeeded = async () => (await pg.query<{ n: number }>(`select count(*)::int as n from deliveries where status = 'SUCCEEDED'`)).rows[0].n;
   const natsPids = childrenNamed('nats-server');
   let node: NodeProcess | undefined;
   const closeAll = async () => {
     if (node) await node.stop().catch(() => undefined);
-    await pg.end().catch(() => undefined);
-    await nc.close();
-    await config.close();
-    await raw.close();
-    await sink.close();
-    await platform.close();
+    await teardown.run();
   };
   if (ONLY_MEMORY) {
     try {

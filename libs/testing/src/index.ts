@@ -16,3 +16,4 @@ export * from './https-consumer-process';
 export * from './process-exit';
 export * from './test-event';
 export * from './test-webhook';
+export * from './teardown';

@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Pool } from 'pg';
 import { createAccount, createToken, ormConfig } from '@app/persistence';
+import { Teardown } from './teardown';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { startNatsServer, TestNatsServer } from './nats-server';
 import type { ApiClient } from './http-client';
@@ -26,7 +27,16 @@ export interface TestPlatform {
  * `natsArgs` go to nats-server (e.g. `-c <config>` for a server that demands credentials and TLS).
  */
 export async function startTestPlatform(extraEnv: Record<string, string> = {}, opts: { natsArgs?: string[] } = {}): Promise<TestPlatform> {
-  const [db, nats] = await Promise.all([createTestDatabase(), startNatsServer({ extraArgs: opts.natsArgs })]);
+  // Started side by side; if one fails (or the ORM after them), the others are stopped, not leaked.
+  const started = new Teardown();
+  const [db, nats, orm] = await started.guard(async () => {
+    const [dbStart, natsStart] = await Promise.allSettled([createTestDatabase(), startNatsServer({ extraArgs: opts.natsArgs })]);
+    if (dbStart.status === 'fulfilled') started.add(dbStart.value, (d) => d.drop());
+    if (natsStart.status === 'fulfilled') started.add(natsStart.value, (n) => n.dispose());
+    if (dbStart.status === 'rejected') throw dbStart.reason;
+    if (natsStart.status === 'rejected') throw natsStart.reason;
+    return [dbStart.value, natsStart.value, await MikroORM.init(ormConfig(dbStart.value.url, { poolMax: 4 }))] as const;
+  });
   const env = {
     DATABASE_URL: db.url,
     NATS_URL: nats.url,
@@ -36,7 +46,6 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, o
     ...extraEnv,
   };
   Object.assign(process.env, env);
-  const orm = await MikroORM.init(ormConfig(db.url, { poolMax: 4 }));
   let pool: Pool | undefined;
   return {
     db,
