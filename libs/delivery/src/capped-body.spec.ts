@@ -36,7 +36,7 @@ describe('readCapped', () => {
 
   it('a body that fails half way rejects and leaves what it had read in kept', async () => {
     const body = new PassThrough();
-    const kept = new BodyPrefix();
+    const kept = new BodyPrefix(100);
     const read = readCapped(body, 100, kept);
     const seen = new Promise((resolve) => body.once('data', resolve));
     body.write(Buffer.from('partial'));

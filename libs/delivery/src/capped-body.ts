@@ -3,12 +3,33 @@ import { StringDecoder } from 'node:string_decoder';
 import { storableText } from '@app/domain';
 
 /** Bodies up to this size are read to the end so the connection can be reused; beyond, it is dropped. */
-export const DRAIN_LIMIT_BYTES = 64 * 1024;
+const DRAIN_LIMIT_BYTES = 64 * 1024;
 
-/** What readCapped has kept so far, so a body that fails half way still leaves its start behind. */
+/**
+ * The first `max` bytes of a body as it arrives, and whether the body has grown past the drain
+ * limit; what was kept stays behind when the body fails half way.
+ */
 export class BodyPrefix {
-  readonly chunks: Buffer[] = [];
-  bytes = 0;
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  private total = 0;
+  private readonly limit: number;
+
+  constructor(private readonly max: number) {
+    this.limit = Math.max(DRAIN_LIMIT_BYTES, max);
+  }
+
+  /** Keeps what of the chunk fits under `max`; true once the body is past the drain limit (stop reading it). */
+  add(chunk: Buffer): boolean {
+    this.total += chunk.length;
+    if (this.bytes < this.max) {
+      const part = this.bytes + chunk.length <= this.max ? chunk : chunk.subarray(0, this.max - this.bytes);
+      this.chunks.push(part);
+      this.bytes += part.length;
+    }
+    return this.total > this.limit;
+  }
+
   text(): string {
     return storableText(new StringDecoder('utf8').write(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)));
   }
@@ -21,18 +42,10 @@ export class BodyPrefix {
  * no async iteration: most bodies arrive as one chunk. `kept` holds what was read even if the body
  * fails half way.
  */
-export function readCapped(body: Readable, max: number, kept: BodyPrefix = new BodyPrefix()): Promise<string> {
-  const limit = Math.max(DRAIN_LIMIT_BYTES, max);
+export function readCapped(body: Readable, max: number, kept: BodyPrefix = new BodyPrefix(max)): Promise<string> {
   return new Promise((resolve, reject) => {
-    let total = 0;
     body.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (kept.bytes < max) {
-        const part = kept.bytes + chunk.length <= max ? chunk : chunk.subarray(0, max - kept.bytes);
-        kept.chunks.push(part);
-        kept.bytes += part.length;
-      }
-      if (total > limit) {
+      if (kept.add(chunk)) {
         body.destroy();
         resolve(kept.text());
       }

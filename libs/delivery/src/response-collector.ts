@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { DeadlineSignal } from './attempt-deadlines';
-import { BodyPrefix, DRAIN_LIMIT_BYTES } from './capped-body';
+import { BodyPrefix } from './capped-body';
 
 /** What came back of one request: the status, its raw headers and the start of the body. */
 export interface CollectedResponse {
@@ -43,17 +43,15 @@ export class ResponseCollector implements Dispatcher.DispatchHandler {
   private reject!: (e: ExchangeError) => void;
   private status?: number;
   private rawHeaders?: Buffer[];
-  private readonly kept = new BodyPrefix();
-  private total = 0;
+  private readonly kept: BodyPrefix;
   private settled = false;
   private abortRequest?: (err: Error) => void;
-  private readonly limit: number;
 
   constructor(
-    private readonly max: number,
+    max: number,
     private readonly signal: DeadlineSignal,
   ) {
-    this.limit = Math.max(DRAIN_LIMIT_BYTES, max);
+    this.kept = new BodyPrefix(max);
     this.result = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -74,13 +72,7 @@ export class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    this.total += chunk.length;
-    if (this.kept.bytes < this.max) {
-      const part = this.kept.bytes + chunk.length <= this.max ? chunk : chunk.subarray(0, this.max - this.kept.bytes);
-      this.kept.chunks.push(part);
-      this.kept.bytes += part.length;
-    }
-    if (this.total > this.limit) {
+    if (this.kept.add(chunk)) {
       this.succeed();
       this.abortRequest?.(new BodyTooLong());
       return false;
