@@ -108,6 +108,26 @@ describe('delivery repositories', () => {
     expect((await row(e3.id)).account_id).toBe(accountB);
   });
 
+  it('writes a claimed delivery due when its claim runs out, and keeps a row recorded before as it was', async () => {
+    const claimed = event();
+    const waiting = event();
+    await events.recordEventsWithDeliveries([claimed, waiting], [{ ...delivery(claimed.id), claimSeconds: 45 }, delivery(waiting.id)]);
+    const [{ ahead }] = await database.query<{ ahead: number }>(`select extract(epoch from next_attempt_at - now())::float as ahead from deliveries where event_id = $1`, [
+      claimed.id,
+    ]);
+    expect(ahead).toBeGreaterThan(40);
+    expect(ahead).toBeLessThanOrEqual(45);
+    expect(await row(waiting.id)).toMatchObject({ status: 'PENDING', next_attempt_at: null });
+    // Recorded again, claimed the other way round: a repeated event's rows are not rewritten.
+    const before = (await row(claimed.id)).next_attempt_at;
+    expect(await events.recordEventsWithDeliveries([claimed, waiting], [delivery(claimed.id), { ...delivery(waiting.id), claimSeconds: 45 }])).toEqual({
+      foreign: new Set(),
+      repeated: new Set([claimed.id, waiting.id]),
+    });
+    expect((await row(claimed.id)).next_attempt_at).toEqual(before);
+    expect(await row(waiting.id)).toMatchObject({ next_attempt_at: null });
+  });
+
   it('settles an event that another fan-out commits while the recording waits on it: recorded before, or foreign', async () => {
     // The one statement's snapshot cannot see a row committed while it waited on its conflict.
     for (const [account, expected] of [

@@ -12,6 +12,7 @@ export class DeliveryMetrics {
   readonly cancelled: Counter;
   readonly fannedOut: Counter;
   readonly tasks: Counter;
+  readonly claimedTasks: Counter;
   readonly deadLetters: Counter<'reason'>;
   readonly recovered: Counter;
   readonly retriesClaimed: Counter;
@@ -42,13 +43,17 @@ export class DeliveryMetrics {
     this.cancelled = counter('webhook_deliveries_cancelled_total', 'Deliveries dropped because the webhook was deleted or inactive');
     this.fannedOut = counter('webhook_events_fanned_out_total', 'Events recorded and fanned out');
     this.tasks = counter('webhook_delivery_tasks_published_total', 'Delivery tasks published by fan-out');
+    this.claimedTasks = counter(
+      'webhook_delivery_tasks_claimed_total',
+      "Deliveries fan-out recorded claimed and handed to this node's own lanes (their partition is consumed here)",
+    );
     this.deadLetters = new Counter({ name: 'webhook_events_dead_lettered_total', help: 'Events kept aside on events-dead.>', labelNames: ['reason'], registers });
     this.recovered = counter('webhook_events_recovered_total', 'Events the fan-out audit found taken off the events stream without being recorded, and fanned out');
     this.retriesClaimed = counter('webhook_retries_claimed_total', 'Due deliveries taken from the retry queue');
     this.parked = counter('webhook_deliveries_parked_total', 'Deliveries sent to the due-time queue because their webhook or account held enough in memory');
     this.waitedForIndex = counter('webhook_deliveries_waited_for_index_total', 'Deliveries deferred because this node did not know their webhook yet');
     this.reconciled = counter('webhook_deliveries_reconciled_total', 'Deliveries re-driven because nothing held them (task lost)');
-    this.dueBacklog = gauge('webhook_due_backlog', 'Deliveries waiting in the due-time queue of the partitions this node owns');
+    this.dueBacklog = gauge('webhook_due_backlog', 'Deliveries with a due time (retries, parked, and claimed by a node for its lanes) on the partitions this node owns');
     this.ownedPartitions = gauge('webhook_owned_partitions', 'Partitions this node delivers');
   }
 

@@ -157,6 +157,29 @@ export class PartitionConsumers implements OnApplicationShutdown {
     else for (const task of content.tasks) this.offer(partition, task, settlement);
   }
 
+  /** Is this node pulling the partition's stream (so its deliveries are this node's to send)? */
+  consuming(partition: number): boolean {
+    return this.running.has(partition);
+  }
+
+  /**
+   * A delivery that fan-out recorded claimed on a partition consumed here (see FanoutService): to
+   * its lane at once, as a first copy from the partition's stream would go, with nothing to ack.
+   * Handed back, or no longer ours, it goes to the due-time queue; if this node dies first, its
+   * claim runs out and the due-time queue has it all the same.
+   */
+  takeClaimed(partition: number, task: DeliveryTask): void {
+    const item: DeliveryItem = {
+      task,
+      partition,
+      attemptsBefore: 0,
+      settle: () => undefined,
+      release: (delayMs) => this.park(item, delayMs, () => undefined),
+    };
+    if (this.running.has(partition)) this.dispatcher.admit(item);
+    else item.release();
+  }
+
   private offer(partition: number, task: DeliveryTask, settlement: MessageSettlement): void {
     const item: DeliveryItem = {
       task,
@@ -207,8 +230,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 
   /**
-   * One delivery of a message of several goes back undelivered: to the due-time queue (the
-   * partition's owner takes it from there), since a message cannot be handed back in part.
+   * One delivery goes back undelivered to the due-time queue (the partition's owner takes it from
+   * there): one of a message of several, since a message cannot be handed back in part, or one
+   * that fan-out handed over. stop() waits for these writes.
    */
   park(item: DeliveryItem, delayMs: number | undefined, then: () => void): void {
     const parked = this.recorder

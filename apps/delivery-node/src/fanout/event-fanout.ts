@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { headers, NatsConnection } from 'nats';
 import { EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
+import { PartitionConsumers } from '../delivery/partition-consumers';
 import { FanoutService } from './fanout.service';
 import { taskMessages } from './task-messages';
 import { TaskPublisher } from './task-publisher';
@@ -23,8 +24,9 @@ function headerValue(text: string): string {
 }
 
 /**
- * Fans a batch of stored events out: plan (record + match), publish the delivery tasks pipelined (a
- * message per partition, see taskMessages), set aside what cannot be handled. Re-running it for the
+ * Fans a batch of stored events out: plan (record + match), hand the tasks of partitions consumed
+ * here to their lanes, publish the others pipelined (a message per partition, see taskMessages),
+ * set aside what cannot be handled. Re-running it for the
  * same events sends nothing twice (idempotent inserts, `Nats-Msg-Id` on every message and dead-letter
  * copy, and the deliveries of events recorded before marked for a recheck by their owner), which is
  * what lets both the fan-out consumer and the fan-out audit use it.
@@ -38,6 +40,7 @@ export class EventFanout {
     @InjectNats() private readonly nc: NatsConnection,
     private readonly fanout: FanoutService,
     private readonly metrics: DeliveryMetrics,
+    private readonly consumers: PartitionConsumers,
   ) {
     this.publisher = new TaskPublisher(nc);
   }
@@ -52,10 +55,13 @@ export class EventFanout {
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
+      (p) => this.consumers.consuming(p),
     );
+    const published = plan.tasks.filter((t) => !t.claimed);
+    for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
     // Each event is done once every message carrying one of its deliveries is stored; an event
     // with one that failed comes back alone (and its deliveries are then rechecked by their owner).
-    const messages = taskMessages(plan.tasks);
+    const messages = taskMessages(published);
     const stored = this.publisher.publishAll(messages);
     const asides = plan.rejected.map((r, i) =>
       r
@@ -69,13 +75,14 @@ export class EventFanout {
     (await stored).forEach((err, m) => {
       if (!err) return;
       for (const t of messages[m].members) {
-        const source = plan.tasks[t].source;
+        const source = published[t].source;
         outcomes[source] ??= err;
       }
     });
     const failed = outcomes.filter(Boolean).length;
     this.metrics.fannedOut.inc(batch.length - failed - plan.rejected.filter(Boolean).length);
-    this.metrics.tasks.inc(plan.tasks.length);
+    this.metrics.tasks.inc(published.length);
+    this.metrics.claimedTasks.inc(plan.tasks.length - published.length);
     return { errors: outcomes, accepted: plan.rejected.map((r) => !r) };
   }
 

@@ -5,6 +5,7 @@ import { isDependencyUnavailable } from '@app/http-common';
 import type { DeliveryTask } from '@app/messaging';
 import { AccountsRepository, EventsRepository } from '@app/persistence';
 import { Database } from '../database';
+import { CLAIM_LEASE_SECONDS } from '../delivery/retry-scanner';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 
 export interface RawEvent {
@@ -38,12 +39,18 @@ export interface PlannedTask {
   partition: number;
   task: DeliveryTask;
   recheck: boolean;
+  /** Recorded claimed by this node (its partition is consumed here): for its lane, not for the stream. */
+  claimed: boolean;
 }
 
 /**
  * Turns a batch of published events into delivery tasks: checks each against the contract, records
  * the valid ones and one delivery row per subscribed webhook (idempotently, so a re-run after a
- * crash adds nothing), and returns the tasks to publish.
+ * crash adds nothing), and returns the tasks: to publish, or, for the partitions `consumedHere`
+ * says this node consumes, claimed for this node's lanes. A claimed row is written with a due time
+ * (CLAIM_LEASE_SECONDS ahead, like a claim of the retry scanner), so if this node dies before it
+ * sends, the due-time queue delivers it; the task skips the stream's round trip. An event recorded
+ * before claims nothing: its deliveries go out as copies to recheck.
  */
 @Injectable()
 export class FanoutService {
@@ -59,7 +66,7 @@ export class FanoutService {
     private readonly index: WebhookIndex,
   ) {}
 
-  async plan(batch: RawEvent[], partitions: number): Promise<FanoutPlan> {
+  async plan(batch: RawEvent[], partitions: number, consumedHere: (partition: number) => boolean = () => false): Promise<FanoutPlan> {
     const rejected: FanoutPlan['rejected'] = [];
     const valid: { i: number; event: ValidEvent }[] = [];
     batch.forEach((raw, i) => {
@@ -76,11 +83,13 @@ export class FanoutService {
     const tasks: FanoutPlan['tasks'] = [];
     for (const { i, event } of accepted) {
       for (const w of this.index.subscribers(event.account_id, event.type)) {
+        const partition = this.partitionOf(w.id, partitions);
         tasks.push({
           source: i,
-          partition: this.partitionOf(w.id, partitions),
+          partition,
           task: { event_id: event.id, webhook_id: w.id, account_id: event.account_id, type: event.type, time: event.time, is_test: false },
           recheck: false,
+          claimed: consumedHere(partition),
         });
       }
     }
@@ -90,7 +99,10 @@ export class FanoutService {
       tasks,
       repeated,
     );
-    for (const t of tasks) t.recheck = repeated.has(t.task.event_id);
+    for (const t of tasks) {
+      t.recheck = repeated.has(t.task.event_id);
+      if (t.recheck) t.claimed = false; // its row was there already and kept as it was
+    }
     for (const { i, event } of accepted) {
       const why = refused.get(event.id);
       if (why) rejected[i] = why;
@@ -161,7 +173,13 @@ export class FanoutService {
   private async record(events: ValidEvent[], tasks: FanoutPlan['tasks'], repeated: Set<string>): Promise<Map<string, Rejection>> {
     const recorded = await this.events.recordEventsWithDeliveries(
       events,
-      tasks.map((t) => ({ eventId: t.task.event_id, webhookId: t.task.webhook_id, accountId: t.task.account_id, partition: t.partition })),
+      tasks.map((t) => ({
+        eventId: t.task.event_id,
+        webhookId: t.task.webhook_id,
+        accountId: t.task.account_id,
+        partition: t.partition,
+        claimSeconds: t.claimed ? CLAIM_LEASE_SECONDS : undefined,
+      })),
     );
     for (const id of recorded.repeated) repeated.add(id);
     // An id already recorded for another account is not this event: never mix the two.

@@ -7,6 +7,7 @@ const planned = (partition: number, recheck = false, source = 0): PlannedTask =>
   source,
   partition,
   recheck,
+  claimed: false,
   task: { event_id: randomUUID(), webhook_id: randomUUID(), account_id: randomUUID(), type: 'identity.approved', time: new Date().toISOString(), is_test: false },
 });
 

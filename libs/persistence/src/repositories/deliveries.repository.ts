@@ -9,6 +9,12 @@ export interface NewDelivery {
   webhookId: string;
   accountId: string;
   partition: number;
+  /**
+   * Claimed at insert by the node that will send it at once: the row is due this many seconds from
+   * now, so if that node dies first the due-time queue takes it from there (as with a claim of
+   * `claimDue`). Unset: the row waits for its task (no due time).
+   */
+  claimSeconds?: number;
 }
 
 /** A delivery claimed by `claimDue`, with what its task needs from its event. */

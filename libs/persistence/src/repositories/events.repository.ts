@@ -27,9 +27,9 @@ const RECORD_EVENTS_SQL = `
   ), foreign_ids as (
     select distinct i.id from input i join owner o on o.id = i.id where o.account_id <> i.account_id
   ), written as (
-    insert into deliveries (event_id, webhook_id, account_id, partition)
-    select d.event_id, d.webhook_id, d.account_id, d.partition
-    from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int[]) as d(event_id, webhook_id, account_id, partition)
+    insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at)
+    select d.event_id, d.webhook_id, d.account_id, d.partition, case when d.claim is not null then now() + make_interval(secs => d.claim) end
+    from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::int[]) as d(event_id, webhook_id, account_id, partition, claim)
     join owner o on o.id = d.event_id and o.account_id = d.account_id
     where d.event_id not in (select id from foreign_ids)
     on conflict do nothing
@@ -49,7 +49,8 @@ export class EventsRepository {
    * `foreign`: the ids of the events whose id is already recorded for another account: those events
    * and their deliveries are not written, never mixed with the other account's. `repeated`: the
    * events of this account that were recorded before this call (fanned out again: their deliveries
-   * may have been sent already).
+   * may have been sent already). A delivery with `claimSeconds` is written with that due time (a
+   * claim); one whose row was there already keeps the row as it was.
    *
    * The statement's snapshot cannot see an event that a concurrent fan-out of the same id committed
    * while this one waited on its conflict: such an id comes back without an owner, and a second
@@ -68,6 +69,7 @@ export class EventsRepository {
         uuidArray(deliveries.map((d) => d.webhookId)),
         uuidArray(deliveries.map((d) => d.accountId)),
         intArray(deliveries.map((d) => d.partition)),
+        intArray(deliveries.map((d) => d.claimSeconds ?? null)),
       ],
     });
     const settled = new Set<string>();
@@ -88,6 +90,7 @@ export class EventsRepository {
     for (const e of events) if (ownerOf.get(e.id) !== e.account_id) foreign.add(e.id); // (no row at all cannot be: the insert met it)
     const before = new Set(events.filter((e) => !foreign.has(e.id)).map((e) => e.id));
     for (const id of before) repeated.add(id);
+    // Unclaimed: these events are repeated, so their tasks go out as copies to recheck (see FanoutService).
     const kept = deliveries.filter((d) => before.has(d.eventId) && d.accountId === ownerOf.get(d.eventId));
     if (kept.length) await this.deliveries.insertNewWithin(this.db.pool, kept);
   }

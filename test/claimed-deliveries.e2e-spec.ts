@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { STREAM_DELIVERIES } from '@app/messaging';
+import { eventually } from '@app/testing';
+import { useHarness } from './support/harness';
+
+jest.setTimeout(120_000);
+
+const TYPE = 'orchestration.failed';
+
+/** A counter's value in a Prometheus text page (0 when absent). */
+function counter(page: string, name: string): number {
+  const line = page.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+/**
+ * Fan-out hands the deliveries of the partitions its own node consumes straight to that node's
+ * lanes: their rows are written claimed (due when the claim runs out, so a crash leaves them to the
+ * due-time queue, see crash-recovery) and no task message goes through the deliveries stream. A
+ * delivery never has both sources: a claimed one is never published as a first copy.
+ */
+describe('deliveries of the partitions a node consumes', () => {
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: '4' }, consumer: true, config: true, node: 'listen', nats: true });
+
+  it('go from fan-out to their lanes without the stream, claimed in Postgres, each sent once', async () => {
+    const { accountId, dev } = await h.tenant('acme');
+    await h.webhooksAt(dev, ['/a', '/b'], { eventTypes: ['orchestration.*'] });
+    const metrics = async () => (await h.nodeApi.get('/metrics')).text;
+    await eventually(async () => counter(await metrics(), 'webhook_owned_partitions') === 4, { timeoutMs: 30_000, what: 'the node consuming every partition' });
+
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    await h.publish(accountId, TYPE, ids);
+    await eventually(() => ['/a', '/b'].every((p) => ids.every((id) => h.received(p).has(id))), { timeoutMs: 60_000, what: 'every delivery' });
+    await eventually(
+      async () => {
+        const rows = await h.platform.orm.em.fork().getConnection().execute(`select count(*)::int as n from deliveries where status = 'SUCCEEDED' and next_attempt_at is null`);
+        return rows[0].n === 40;
+      },
+      { timeoutMs: 30_000, what: 'every delivery recorded as succeeded, its claim cleared' },
+    );
+
+    const stream = await (await h.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES);
+    expect(stream.state.last_seq).toBe(0);
+    const page = await metrics();
+    expect(counter(page, 'webhook_delivery_tasks_claimed_total')).toBe(40);
+    expect(counter(page, 'webhook_delivery_tasks_published_total')).toBe(0);
+    for (const path of ['/a', '/b']) {
+      const bodies = h.consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string);
+      expect(bodies.sort()).toEqual([...ids].sort());
+    }
+  });
+});
