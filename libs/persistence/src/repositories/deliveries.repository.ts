@@ -78,8 +78,8 @@ export class DeliveriesRepository {
          select s.p, (select webhook_id from deliveries where status = 'PENDING' and next_attempt_at is not null and partition = s.p and webhook_id > s.w order by webhook_id limit 1)
          from scheduled s where s.w is not null
        ), hooks as (
-         select webhook_id, oldest from (
-           select s.w as webhook_id,
+         select p, webhook_id, oldest from (
+           select s.p, s.w as webhook_id,
              (select min(next_attempt_at) from deliveries d where d.status = 'PENDING' and d.next_attempt_at is not null and d.partition = s.p and d.webhook_id = s.w) as oldest
            from scheduled s where s.w is not null and not (s.w = any($4::uuid[]))
          ) per_webhook
@@ -88,7 +88,7 @@ export class DeliveriesRepository {
          select x.event_id, x.webhook_id from hooks h
          cross join lateral (
            select event_id, webhook_id from deliveries d
-           where d.webhook_id = h.webhook_id and d.status = 'PENDING' and d.next_attempt_at <= now()
+           where d.partition = h.p and d.webhook_id = h.webhook_id and d.status = 'PENDING' and d.next_attempt_at <= now()
            order by d.next_attempt_at limit $5
            for update skip locked
          ) x
