@@ -30,6 +30,7 @@ const CONNECTIONS = 64;
 const RATE_SECONDS = env('BENCH_RATE_SECONDS', 22); // backlog of R x this for the rate-accuracy webhooks
 const LATENCY_SECONDS = env('BENCH_LATENCY_SECONDS', 10);
 const RAW_LATENCY_SECONDS = env('BENCH_RAW_LATENCY_SECONDS', 5);
+const LATENCY_RATE = env('BENCH_LATENCY_RATE', 0); // deliveries/s of the latency phase; 0: half the measured capacity
 const MEMORY_WEBHOOKS = env('BENCH_MEMORY_WEBHOOKS', 100_000); // 0 skips the memory phase
 const MEMORY_LANES = env('BENCH_MEMORY_LANES', 1000);
 const ONLY_MEMORY = process.env.BENCH_ONLY === 'memory'; // BENCH_ONLY=memory: the memory phase alone
@@ -193,8 +194,8 @@ async function main(): Promise<void> {
     const duplicates = sinkStats.total - sinkStats.distinct;
 
     // 3. Latency at half the measured capacity, then raw latency at the same request rate.
-    const halfRate = e2eRate / 2;
-    const eventsPerSecond = halfRate / HOOKS_PER_ACCOUNT;
+    const latencyRate = LATENCY_RATE > 0 ? LATENCY_RATE : e2eRate / 2;
+    const eventsPerSecond = latencyRate / HOOKS_PER_ACCOUNT;
     await sink.reset({ latency: true });
     const latStart = performance.now();
     const pending: Promise<unknown>[] = [];
@@ -243,7 +244,7 @@ async function main(): Promise<void> {
     say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
     say(scaleOutLine({ node: e2eCpu.node / expected, nats: e2eCpu.nats / expected, postgres: (e2eCpu.postgres + e2eCpu['postgres shared']) / expected }));
     say(
-      `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (half of capacity) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
+      `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (${LATENCY_RATE > 0 ? 'as asked' : 'half of capacity'}) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
     );
     for (const a of accuracy) {
       const over =

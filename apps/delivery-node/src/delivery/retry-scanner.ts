@@ -76,14 +76,14 @@ export class RetryScanner {
         item.release();
         continue;
       }
-      this.metrics.retriesClaimed.inc();
-      this.dispatcher.admit(item);
+      // A claim of a row still held in a lane here (a claim made at fan-out that ran out) is no retry.
+      if (this.dispatcher.admit(item) !== 'duplicate') this.metrics.retriesClaimed.inc();
     }
   }
 
   private async measureBacklog(owned: number[]): Promise<void> {
     if (Date.now() - this.lastBacklogAt < BACKLOG_EVERY_MS) return;
     this.lastBacklogAt = Date.now();
-    this.metrics.dueBacklog.set(await this.deliveries.countScheduled(owned));
+    this.metrics.dueBacklog.set(await this.deliveries.countOverdue(owned));
   }
 }

@@ -101,7 +101,7 @@ export class FanoutService {
     );
     for (const t of tasks) {
       t.recheck = repeated.has(t.task.event_id);
-      if (t.recheck) t.claimed = false; // its row was there already and kept as it was
+      if (t.recheck) t.claimed = false; // the statement claims nothing of a repeated event (see recordEventsWithDeliveries)
     }
     for (const { i, event } of accepted) {
       const why = refused.get(event.id);

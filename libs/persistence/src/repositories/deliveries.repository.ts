@@ -103,12 +103,14 @@ export class DeliveriesRepository {
     );
   }
 
-  /** PENDING rows with a due time (retries and parked rows) on the partitions. */
-  async countScheduled(partitions: number[]): Promise<number> {
-    const [row] = await this.db.query<{ n: string }>(
-      `select count(*) as n from deliveries where status = 'PENDING' and next_attempt_at is not null and partition = any($1::int[])`,
-      [partitions],
-    );
+  /**
+   * PENDING rows past their due time on the partitions: the due-time queue's backlog (rows due
+   * later, retries waiting for their time and claims of rows held in a lane, are not behind).
+   */
+  async countOverdue(partitions: number[]): Promise<number> {
+    const [row] = await this.db.query<{ n: string }>(`select count(*) as n from deliveries where status = 'PENDING' and next_attempt_at <= now() and partition = any($1::int[])`, [
+      partitions,
+    ]);
     return Number(row.n);
   }
 

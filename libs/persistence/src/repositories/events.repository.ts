@@ -28,7 +28,7 @@ const RECORD_EVENTS_SQL = `
     select distinct i.id from input i join owner o on o.id = i.id where o.account_id <> i.account_id
   ), written as (
     insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at)
-    select d.event_id, d.webhook_id, d.account_id, d.partition, case when d.claim is not null then now() + make_interval(secs => d.claim) end
+    select d.event_id, d.webhook_id, d.account_id, d.partition, case when d.claim is not null and o.fresh then now() + make_interval(secs => d.claim) end
     from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::int[]) as d(event_id, webhook_id, account_id, partition, claim)
     join owner o on o.id = d.event_id and o.account_id = d.account_id
     where d.event_id not in (select id from foreign_ids)
@@ -50,7 +50,8 @@ export class EventsRepository {
    * and their deliveries are not written, never mixed with the other account's. `repeated`: the
    * events of this account that were recorded before this call (fanned out again: their deliveries
    * may have been sent already). A delivery with `claimSeconds` is written with that due time (a
-   * claim); one whose row was there already keeps the row as it was.
+   * claim) when its event is new here; a repeated event's deliveries are never claimed (they go out
+   * as copies to recheck, which send only unclaimed rows), and a row that was there keeps its state.
    *
    * The statement's snapshot cannot see an event that a concurrent fan-out of the same id committed
    * while this one waited on its conflict: such an id comes back without an owner, and a second
