@@ -11,7 +11,7 @@ import { publishEvent } from '../libs/messaging/src';
 import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, Teardown, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
-import { scaleOutLine } from './support/scale-out';
+import { DEFAULT_SIZES, scaleOutLine } from './support/scale-out';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
 
 /**
@@ -156,42 +156,46 @@ async function main(): Promise<void> {
     const rawCpuTotal = rawCpu.client + rawCpu.sink;
 
     // 2. End to end: one node, everything queued at once; done when the last delivery row is SUCCEEDED.
+    const e2eParts = ['node', 'nats', 'postgres', 'postgres shared', 'sink'] as const;
+    const endToEnd = async (running: NodeProcess) => {
+      const e2eMeter = new CpuMeter(() => ({
+        node: [running.proc.pid!],
+        nats: natsPids,
+        postgres: pgGroups().backends,
+        'postgres shared': pgGroups().shared,
+        sink: [sink.pid],
+        driver: [process.pid],
+      }));
+      // Warm-up, as for the raw client: a few events through every webhook, not measured.
+      const warmBase = await succeeded();
+      await publishAll(js, (i) => accounts[i % ACCOUNTS], WARM_UP);
+      for (const deadline = Date.now() + 180_000; (await succeeded()) < warmBase + WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
+        if (Date.now() > deadline) throw new Error('warm-up deliveries not recorded within 180 s');
+      }
+      await sink.reset();
+      const base = await succeeded();
+      e2eMeter.begin();
+      const started = wall();
+      await publishAll(js, (i) => accounts[i % ACCOUNTS], EVENTS);
+      const published = wall();
+      await sink.waitTotal(expected, 600_000);
+      const sinkStats = await sink.stats();
+      let recorded = await succeeded();
+      for (const deadline = Date.now() + 120_000; recorded < base + expected; recorded = await succeeded()) {
+        if (Date.now() > deadline) throw new Error(`only ${recorded - base} of ${expected} deliveries recorded SUCCEEDED after 120 s`);
+        await sleep(20);
+      }
+      const done = wall();
+      const cpu = e2eMeter.end();
+      const cpuTotal = e2eParts.reduce((sum, k) => sum + cpu[k], 0);
+      return { started, published, done, sinkStats, cpu, cpuTotal, rate: expected / ((done - started) / 1000), duplicates: sinkStats.total - sinkStats.distinct };
+    };
     node = await spawnDeliveryNode('bench-1', {});
     await node.ready();
     const nodePid = node.proc.pid!;
-    const e2eMeter = new CpuMeter(() => ({
-      node: [nodePid],
-      nats: natsPids,
-      postgres: pgGroups().backends,
-      'postgres shared': pgGroups().shared,
-      sink: [sink.pid],
-      driver: [process.pid],
-    }));
-    // Warm-up, as for the raw client: a few events through every webhook, not measured.
-    await publishAll(js, (i) => accounts[i % ACCOUNTS], WARM_UP);
-    for (const deadline = Date.now() + 180_000; (await succeeded()) < WARM_UP * HOOKS_PER_ACCOUNT; await sleep(50)) {
-      if (Date.now() > deadline) throw new Error('warm-up deliveries not recorded within 180 s');
-    }
-    await sink.reset();
-    const base = await succeeded();
-    e2eMeter.begin();
-    const started = wall();
-    await publishAll(js, (i) => accounts[i % ACCOUNTS], EVENTS);
-    const published = wall();
-    await sink.waitTotal(expected, 600_000);
-    const sinkStats = await sink.stats();
-    let recorded = await succeeded();
-    for (const deadline = Date.now() + 120_000; recorded < base + expected; recorded = await succeeded()) {
-      if (Date.now() > deadline) throw new Error(`only ${recorded - base} of ${expected} deliveries recorded SUCCEEDED after 120 s`);
-      await sleep(20);
-    }
-    const done = wall();
-    const e2eCpu = e2eMeter.end();
-    const e2eRate = expected / ((done - started) / 1000);
+    const e2e = await endToEnd(node);
+    const { started, published, done, sinkStats, cpu: e2eCpu, cpuTotal: e2eCpuTotal, rate: e2eRate, duplicates } = e2e;
     const rssAfterE2e = rssMb(nodePid);
-    const e2eParts = ['node', 'nats', 'postgres', 'postgres shared', 'sink'] as const;
-    const e2eCpuTotal = e2eParts.reduce((s, k) => s + e2eCpu[k], 0);
-    const duplicates = sinkStats.total - sinkStats.distinct;
 
     // 3. Latency at half the measured capacity, then raw latency at the same request rate.
     const latencyRate = LATENCY_RATE > 0 ? LATENCY_RATE : e2eRate / 2;
@@ -220,6 +224,14 @@ async function main(): Promise<void> {
     await node.stop();
     node = undefined;
 
+    // 2b. End to end again with every delivery through the deliveries stream (published by fan-out,
+    // pulled by the partition's consumer), as in a cluster, where a node fans out mostly for others.
+    node = await spawnDeliveryNode('bench-stream', { DELIVERY_FANOUT_CLAIMS: 'false' });
+    await node.ready();
+    const streamed = await endToEnd(node);
+    await node.stop();
+    node = undefined;
+
     // 5. Memory: a fresh node whose index holds MEMORY_WEBHOOKS webhooks, MEMORY_LANES of them busy.
     const memory = MEMORY_WEBHOOKS > 0 ? await memoryPhase(platform, js, sink) : undefined;
 
@@ -242,7 +254,17 @@ async function main(): Promise<void> {
       `CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2(rawCpuTotal / (ceiling.seconds * 1000))} cores busy)`,
     );
     say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
-    say(scaleOutLine({ node: e2eCpu.node / expected, nats: e2eCpu.nats / expected, postgres: (e2eCpu.postgres + e2eCpu['postgres shared']) / expected }));
+    say(
+      `through stream  ${r0(streamed.rate)} deliveries/s, ${f2(streamed.rate / ceiling.perSecond)} of the raw ceiling (DELIVERY_FANOUT_CLAIMS=false: every delivery published and pulled, as the share a node fans out for others; ${streamed.duplicates} duplicate sends); CPU per delivery (ms): ${e2eParts.map((k) => `${k} ${perDelivery(streamed.cpu[k])}`).join(', ')}; total ${perDelivery(streamed.cpuTotal)}`,
+    );
+    // On paper from the stream path: in a cluster of many nodes nearly every delivery takes it.
+    say(
+      scaleOutLine(
+        { node: streamed.cpu.node / expected, nats: streamed.cpu.nats / expected, postgres: (streamed.cpu.postgres + streamed.cpu['postgres shared']) / expected },
+        DEFAULT_SIZES,
+        'the CPU per delivery through the stream',
+      ),
+    );
     say(
       `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (${LATENCY_RATE > 0 ? 'as asked' : 'half of capacity'}) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${r0(pct(lat, 50))} ms, p99 ${r0(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
     );

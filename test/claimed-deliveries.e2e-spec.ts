@@ -52,3 +52,22 @@ describe('deliveries of the partitions a node consumes', () => {
     }
   });
 });
+
+describe('with DELIVERY_FANOUT_CLAIMS=false', () => {
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: '4', DELIVERY_FANOUT_CLAIMS: 'false' }, consumer: true, config: true, node: 'listen', nats: true });
+
+  it('every delivery goes through the deliveries stream, unclaimed, and is sent once', async () => {
+    const { accountId, dev } = await h.tenant('acme');
+    await h.webhooksAt(dev, ['/a'], { eventTypes: ['orchestration.*'] });
+    const metrics = async () => (await h.nodeApi.get('/metrics')).text;
+    await eventually(async () => counter(await metrics(), 'webhook_owned_partitions') === 4, { timeoutMs: 30_000, what: 'the node consuming every partition' });
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    await h.publish(accountId, TYPE, ids);
+    await eventually(() => ids.every((id) => h.received('/a').has(id)), { timeoutMs: 20_000, what: 'every delivery' });
+    const page = await metrics();
+    expect(counter(page, 'webhook_delivery_tasks_claimed_total')).toBe(0);
+    expect(counter(page, 'webhook_delivery_tasks_published_total')).toBe(10);
+    expect((await (await h.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES)).state.last_seq).toBeGreaterThan(0);
+    expect(h.consumer.requests.length).toBe(10);
+  });
+});

@@ -22,7 +22,7 @@ export interface ScaleOutSizes {
 
 export const DEFAULT_SIZES: ScaleOutSizes = { postgresCores: 8, natsCores: 4, natsLeaderFactor: 2 };
 
-export function scaleOutLine(cpu: ScaleOutInput, sizes: ScaleOutSizes = DEFAULT_SIZES): string {
+export function scaleOutLine(cpu: ScaleOutInput, sizes: ScaleOutSizes = DEFAULT_SIZES, basis = 'the CPU per delivery above'): string {
   const r0 = (n: number) => Math.round(n).toLocaleString('en-US');
   const perNode = 1000 / cpu.node;
   const postgres = (sizes.postgresCores * 1000) / cpu.postgres;
@@ -30,7 +30,7 @@ export function scaleOutLine(cpu: ScaleOutInput, sizes: ScaleOutSizes = DEFAULT_
   const first = postgres <= nats ? `the ${sizes.postgresCores}-core PostgreSQL primary` : `the ${sizes.natsCores}-core NATS servers`;
   const limit = Math.min(postgres, nats);
   return (
-    `scale out       (on paper, from the CPU per delivery above) one node carries ${r0(perNode)}/s (its event loop, one core); ` +
+    `scale out       (on paper, from ${basis}) one node carries ${r0(perNode)}/s (its event loop, one core); ` +
     `one ${sizes.postgresCores}-core PostgreSQL primary ${r0(postgres)}/s; a 3-server NATS cluster of ${sizes.natsCores}-core servers ${r0(nats)}/s ` +
     `(R3 streams, the leader taken at ${sizes.natsLeaderFactor} x a single server's work); ${first} saturates first, at ${r0(limit)}/s, about ${r0(limit / perNode)} nodes`
   );

@@ -46,6 +46,8 @@ export interface PlatformEnv {
   logPretty: boolean | undefined;
   /** A delivery row unscheduled this long, that no task in NATS and no node holds, is re-driven. */
   reconcileAfterMs: number;
+  /** Fan-out hands the deliveries of partitions its node consumes straight to its lanes (claimed); false: every delivery through the stream. */
+  fanoutClaims: boolean;
   /** How often the fan-out audit looks for events taken off the events stream without being recorded. */
   fanoutAuditIntervalMs: number;
   retentionDays: number;
@@ -157,6 +159,7 @@ export function readConfig(env: Env = process.env): PlatformEnv {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVEL_NAMES, 'log'),
     logPretty: optionalBool(env, 'LOG_PRETTY'),
     reconcileAfterMs: int(env, 'DELIVERY_RECONCILE_AFTER_MS', 120_000, 1000, 24 * 3600 * 1000),
+    fanoutClaims: optionalBool(env, 'DELIVERY_FANOUT_CLAIMS') ?? true,
     fanoutAuditIntervalMs: int(env, 'FANOUT_AUDIT_INTERVAL_MS', 10_000, 200, 600_000),
     retentionDays: int(env, 'RETENTION_DAYS', 30, 1, 3650),
     retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 600_000, 1000, 24 * 3600 * 1000),

@@ -93,6 +93,14 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     description: 'a delivery row unscheduled this long, with no task anywhere, is re-driven (see Isolation)',
   },
   {
+    name: 'DELIVERY_FANOUT_CLAIMS',
+    apps: ['delivery-node'],
+    secret: false,
+    default: 'true',
+    description:
+      "fan-out hands the deliveries of the partitions its node consumes straight to the node's lanes, claimed (see How delivery works); `false` sends every delivery through the deliveries stream, as a node of a large cluster does for most (the bench measures both)",
+  },
+  {
     name: 'FANOUT_AUDIT_INTERVAL_MS',
     apps: ['delivery-node'],
     secret: false,

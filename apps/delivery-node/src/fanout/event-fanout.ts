@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { headers, NatsConnection } from 'nats';
+import { AppConfig } from '@app/config';
 import { EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { PartitionConsumers } from '../delivery/partition-consumers';
@@ -35,14 +36,18 @@ function headerValue(text: string): string {
 export class EventFanout {
   private readonly logger = new Logger(EventFanout.name);
   private readonly publisher: TaskPublisher;
+  /** Off: every delivery goes through the stream (see DELIVERY_FANOUT_CLAIMS). */
+  private readonly claims: boolean;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
     private readonly fanout: FanoutService,
     private readonly metrics: DeliveryMetrics,
     private readonly consumers: PartitionConsumers,
+    config: AppConfig,
   ) {
     this.publisher = new TaskPublisher(nc);
+    this.claims = config.fanoutClaims;
   }
 
   /**
@@ -55,7 +60,7 @@ export class EventFanout {
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
-      (p) => this.consumers.consuming(p),
+      (p) => this.claims && this.consumers.consuming(p),
     );
     const published = plan.tasks.filter((t) => !t.claimed);
     for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
