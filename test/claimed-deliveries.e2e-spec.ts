@@ -30,7 +30,7 @@ describe('deliveries of the partitions a node consumes', () => {
 
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await h.publish(accountId, TYPE, ids);
-    // Well inside the 45 s claim: deliveries a broken hand-off dropped would come only once it ran out.
+    // Well inside the 30 s claim: deliveries a broken hand-off dropped would come only once it ran out.
     await eventually(() => ['/a', '/b'].every((p) => ids.every((id) => h.received(p).has(id))), { timeoutMs: 20_000, what: 'every delivery' });
     await eventually(
       async () => {

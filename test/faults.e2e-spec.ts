@@ -247,26 +247,31 @@ describe('faults under load', () => {
     await everythingArrived('delivery node SIGSTOP 15 s', Date.now());
   });
 
-  it('delivery tasks lost from the stream (both nodes killed, the stream purged) are re-driven from the delivery rows', async () => {
+  it('delivery tasks lost from the stream (both nodes killed, the stream purged) and claims of dead nodes are re-driven from the delivery rows', async () => {
     consumerDelayMs = 1500; // slow answers: the nodes hold hundreds of tasks unacked when they die
     const l = load();
+    // Each node's fan-out claims the deliveries of its own partitions (rows due when the claim runs
+    // out) and publishes the rest: both kinds are held when the nodes die.
     await eventually(
       async () => {
         const info = await (await nc.jetstreamManager()).streams.info('DELIVERIES');
-        return info.state.messages >= 200;
+        const [held] = await sql(`select count(*)::int as n from deliveries where status = 'PENDING'`);
+        return info.state.messages >= 10 && held.n >= 200;
       },
-      { what: 'tasks held in the stream', timeoutMs: 60_000 },
+      { what: 'hundreds of deliveries held, some of them as tasks in the stream', timeoutMs: 60_000 },
     );
     await Promise.all(nodes.map((n) => n.kill())); // tasks they had pulled stay unacked in the stream...
     consumerDelayMs = 0;
     const jsm = await nc.jetstreamManager();
     const purged = await jsm.streams.purge('DELIVERIES'); // ...and are lost with everything not yet pulled
+    const [{ n: claimedAtKill }] = await sql(`select count(*)::int as n from deliveries where status = 'PENDING' and next_attempt_at is not null`);
     for (let i = 0; i < nodes.length; i++) nodes[i] = await spawnDeliveryNode(`fault-${i + 1}`, {});
     await Promise.all(nodes.map((n) => n.ready()));
     await sleep(2000);
     await l.stop();
     await everythingArrived('delivery stream purged', Date.now());
     (figures['delivery stream purged'] as Record<string, unknown>).tasks_purged = purged.purged;
+    (figures['delivery stream purged'] as Record<string, unknown>).claimed_at_kill = claimedAtKill;
     expect(purged.purged).toBeGreaterThan(0);
   });
 });

@@ -8,7 +8,7 @@ import { DeliveryRecorder } from './delivery-recorder';
 import { readTaskMessage } from './task-message';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
-const ACK_WAIT_MS = 30_000;
+export const ACK_WAIT_MS = 30_000;
 /**
  * Tasks of one partition held unacked at most (the consumer's max_ack_pending). One webhook holds
  * at most a lane's capacity and one account at most ACCOUNT_HELD_MAX of them (see the dispatcher),

@@ -10,8 +10,8 @@ const SCAN_EVERY_MS = 500;
 const CLAIM_BATCH = 1000;
 /** Due rows claimed per webhook per scan: the longest-waiting webhooks are served first, each a share. */
 const CLAIM_PER_WEBHOOK = 50;
-/** A claimed row is invisible to other scans this long; a crashed node's claims expire with it. (Fan-out claims the rows it hands to this node's lanes for as long.) */
-export const CLAIM_LEASE_SECONDS = 45;
+/** A claimed row is invisible to other scans this long; a crashed node's claims expire with it. */
+const CLAIM_LEASE_SECONDS = 45;
 const BACKLOG_EVERY_MS = 10_000;
 
 /**

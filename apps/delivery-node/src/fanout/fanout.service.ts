@@ -5,8 +5,16 @@ import { isDependencyUnavailable } from '@app/http-common';
 import type { DeliveryTask } from '@app/messaging';
 import { AccountsRepository, EventsRepository } from '@app/persistence';
 import { Database } from '../database';
-import { CLAIM_LEASE_SECONDS } from '../delivery/retry-scanner';
+import { ACK_WAIT_MS } from '../delivery/partition-consumers';
 import { WebhookIndex } from '../webhook-index/webhook-index';
+
+/**
+ * How long a row fan-out hands to this node's lanes is claimed: as long as a stream message's ack
+ * wait, so a dead node's deliveries come back as soon on either path. A claim that runs out while
+ * its delivery is still held here (a lane's few seconds of work, a send's 10 s) is taken by the
+ * retry scanner as a duplicate and renewed, never sent twice.
+ */
+export const FANOUT_CLAIM_SECONDS = ACK_WAIT_MS / 1000;
 
 export interface RawEvent {
   subject: string;
@@ -48,7 +56,7 @@ export interface PlannedTask {
  * the valid ones and one delivery row per subscribed webhook (idempotently, so a re-run after a
  * crash adds nothing), and returns the tasks: to publish, or, for the partitions `consumedHere`
  * says this node consumes, claimed for this node's lanes. A claimed row is written with a due time
- * (CLAIM_LEASE_SECONDS ahead, like a claim of the retry scanner), so if this node dies before it
+ * (FANOUT_CLAIM_SECONDS ahead, as a claim of the retry scanner is), so if this node dies before it
  * sends, the due-time queue delivers it; the task skips the stream's round trip. An event recorded
  * before claims nothing: its deliveries go out as copies to recheck.
  */
@@ -178,7 +186,7 @@ export class FanoutService {
         webhookId: t.task.webhook_id,
         accountId: t.task.account_id,
         partition: t.partition,
-        claimSeconds: t.claimed ? CLAIM_LEASE_SECONDS : undefined,
+        claimSeconds: t.claimed ? FANOUT_CLAIM_SECONDS : undefined,
       })),
     );
     for (const id of recorded.repeated) repeated.add(id);
