@@ -147,6 +147,39 @@ describe('DeliveryDispatcher', () => {
     expect(guard.mayContinue()).toBe(false);
   });
 
+  it('a hand-back waits for an answered send to be recorded however long that takes, and gives up only on an unanswered one', async () => {
+    // The row's claim may run out while its outcome cannot be written: only the lease, kept until
+    // the hand-back completes, stops the next owner from sending it again.
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('h') });
+    index.apply({ kind: 'put', webhook: hook('slow') });
+    let recordingDone!: () => void;
+    const recorded: string[] = [];
+    const recorder = {
+      attempt: (_i: unknown, _o: unknown, status: string) => new Promise<void>((resolve) => (recordingDone = () => resolve(void recorded.push(status)))),
+    } as unknown as DeliveryRecorder;
+    const executor = {
+      attempt: (w: { id: string }) => (w.id === 'h' ? Promise.resolve({ success: true, statusCode: 200, latencyMs: 1 }) : new Promise(() => undefined)),
+      forget: () => undefined,
+    } as unknown as DeliveryExecutor;
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
+    const quiet = [jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined), jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined)];
+    dispatcher.admit(item('h'));
+    await until(() => recordingDone !== undefined);
+    let handedBack = false;
+    const handBack = dispatcher.inFlightSettled(new Set([0]), 50).then(() => (handedBack = true));
+    await new Promise((r) => setTimeout(r, 300)); // six times the bound on sends
+    expect(handedBack).toBe(false);
+    recordingDone();
+    await handBack;
+    expect(recorded).toEqual(['SUCCEEDED']);
+
+    // An unanswered send past the bound is given up on (its own timeout and the fence end it).
+    dispatcher.admit({ ...item('slow'), partition: 1 });
+    await dispatcher.inFlightSettled(new Set([1]), 50);
+    for (const spy of quiet) spy.mockRestore();
+  });
+
   it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });

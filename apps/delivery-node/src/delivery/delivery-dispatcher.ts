@@ -30,6 +30,12 @@ interface SendGuard {
   mayContinue: () => boolean;
 }
 
+/** A send in progress: its partition, and whether the consumer has answered (its outcome is then being recorded). */
+interface InFlight {
+  partition: number;
+  answered: boolean;
+}
+
 /** queued: in its lane; parked: the lane was full, so it went to the due-time queue (settled once durable); duplicate: already held. */
 export type Admission = 'queued' | 'parked' | 'duplicate';
 
@@ -141,23 +147,45 @@ export class DeliveryDispatcher {
 
   /**
    * Resolves when nothing of these partitions is in flight any more: every send answered (at most the
-   * send timeout, 10 s) and its outcome recorded. The caller keeps the lease until then.
+   * send timeout, 10 s) and its outcome recorded. The caller keeps the lease until then. A send still
+   * unanswered after `sendTimeoutMs` is given up on; an answered one is waited for however long its
+   * recording takes (the database unreachable): its row's claim may run out meanwhile, and only
+   * the lease kept here stops the next owner from sending it again.
    */
-  async inFlightSettled(partitions: Set<number>, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const waiting = this.inflightFor(partitions);
-    if (waiting) this.logger.log(`handing partitions back: waiting for their sends in flight (${waiting}) to be answered and recorded`);
-    while (this.inflightFor(partitions) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    const left = this.inflightFor(partitions);
-    if (left) this.logger.warn(`handing partitions back with deliveries still in flight (${left}) after ${timeoutMs / 1000} s`);
+  async inFlightSettled(partitions: Set<number>, sendTimeoutMs = 15_000): Promise<void> {
+    const started = Date.now();
+    let noteAt = 0;
+    for (;;) {
+      const { sending, recording } = this.inflightFor(partitions);
+      if (!sending && !recording) return;
+      const now = Date.now();
+      if (sending && now - started >= sendTimeoutMs) {
+        this.logger.warn(`handing partitions back with deliveries still in flight (${sending} unanswered, ${recording} being recorded) after ${sendTimeoutMs / 1000} s`);
+        return;
+      }
+      if (now >= noteAt) {
+        this.logger.log(
+          noteAt === 0
+            ? `handing partitions back: waiting for their sends in flight (${sending + recording}) to be answered and recorded`
+            : `handing partitions back: still waiting for ${recording} answered sends to be recorded (is the database reachable?)`,
+        );
+        noteAt = now + sendTimeoutMs;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
-  /** Sends in progress: delivery key -> partition. */
-  private readonly inflight = new Map<string, number>();
-  private inflightFor(partitions: Set<number>): number {
-    let n = 0;
-    for (const p of this.inflight.values()) if (partitions.has(p)) n++;
-    return n;
+  /** Sends in progress: delivery key -> its partition, and whether it has been answered (then it is being recorded). */
+  private readonly inflight = new Map<string, InFlight>();
+  private inflightFor(partitions: Set<number>): { sending: number; recording: number } {
+    let sending = 0;
+    let recording = 0;
+    for (const f of this.inflight.values()) {
+      if (!partitions.has(f.partition)) continue;
+      if (f.answered) recording++;
+      else sending++;
+    }
+    return { sending, recording };
   }
 
   private lane(webhookId: string): WebhookLane {
@@ -172,10 +200,11 @@ export class DeliveryDispatcher {
 
   private async run(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<void> {
     const key = itemKey(item.task);
-    this.inflight.set(key, item.partition);
+    const flight: InFlight = { partition: item.partition, answered: false };
+    this.inflight.set(key, flight);
     let requeued = false;
     try {
-      requeued = await this.deliver(lane, item, answered);
+      requeued = await this.deliver(lane, item, answered, flight);
     } catch (err) {
       this.logger.error({
         msg: `delivery failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`,
@@ -214,7 +243,7 @@ export class DeliveryDispatcher {
   }
 
   /** Makes one attempt and records it; true when the item went back to the front of its lane. */
-  private async deliver(lane: WebhookLane, item: DeliveryItem, answered: () => void): Promise<boolean> {
+  private async deliver(lane: WebhookLane, item: DeliveryItem, answered: () => void, flight: InFlight): Promise<boolean> {
     if (!this.index.get(item.task.webhook_id) && (await this.mayStillBecomeKnown(item.task.webhook_id))) {
       // Created (or changed) moments ago: the index has not seen it yet. Wait for it, never fail for it.
       this.metrics.waitedForIndex.inc();
@@ -234,6 +263,7 @@ export class DeliveryDispatcher {
       return false;
     }
     const outcome = await this.executor.attempt(webhook, item.task, !item.tokenRefreshed, this.guard(item.partition));
+    flight.answered = true; // from here on, only its recording is waited for (see inFlightSettled)
     answered(); // the consumer has had it by now: the window may move on while the outcome is recorded
     if (outcome === 'fenced') {
       item.release();
