@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { PlatformEnv, readConfig } from '../libs/config/src';
+import { MAX_PARTITIONS, PlatformEnv, readConfig } from '../libs/config/src';
 import { SecretBox } from '../libs/crypto/src';
 import { connectNats, repartitionCluster } from '../libs/messaging/src';
 import { createAccount, createToken, ormConfig, repartitionDeliveries } from '../libs/persistence/src';
@@ -11,7 +11,7 @@ import { reencryptSecrets } from './secrets-reencrypt';
 const USAGE = `usage:
   npm run admin -- account:create --name <name>
   npm run admin -- token:create --account <account id> --user <user> --roles developer,approver,entity_manager,operator
-  npm run admin -- cluster:repartition --partitions <1..1024>   (every delivery node stopped)
+  npm run admin -- cluster:repartition --partitions <1..8192>   (every delivery node stopped)
   npm run admin -- secrets:reencrypt [--batch 100]     (seal every stored secret again under SECRETS_KEY)`;
 
 const COMMANDS = ['account:create', 'token:create', 'cluster:repartition', 'secrets:reencrypt'];
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 
 /** Moves a stopped cluster to a new partition count (see repartitionCluster). */
 async function repartition(env: PlatformEnv, partitions: number, moveRows: (p: number) => Promise<number>): Promise<object> {
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) throw new Error('--partitions must be an integer in 1..1024');
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) throw new Error(`--partitions must be an integer in 1..${MAX_PARTITIONS}`);
   const nc = await connectNats(env.natsUrl, 'admin', env.nats);
   try {
     return await repartitionCluster(nc, partitions, moveRows, env.streamReplicas);

@@ -47,7 +47,7 @@ describe('configuration', () => {
 
   it('parses every kind of value', () => {
     const c = node({
-      DELIVERY_PARTITIONS: '128',
+      DELIVERY_PARTITIONS: '8192',
       DELIVERY_OWNERSHIP: 'static',
       DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
       DELIVERY_FANOUT_CLAIMS: 'false',
@@ -63,7 +63,7 @@ describe('configuration', () => {
       NATS_PASSWORD: 'pw',
     });
     expect(c).toMatchObject({
-      partitions: 128,
+      partitions: 8192,
       ownership: 'static',
       allowPrivateNetworks: true,
       fanoutClaims: false,
@@ -87,7 +87,7 @@ describe('configuration', () => {
 
   it.each([
     ['DELIVERY_PARTITIONS', '0'],
-    ['DELIVERY_PARTITIONS', '2000'],
+    ['DELIVERY_PARTITIONS', '8193'],
     ['DELIVERY_PARTITIONS', '1.5'],
     ['NATS_REPLICAS', 'three'],
     ['CONFIG_PORT', '70000'],
