@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STREAM_DELIVERIES } from '@app/messaging';
 import { eventually } from '@app/testing';
+import { CLAIM_HEADROOM } from '../apps/delivery-node/src/fanout/event-fanout';
 import { useHarness } from './support/harness';
 
 jest.setTimeout(120_000);
@@ -69,5 +70,33 @@ describe('with DELIVERY_FANOUT_CLAIMS=false', () => {
     expect(counter(page, 'webhook_delivery_tasks_published_total')).toBe(10);
     expect((await (await h.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES)).state.last_seq).toBeGreaterThan(0);
     expect(h.consumer.requests.length).toBe(10);
+  });
+});
+
+describe('a burst past the claim headroom', () => {
+  // Answers take 6 s, so nothing of the burst is done (and leaves the lanes) while it is fanned out.
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: '4' }, consumer: () => ({ status: 200, body: 'ok', delayMs: 6000 }), config: true, node: 'listen', nats: true });
+
+  it(`claims at most ${CLAIM_HEADROOM} deliveries held at once and sends the rest through the stream, each once`, async () => {
+    const { accountId, dev } = await h.tenant('acme');
+    const paths = Array.from({ length: 10 }, (_, i) => `/h${i}`);
+    await h.webhooksAt(dev, paths, { eventTypes: ['orchestration.*'] });
+    const metrics = async () => (await h.nodeApi.get('/metrics')).text;
+    await eventually(async () => counter(await metrics(), 'webhook_owned_partitions') === 4, { timeoutMs: 30_000, what: 'the node consuming every partition' });
+
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    await h.publish(accountId, TYPE, ids);
+    let page = '';
+    await eventually(
+      async () => {
+        page = await metrics();
+        return counter(page, 'webhook_delivery_tasks_claimed_total') + counter(page, 'webhook_delivery_tasks_published_total') === 600;
+      },
+      { timeoutMs: 5000, what: 'the burst fanned out (before the first answer)' },
+    );
+    expect(counter(page, 'webhook_delivery_tasks_claimed_total')).toBeGreaterThan(0);
+    expect(counter(page, 'webhook_delivery_tasks_claimed_total')).toBeLessThanOrEqual(CLAIM_HEADROOM);
+    await eventually(() => paths.every((p) => ids.every((id) => h.received(p).has(id))), { timeoutMs: 90_000, what: 'every delivery' });
+    expect(h.consumer.requests.length).toBe(600);
   });
 });

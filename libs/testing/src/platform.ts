@@ -23,7 +23,8 @@ export interface TestPlatform {
 
 /**
  * One test file's private world: its own migrated database and its own JetStream server, with the
- * platform's environment pointing at them (process.env is set, since the apps read it at start-up).
+ * platform's environment pointing at them (process.env is set, since the apps read it at start-up,
+ * and put back as it was on close).
  * `natsArgs` go to nats-server (e.g. `-c <config>` for a server that demands credentials and TLS).
  */
 export async function startTestPlatform(extraEnv: Record<string, string> = {}, opts: { natsArgs?: string[] } = {}): Promise<TestPlatform> {
@@ -45,6 +46,9 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, o
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
     ...extraEnv,
   };
+  // Put back on close: a second world in the same process (another describe of the file) must not
+  // inherit this one's settings (say DELIVERY_FANOUT_CLAIMS=false) without asking for them.
+  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   let pool: Pool | undefined;
   return {
@@ -65,6 +69,10 @@ export async function startTestPlatform(extraEnv: Record<string, string> = {}, o
       await orm.close(true);
       await nats.dispose();
       await db.drop();
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     },
   };
 }

@@ -132,6 +132,11 @@ export class DeliveryDispatcher {
     for (const t of tasks) this.held.delete(itemKey(t));
   }
 
+  /** Deliveries held in memory here, queued or in flight. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
   /** Is this delivery held in memory here (queued or in flight)? */
   holds(task: Pick<DeliveryItem['task'], 'event_id' | 'webhook_id'>): boolean {
     return this.held.has(itemKey(task));

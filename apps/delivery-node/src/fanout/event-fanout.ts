@@ -3,10 +3,20 @@ import { headers, NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import { EVENTS_DEAD_SUBJECT_PREFIX, InjectNats } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
+import { DeliveryDispatcher } from '../delivery/delivery-dispatcher';
 import { PartitionConsumers } from '../delivery/partition-consumers';
 import { FanoutService } from './fanout.service';
 import { taskMessages } from './task-messages';
 import { TaskPublisher } from './task-publisher';
+
+/**
+ * Deliveries held in this node's lanes (queued or in flight) past which fan-out claims no more: the
+ * rest go through the stream, whose partition consumers take them at their pace. A burst of 20,000
+ * claimed at once (the bench) overran the sends in half the runs: with every lane full, sends were
+ * started faster than the node could answer them, the account pools opened thousands of new TLS
+ * connections and throughput fell to 1,400-3,000/s. A node keeping up holds a few dozen.
+ */
+export const CLAIM_HEADROOM = 256;
 
 /** Dead-letter copies are cut to this size, so setting aside a huge event can never fail for its size. */
 const DEAD_COPY_BYTES = 512 * 1024;
@@ -44,6 +54,7 @@ export class EventFanout {
     private readonly fanout: FanoutService,
     private readonly metrics: DeliveryMetrics,
     private readonly consumers: PartitionConsumers,
+    private readonly dispatcher: DeliveryDispatcher,
     config: AppConfig,
   ) {
     this.publisher = new TaskPublisher(nc);
@@ -57,10 +68,13 @@ export class EventFanout {
    */
   async run(batch: StoredEvent[], partitions: number): Promise<{ errors: (Error | null)[]; accepted: boolean[] }> {
     const decoder = new TextDecoder();
+    // Claims while this node keeps up; past that the stream holds the rest and the partition
+    // consumers take it at their pace (a burst taken into the lanes at once overruns the sends).
+    let room = CLAIM_HEADROOM - this.dispatcher.heldCount;
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
-      (p) => this.claims && this.consumers.consuming(p),
+      (p) => this.claims && room-- > 0 && this.consumers.consuming(p),
     );
     const published = plan.tasks.filter((t) => !t.claimed);
     for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
