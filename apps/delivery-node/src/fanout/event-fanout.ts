@@ -74,7 +74,7 @@ export class EventFanout {
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
-      (p) => this.claims && room-- > 0 && this.consumers.consuming(p),
+      (p) => this.claims && this.consumers.consuming(p) && room-- > 0,
     );
     const published = plan.tasks.filter((t) => !t.claimed);
     for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
