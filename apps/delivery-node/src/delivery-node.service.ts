@@ -1,7 +1,18 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { agreePartitions, ensureStreams, InjectNats, openLeasesKv, openNodesKv, PartitionMismatchError, untilDone } from '@app/messaging';
+import {
+  agreePartitions,
+  CLUSTER_TIMING,
+  earlierReleaseLeases,
+  ensureStreams,
+  InjectNats,
+  openNodeLeasesKv,
+  openNodesKv,
+  openPartitionOwnersKv,
+  PartitionMismatchError,
+  untilDone,
+} from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { PartitionConsumers } from './delivery/partition-consumers';
@@ -83,11 +94,27 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
 
   private async leasedOwnership(partitions: number, replicas: number): Promise<LeasedOwnership> {
     const js = this.nc.jetstream();
-    const [nodesKv, leasesKv] = await untilDone('opening the cluster buckets', () => Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas)]));
+    await this.earlierReleaseStopped();
+    const [nodesKv, leasesKv, ownersKv] = await untilDone('opening the cluster buckets', () =>
+      Promise.all([openNodesKv(js, replicas), openNodeLeasesKv(js, replicas), openPartitionOwnersKv(js, replicas)]),
+    );
     const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
     membership.reportLoad(() => this.load.report());
     await membership.start();
-    return new LeasedOwnership(partitions, leasesKv, membership);
+    return new LeasedOwnership(partitions, { nodes: leasesKv, partitions: ownersKv }, membership);
+  }
+
+  /** Nodes of a release with per-partition leases do not see node leases: never deliver beside one. */
+  private async earlierReleaseStopped(): Promise<void> {
+    for (let said = false; ; said = true) {
+      const left = await untilDone('reading the leases of an earlier release', async () => earlierReleaseLeases(await this.nc.jetstreamManager()));
+      if (!left) return;
+      if (!said)
+        this.logger.warn(
+          `waiting for delivery nodes of an earlier release to stop: ${left} entries left in their lease bucket (they expire ${CLUSTER_TIMING.leaseTtlMs / 1000} s after the last node stops)`,
+        );
+      await new Promise((r) => setTimeout(r, CLUSTER_TIMING.retryMs));
+    }
   }
 
   /** Runs before NATS and Postgres connections close, so handed-back work and outcomes get through. */

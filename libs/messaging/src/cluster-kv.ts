@@ -1,5 +1,6 @@
-import { JetStreamClient, KV } from 'nats';
-import { KV_DELIVERY_NODES, KV_PARTITION_LEASES } from './names';
+import { JetStreamClient, JetStreamManager, KV } from 'nats';
+import { KV_DELIVERY_NODES, KV_NODE_LEASES, KV_PARTITION_LEASES_BEFORE_NODE_LEASES, KV_PARTITION_OWNERS } from './names';
+import { streamNotFound } from './nats-errors';
 
 /**
  * Timings of delivery-cluster membership and partition leases. The bucket TTLs are fixed when a
@@ -20,7 +21,7 @@ export const CLUSTER_TIMING: Readonly<ClusterTiming> = {
   heartbeatMs: 1500,
   /** ...and counts as gone when none was seen for this long (also the bucket's max_age). */
   memberTtlMs: 6000,
-  /** A lease not renewed for this long expires in NATS (bucket max_age). */
+  /** A node lease not renewed for this long expires in NATS (bucket max_age), and with it every partition held under it. */
   leaseTtlMs: 10_000,
   renewMs: 2500,
   /**
@@ -57,10 +58,26 @@ export interface NodeLoadReport {
   oldest_lease_renewal_ms: number;
 }
 
-export interface PartitionLease {
+/**
+ * A delivery node's lease (KV `node-leases`, key = node id): created with a new random `lease` id
+ * whenever the node (re)gains it, renewed with CAS updates. Its key expiring (bucket TTL) or carrying
+ * another id ends every partition held under the old id.
+ */
+export interface NodeLease {
   node: string;
-  /** Random per process start: a restarted node (same id) recognises its predecessor's leases. */
-  incarnation?: string;
+  lease: string;
+  /** Random per process start, for people reading the bucket. */
+  incarnation: string;
+  since: string;
+}
+
+/**
+ * A partition's holder (KV `partition-owners`, key = partition, no TTL): valid while the holder's
+ * node lease still carries this `lease` id. Written on take-over and deleted on release only.
+ */
+export interface PartitionOwner {
+  node: string;
+  lease: string;
   acquired_at: string;
 }
 
@@ -68,10 +85,28 @@ export function openNodesKv(js: JetStreamClient, replicas = 1): Promise<KV> {
   return js.views.kv(KV_DELIVERY_NODES, { history: 1, replicas, ttl: CLUSTER_TIMING.memberTtlMs });
 }
 
-export function openLeasesKv(js: JetStreamClient, replicas = 1): Promise<KV> {
-  return js.views.kv(KV_PARTITION_LEASES, { history: 1, replicas, ttl: CLUSTER_TIMING.leaseTtlMs });
+export function openNodeLeasesKv(js: JetStreamClient, replicas = 1): Promise<KV> {
+  return js.views.kv(KV_NODE_LEASES, { history: 1, replicas, ttl: CLUSTER_TIMING.leaseTtlMs });
 }
 
-export function leaseKey(partition: number): string {
+export function openPartitionOwnersKv(js: JetStreamClient, replicas = 1): Promise<KV> {
+  return js.views.kv(KV_PARTITION_OWNERS, { history: 1, replicas });
+}
+
+export function partitionKey(partition: number): string {
   return String(partition);
+}
+
+/**
+ * Entries (leases or their delete markers) left in the per-partition lease bucket of releases before
+ * node leases. Nodes of such a release do not see node leases, so a node waits until this is 0: every
+ * such node stopped and its leases expired (bucket TTL), which an upgrade's stop of the old nodes gives.
+ */
+export async function earlierReleaseLeases(jsm: JetStreamManager): Promise<number> {
+  try {
+    return (await jsm.streams.info(`KV_${KV_PARTITION_LEASES_BEFORE_NODE_LEASES}`)).state.messages;
+  } catch (err) {
+    if (streamNotFound(err)) return 0;
+    throw err;
+  }
 }

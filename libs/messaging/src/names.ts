@@ -8,7 +8,12 @@ export const DELIVERIES_SUBJECT_PREFIX = 'deliveries.';
 
 export const KV_WEBHOOKS = 'webhooks';
 export const KV_DELIVERY_NODES = 'delivery-nodes';
-export const KV_PARTITION_LEASES = 'partition-leases';
+/** One lease per delivery node, renewed while it lives (bucket TTL = the lease's life). */
+export const KV_NODE_LEASES = 'node-leases';
+/** Each partition's holder and the node lease it holds it under; written only when ownership changes. */
+export const KV_PARTITION_OWNERS = 'partition-owners';
+/** Where releases before node leases kept one renewed lease per partition; a node waits while any is live. */
+export const KV_PARTITION_LEASES_BEFORE_NODE_LEASES = 'partition-leases';
 export const KV_CLUSTER = 'delivery-cluster';
 
 export const FANOUT_CONSUMER = 'fanout';

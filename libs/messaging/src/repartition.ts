@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { assertPartitionCount } from '@app/hashing';
-import { CLUSTER_TIMING, openLeasesKv, openNodesKv } from './cluster-kv';
+import { CLUSTER_TIMING, openNodesKv, openPartitionOwnersKv } from './cluster-kv';
 import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY } from './cluster-settings';
 import { DELIVERY_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
@@ -18,7 +18,7 @@ export interface RepartitionResult {
  * Changes the partition count of a cluster whose delivery nodes are all stopped, in one fenced step:
  * 1. refuse while any node heartbeats (nobody may be sending);
  * 2. mark the count as changing (CAS), so a node started meanwhile waits instead of joining;
- * 3. drop the leases, the partition consumers and the queued tasks (only copies: every delivery
+ * 3. drop the partitions' owner keys, the partition consumers and the queued tasks (only copies: every delivery
  *    has its row in Postgres);
  * 4. `moveRows(P)`: every unfinished delivery row to its new partition, due now;
  * 5. store the new count. Nodes then start with it and their retry scanners re-drive the rows.
@@ -27,7 +27,12 @@ export interface RepartitionResult {
 export async function repartitionCluster(nc: NatsConnection, partitions: number, moveRows: (partitions: number) => Promise<number>, replicas = 1): Promise<RepartitionResult> {
   assertPartitionCount(partitions);
   const js = nc.jetstream();
-  const [clusterKv, nodesKv, leasesKv, jsm] = await Promise.all([openClusterKv(js, replicas), openNodesKv(js, replicas), openLeasesKv(js, replicas), nc.jetstreamManager()]);
+  const [clusterKv, nodesKv, ownersKv, jsm] = await Promise.all([
+    openClusterKv(js, replicas),
+    openNodesKv(js, replicas),
+    openPartitionOwnersKv(js, replicas),
+    nc.jetstreamManager(),
+  ]);
 
   // Any heartbeat still in the bucket counts, however old: a busy node beats late but still sends.
   // (Keys are listed first: a lister read slowly while heartbeats keep arriving can end early.)
@@ -46,9 +51,9 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
   const marker = changingTo(partitions);
   const revision = stored?.operation === 'PUT' ? await clusterKv.update(PARTITIONS_KEY, marker, stored.revision) : await clusterKv.create(PARTITIONS_KEY, marker);
 
-  const leases: string[] = [];
-  for await (const key of await leasesKv.keys()) leases.push(key);
-  await Promise.all(leases.map((key) => leasesKv.delete(key)));
+  const owners: string[] = [];
+  for await (const key of await ownersKv.keys()) owners.push(key);
+  await Promise.all(owners.map((key) => ownersKv.delete(key)));
   let purged = 0;
   try {
     for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);

@@ -7,10 +7,12 @@ import {
   deliveryConsumer,
   InjectNats,
   NodeHeartbeat,
+  NodeLease,
   openClusterKv,
-  openLeasesKv,
+  openNodeLeasesKv,
   openNodesKv,
-  PartitionLease,
+  openPartitionOwnersKv,
+  PartitionOwner,
   STREAM_DELIVERIES,
   streamNotFound,
 } from '@app/messaging';
@@ -27,9 +29,9 @@ export interface ClusterNodeView {
   assigned_partitions: number;
   /** Its delivery attempts in the last minute (null from a node that does not report load). */
   attempts_last_minute: number | null;
-  /** Oldest of its leases by the lease bucket's clock (since the last renewal). */
+  /** Since its node lease, under which it holds its partitions, was last renewed (the lease bucket's clock); null if it holds none. */
   oldest_lease_age_ms: number | null;
-  /** By its own clock: since the least recently renewed lease it holds was renewed. */
+  /** By its own clock: since its node lease was last renewed. */
   oldest_lease_renewal_ms: number | null;
   /** Stopped delivering some partitions it holds because their leases are too old to trust, or it is silent. */
   fenced: boolean;
@@ -46,9 +48,9 @@ export interface ClusterBalanceView {
 
 export interface ClusterPartitionView {
   partition: number;
-  /** Lease holder, or null while nobody holds it (e.g. during a handover). */
+  /** Holder, or null while nobody holds it (e.g. during a handover, or its holder's node lease expired). */
   owner: string | null;
-  /** Since the lease's last renewal (expires at lease_ttl_ms). */
+  /** Since the holder's node lease was last renewed (it expires at lease_ttl_ms). */
   lease_age_ms: number | null;
   held_since: string | null;
   /** Tasks not yet delivered to the consumer plus delivered but not acknowledged. */
@@ -89,7 +91,7 @@ async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; create
   return out.flatMap((e) => (e && e.operation === 'PUT' ? [{ key: e.key, value: e.json<T>(), created: e.created }] : []));
 }
 
-/** The operator's view of the delivery cluster, read from NATS only: members, leases, lag. */
+/** The operator's view of the delivery cluster, read from NATS only: members, node leases, partition holders, lag. */
 @Injectable()
 export class ClusterStatusService {
   constructor(
@@ -100,10 +102,17 @@ export class ClusterStatusService {
   async status(): Promise<ClusterView> {
     const replicas = this.config.streamReplicas;
     const js = this.nc.jetstream();
-    const [nodesKv, leasesKv, clusterKv, jsm] = await Promise.all([openNodesKv(js, replicas), openLeasesKv(js, replicas), openClusterKv(js, replicas), this.nc.jetstreamManager()]);
-    const [nodes, leases, stored, consumers] = await Promise.all([
+    const [nodesKv, leasesKv, ownersKv, clusterKv, jsm] = await Promise.all([
+      openNodesKv(js, replicas),
+      openNodeLeasesKv(js, replicas),
+      openPartitionOwnersKv(js, replicas),
+      openClusterKv(js, replicas),
+      this.nc.jetstreamManager(),
+    ]);
+    const [nodes, nodeLeases, owners, stored, consumers] = await Promise.all([
       entries<NodeHeartbeat>(nodesKv),
-      entries<PartitionLease>(leasesKv),
+      entries<NodeLease>(leasesKv),
+      entries<PartitionOwner>(ownersKv),
       clusterKv.get('partitions'),
       (async () => {
         const map = new Map<string, ConsumerInfo>();
@@ -117,17 +126,24 @@ export class ClusterStatusService {
     ]);
     const now = Date.now();
     const partitions = stored?.operation === 'PUT' ? Number(stored.string()) : null;
-    const leaseOf = new Map(leases.map((l) => [Number(l.key), l]));
-    const count = partitions ?? Math.max(-1, ...leases.map((l) => Number(l.key))) + 1;
+    // A partition is held only while its holder's node lease carries the id it was taken under.
+    const nodeLeaseOf = new Map(nodeLeases.map((l) => [l.key, l]));
+    const leaseOf = new Map(
+      owners.flatMap((o) => {
+        const lease = nodeLeaseOf.get(o.value.node);
+        return lease?.value.lease === o.value.lease ? [[Number(o.key), { owner: o.value, renewed: lease.created }] as const] : [];
+      }),
+    );
+    const count = partitions ?? Math.max(-1, ...leaseOf.keys()) + 1;
     const partitionViews: ClusterPartitionView[] = [];
     for (let p = 0; p < count; p++) {
       const lease = leaseOf.get(p);
       const info = consumers.get(deliveryConsumer(p));
       partitionViews.push({
         partition: p,
-        owner: lease?.value.node ?? null,
-        lease_age_ms: lease ? Math.max(0, now - lease.created.getTime()) : null,
-        held_since: lease?.value.acquired_at ?? null,
+        owner: lease?.owner.node ?? null,
+        lease_age_ms: lease ? Math.max(0, now - lease.renewed.getTime()) : null,
+        held_since: lease?.owner.acquired_at ?? null,
         lag: info ? info.num_pending + info.num_ack_pending : null,
         num_pending: info?.num_pending ?? null,
         num_ack_pending: info?.num_ack_pending ?? null,

@@ -1,7 +1,7 @@
 import type { KV, KvEntry } from 'nats';
 import { balancedOwners } from '@app/hashing';
 import { CLUSTER_TIMING } from '@app/messaging';
-import { LeasedOwnership } from './leased-ownership';
+import { LeasedOwnership, OwnershipBuckets } from './leased-ownership';
 import type { Membership } from './membership';
 import type { OwnershipChange } from './partition-ownership';
 
@@ -31,7 +31,12 @@ class FakeKv {
     };
   }
 
+  /** Writes and reads so far, to check what a steady state costs. */
+  writes = 0;
+  reads = 0;
+
   private write(key: string, value: string, operation: 'PUT' | 'DEL'): number {
+    this.writes++;
     this.entries.set(key, { value, revision: ++this.seq, operation });
     const e = this.entry(key)!;
     for (const w of this.watchers) w(e);
@@ -39,6 +44,7 @@ class FakeKv {
   }
 
   async get(key: string) {
+    this.reads++;
     return this.entry(key);
   }
   async create(key: string, value: string) {
@@ -64,9 +70,9 @@ class FakeKv {
   expire(key: string) {
     this.entries.delete(key);
   }
-  holder(key: string): string | undefined {
+  value(key: string): { node: string; lease: string } | undefined {
     const e = this.entries.get(key);
-    return e?.operation === 'PUT' ? JSON.parse(e.value).node : undefined;
+    return e?.operation === 'PUT' ? JSON.parse(e.value) : undefined;
   }
   async watch() {
     const queue: KvEntry[] = [];
@@ -108,6 +114,32 @@ class FakeMembership {
   beat = async () => undefined;
 }
 
+/** The two buckets of a cluster: node leases and partition owners. */
+interface World {
+  nodes: FakeKv;
+  parts: FakeKv;
+}
+const world = (): World => ({ nodes: new FakeKv(), parts: new FakeKv() });
+
+/** Who holds the partition as any other node would judge it: its key's node, while that node's lease carries the key's lease id. */
+function holderOf(w: World, p: number): string | undefined {
+  const owner = w.parts.value(String(p));
+  return owner && w.nodes.value(owner.node)?.lease === owner.lease ? owner.node : undefined;
+}
+
+/** A node's view of the buckets, which can be cut off (every call fails as an unreachable server's would). */
+function reach(w: World, link: { cut: boolean }): OwnershipBuckets {
+  const through = (kv: FakeKv) =>
+    new Proxy(kv, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => (link.cut ? Promise.reject(new Error('TIMEOUT')) : v.apply(target, args));
+      },
+    }) as unknown as KV;
+  return { nodes: through(w.nodes), partitions: through(w.parts) };
+}
+
 const timing = { ...CLUSTER_TIMING, renewMs: 50, retryMs: 30, leaseTtlMs: 600, fenceMarginMs: 200, handoverGapMs: 40 };
 const P = 16;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -120,17 +152,18 @@ async function until(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-function node(kv: FakeKv, id: string, view: string[], t = timing) {
+function node(w: World, id: string, view: string[], t = timing) {
   const membership = new FakeMembership(id, view);
-  const ownership = new LeasedOwnership(P, kv as unknown as KV, membership as unknown as Membership, t);
+  const link = { cut: false };
+  const ownership = new LeasedOwnership(P, reach(w, link), membership as unknown as Membership, t);
   const changes: OwnershipChange[] = [];
-  /** Who held each lost partition's lease while the handler ran (the handler runs before release). */
+  /** Who held each lost partition while the handler ran (the handler runs before release). */
   const holdersAtLoss: Array<string | undefined> = [];
   ownership.onChange(async (c) => {
-    for (const p of c.lost) holdersAtLoss.push(kv.holder(String(p)));
+    for (const p of c.lost) holdersAtLoss.push(holderOf(w, p));
     changes.push(c);
   });
-  return { membership, ownership, changes, holdersAtLoss };
+  return { membership, ownership, changes, holdersAtLoss, link };
 }
 
 describe('LeasedOwnership', () => {
@@ -140,20 +173,33 @@ describe('LeasedOwnership', () => {
   });
 
   it('a node alone takes every partition at start', async () => {
-    const kv = new FakeKv();
-    const a = node(kv, 'a', ['a']);
+    const w = world();
+    const a = node(w, 'a', ['a']);
     running.push(a.ownership);
     await a.ownership.start();
     expect([...a.ownership.owned()].sort((x, y) => x - y)).toEqual(range(P));
-    expect(range(P).every((p) => a.ownership.mayDeliver(p) && kv.holder(String(p)) === 'a')).toBe(true);
+    expect(range(P).every((p) => a.ownership.mayDeliver(p) && holderOf(w, p) === 'a')).toBe(true);
+  });
+
+  it('holding partitions costs one renewed key per node: partition keys are written only when their holder changes', async () => {
+    const w = world();
+    const a = node(w, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    const partitionWrites = w.parts.writes;
+    const leaseRevision = w.nodes.entries.get('a')!.revision;
+    await until(() => w.nodes.entries.get('a')!.revision >= leaseRevision + 5); // five renewals
+    expect(w.parts.writes).toBe(partitionWrites);
+    expect(partitionWrites).toBe(P);
+    expect(a.ownership.owned().size).toBe(P);
   });
 
   it('on a join hands over exactly the partitions the balanced assignment gives the newcomer, stopping before releasing', async () => {
-    const kv = new FakeKv();
-    const a = node(kv, 'a', ['a']);
+    const w = world();
+    const a = node(w, 'a', ['a']);
     running.push(a.ownership);
     await a.ownership.start();
-    const b = node(kv, 'b', ['a', 'b']);
+    const b = node(w, 'b', ['a', 'b']);
     running.push(b.ownership);
     await b.ownership.start();
     a.membership.set(['a', 'b']);
@@ -166,47 +212,91 @@ describe('LeasedOwnership', () => {
     for (const p of range(P)) expect(a.ownership.mayDeliver(p) !== b.ownership.mayDeliver(p)).toBe(true);
   });
 
-  it('fences itself when its lease cannot be renewed in time, and a renewal that finds another holder loses it', async () => {
-    const kv = new FakeKv();
-    // No renewals at all: the leases age past TTL - margin.
-    const a = node(kv, 'a', ['a'], { ...timing, renewMs: 60_000 });
+  it('fences itself when its node lease cannot be renewed in time', async () => {
+    const w = world();
+    // No renewals at all: the lease ages past TTL - margin.
+    const a = node(w, 'a', ['a'], { ...timing, renewMs: 60_000 });
     running.push(a.ownership);
     await a.ownership.start();
     expect(a.ownership.mayDeliver(3)).toBe(true);
     // The stale lease cuts a send in flight too (the partition may leave the active set a moment
-    // before its own lease goes stale: new sends stop first).
+    // before its lease goes stale: new sends stop first).
     await until(() => !a.ownership.mayContinue(3), 5000); // renewals are 60 s apart: it must trip long before
     expect(a.ownership.mayDeliver(3)).toBe(false);
     await until(() => a.changes.some((c) => c.lost.includes(3)));
-
-    const kv2 = new FakeKv();
-    const c = node(kv2, 'c', ['c']);
-    running.push(c.ownership);
-    await c.ownership.start();
-    // Its lease expires and someone else takes it: the next renewal fails and the partition is lost.
-    kv2.expire('5');
-    await kv2.create('5', JSON.stringify({ node: 'intruder' }));
-    await until(() => !c.ownership.owned().has(5));
-    expect(c.ownership.mayDeliver(5)).toBe(false);
-    expect(kv2.holder('5')).toBe('intruder');
   });
 
-  it("a restarted node (same id) takes over its crashed predecessor's leases at once, never another node's", async () => {
-    const kv = new FakeKv();
-    await kv.create('0', JSON.stringify({ node: 'a', incarnation: 'crashed-process', acquired_at: new Date().toISOString() }));
-    await kv.create('1', JSON.stringify({ node: 'z', incarnation: 'other', acquired_at: new Date().toISOString() }));
-    const a = node(kv, 'a', ['a']);
+  it('a node cut from NATS: its partitions are taken over only once its node lease expired, and back on the network it takes none of them under the old lease', async () => {
+    const w = world();
+    const a = node(w, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    const oldLease = w.nodes.value('a')!.lease;
+    a.link.cut = true;
+    // b sees a gone (its heartbeats stopped) and wants everything; a's lease has not expired yet.
+    const b = node(w, 'b', ['b']);
+    running.push(b.ownership);
+    await b.ownership.start();
+    const reads = w.parts.reads;
+    await until(() => w.parts.reads >= reads + 3 * P); // b tried every partition three times
+    expect(b.ownership.owned().size).toBe(0);
+    expect(range(P).every((p) => holderOf(w, p) === 'a')).toBe(true);
+    // a stops by its own clock, unable to renew.
+    await until(() => range(P).every((p) => !a.ownership.mayContinue(p)), 5000);
+    await until(() => a.ownership.owned().size === 0); // handed to the handler, which stops the consumers
+    // Its lease expires in NATS: b takes every partition (no handover gap: a fenced itself before).
+    w.nodes.expire('a');
+    await until(() => b.ownership.owned().size === P);
+    expect(range(P).every((p) => holderOf(w, p) === 'b')).toBe(true);
+    // Back on the network: a's renewal finds its lease gone, it takes a new one, and b's live lease keeps everything b's.
+    a.link.cut = false;
+    await until(() => !!w.nodes.value('a') && w.nodes.value('a')!.lease !== oldLease);
+    const readsAfter = w.parts.reads;
+    await until(() => w.parts.reads >= readsAfter + 2 * P);
+    expect(a.ownership.owned().size).toBe(0);
+    expect(range(P).some((p) => a.ownership.mayContinue(p))).toBe(false);
+    expect(range(P).every((p) => holderOf(w, p) === 'b')).toBe(true);
+  });
+
+  it('a renewal that finds its node lease replaced loses every partition, then takes back those nobody else holds', async () => {
+    const w = world();
+    const c = node(w, 'c', ['c']);
+    running.push(c.ownership);
+    await c.ownership.start();
+    // Its lease expires, and someone takes partition 5 meanwhile.
+    w.nodes.expire('c');
+    await w.nodes.create('intruder', JSON.stringify({ node: 'intruder', lease: 'x' }));
+    await w.parts.update('5', JSON.stringify({ node: 'intruder', lease: 'x' }), w.parts.entries.get('5')!.revision);
+    await until(() => c.changes.some((ch) => ch.lost.includes(5)));
+    expect(c.ownership.mayDeliver(5)).toBe(false);
+    await until(() => c.ownership.owned().size === P - 1);
+    expect(c.ownership.owned().has(5)).toBe(false);
+    expect(holderOf(w, 5)).toBe('intruder');
+    expect(
+      range(P)
+        .filter((p) => p !== 5)
+        .every((p) => holderOf(w, p) === 'c'),
+    ).toBe(true);
+  });
+
+  it("a restarted node (same id) takes over its crashed predecessor's partitions at once, never another node's", async () => {
+    const w = world();
+    await w.nodes.create('a', JSON.stringify({ node: 'a', lease: 'crashed-process' }));
+    await w.parts.create('0', JSON.stringify({ node: 'a', lease: 'crashed-process', acquired_at: new Date().toISOString() }));
+    await w.nodes.create('z', JSON.stringify({ node: 'z', lease: 'z-lease' }));
+    await w.parts.create('1', JSON.stringify({ node: 'z', lease: 'z-lease', acquired_at: new Date().toISOString() }));
+    const a = node(w, 'a', ['a']);
     running.push(a.ownership);
     await a.ownership.start();
     await until(() => a.ownership.owned().has(0));
     expect(a.ownership.owned().has(1)).toBe(false);
-    expect(kv.holder('1')).toBe('z');
+    expect(holderOf(w, 1)).toBe('z');
   });
 
-  it('a partition whose start failed keeps its lease and is started again, not left held but idle', async () => {
-    const kv = new FakeKv();
+  it('a partition whose start failed keeps its key and is started again, not left held but idle', async () => {
+    const w = world();
     const membership = new FakeMembership('a', ['a']);
-    const ownership = new LeasedOwnership(P, kv as unknown as KV, membership as unknown as Membership, timing);
+    const ownership = new LeasedOwnership(P, reach(w, { cut: false }), membership as unknown as Membership, timing);
     running.push(ownership);
     let failOnce = true;
     const started = new Set<number>();
@@ -224,48 +314,48 @@ describe('LeasedOwnership', () => {
     await ownership.start();
     expect(ownership.owned().has(1)).toBe(false);
     expect(ownership.mayDeliver(1)).toBe(false);
-    expect(kv.holder('1')).toBe('a');
+    expect(holderOf(w, 1)).toBe('a');
     await until(() => started.has(1) && ownership.owned().has(1));
     expect([...started].sort((x, y) => x - y)).toEqual(range(P));
   });
 
   it('a renewal whose answer was lost but which landed keeps the lease', async () => {
-    const kv = new FakeKv();
-    const a = node(kv, 'a', ['a']);
+    const w = world();
+    const a = node(w, 'a', ['a']);
     running.push(a.ownership);
     await a.ownership.start();
-    kv.lostAnswer = '7';
-    await until(() => kv.lostAnswer === undefined); // the renewal landed, its answer did not
-    const revision = () => kv.entries.get('7')!.revision;
+    w.nodes.lostAnswer = 'a';
+    await until(() => w.nodes.lostAnswer === undefined); // the renewal landed, its answer did not
+    const revision = () => w.nodes.entries.get('a')!.revision;
     const landed = revision();
     await until(() => revision() > landed); // a later renewal adopted the revision and went through
-    expect(a.ownership.owned().has(7)).toBe(true);
-    expect(a.changes.some((c) => c.lost.includes(7))).toBe(false);
+    expect(a.ownership.owned().size).toBe(P);
+    expect(a.changes.some((c) => c.lost.length > 0)).toBe(false);
   });
 
   // A send cut while its partition is handed back may have been accepted by the consumer already; it
   // would be recorded as failed and sent again by the next owner. So only new sends stop at once.
   it.each(['a join', 'a graceful stop'])('on %s, sends in flight may go on under the still renewed lease until the handler returns; new ones may not start', async (how) => {
-    const kv = new FakeKv();
+    const w = world();
     const membership = new FakeMembership('a', ['a']);
-    const ownership = new LeasedOwnership(P, kv as unknown as KV, membership as unknown as Membership, timing);
+    const ownership = new LeasedOwnership(P, reach(w, { cut: false }), membership as unknown as Membership, timing);
     running.push(ownership);
     const p = balancedOwners(P, ['a', 'b']).indexOf('b');
     const seen: Array<{ start: boolean; go: boolean; holder?: string }> = [];
     ownership.onChange(async ({ lost }) => {
       if (!lost.includes(p)) return;
-      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: kv.holder(String(p)) });
+      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: holderOf(w, p) });
       // Held for more renewals than an unrenewed lease would stay trusted (as a slow send would be).
-      const revision = kv.entries.get(String(p))!.revision;
+      const revision = w.nodes.entries.get('a')!.revision;
       const renewals = Math.ceil((timing.leaseTtlMs - timing.fenceMarginMs) / timing.renewMs) + 1;
-      await until(() => kv.entries.get(String(p))!.revision >= revision + renewals);
-      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: kv.holder(String(p)) });
+      await until(() => w.nodes.entries.get('a')!.revision >= revision + renewals);
+      seen.push({ start: ownership.mayDeliver(p), go: ownership.mayContinue(p), holder: holderOf(w, p) });
     });
     await ownership.start();
     expect(ownership.mayContinue(p)).toBe(true);
     if (how === 'a join') membership.set(['a', 'b']);
     else await ownership.stop();
-    await until(() => kv.holder(String(p)) === undefined);
+    await until(() => holderOf(w, p) === undefined);
     expect(seen).toEqual([
       { start: false, go: true, holder: 'a' },
       { start: false, go: true, holder: 'a' },
@@ -273,13 +363,14 @@ describe('LeasedOwnership', () => {
     expect(ownership.mayContinue(p)).toBe(false); // released: nothing of it may go on
   });
 
-  it('graceful stop hands every partition back and deletes its leases', async () => {
-    const kv = new FakeKv();
-    const a = node(kv, 'a', ['a']);
+  it('graceful stop hands every partition back, deletes their keys, then its node lease', async () => {
+    const w = world();
+    const a = node(w, 'a', ['a']);
     await a.ownership.start();
     await a.ownership.stop();
     expect(a.ownership.owned().size).toBe(0);
     expect(a.changes[a.changes.length - 1].lost).toHaveLength(P);
-    expect(range(P).every((p) => kv.holder(String(p)) === undefined)).toBe(true);
+    expect(range(P).every((p) => w.parts.value(String(p)) === undefined)).toBe(true);
+    expect(w.nodes.value('a')).toBeUndefined();
   });
 });

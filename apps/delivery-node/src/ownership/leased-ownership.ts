@@ -1,39 +1,47 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { KvWatchInclude, type KV, type KvEntry } from 'nats';
+import { KvWatchInclude, type KV } from 'nats';
 import { balancedAssignment } from '@app/hashing';
-import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, leaseKey, PartitionLease, SupervisedLoop, wrongLastSequence } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, NodeLease, PartitionOwner, partitionKey, SupervisedLoop, wrongLastSequence } from '@app/messaging';
 import type { Membership } from './membership';
+import { NodeLeaseHolder } from './node-lease';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
 
-interface Lease {
+/** A partition this node holds: its key in `partition-owners` names this node and the node lease it was taken under. */
+interface Hold {
   revision: number;
-  /** performance.now() when the last successful create/update was sent (the server's clock starts later). */
-  renewedAt: number;
-  acquiredAt: string;
+  /** The node lease id it was taken under: it is ours only while that lease is. */
+  lease: string;
   /** performance.now() from which this node may deliver the partition. */
   activeFrom: number;
-  renewing?: Promise<void>;
-  /** Set once a renewal showed that the lease is no longer ours. */
-  gone?: boolean;
 }
 
 const monotonic = () => performance.now();
-/** Lease writes in flight at once: a thousand at a time would all time out together on a busy server (each renewal's clock starts when it is sent). */
-const LEASE_WRITES_IN_FLIGHT = 64;
-const INCARNATION = randomUUID();
+/** Partition-key writes in flight at once: a thousand at a time would all time out together on a busy server. */
+const OWNER_WRITES_IN_FLIGHT = 64;
+
+/** The KV buckets ownership lives in. */
+export interface OwnershipBuckets {
+  /** `node-leases`: one key per node, renewed (bucket TTL). */
+  nodes: KV;
+  /** `partition-owners`: one key per partition, written only when its holder changes (no TTL). */
+  partitions: KV;
+}
 
 /**
  * Consistent-hash ownership with leases: this node wants its share of the balanced assignment
- * (capped rendezvous, libs/hashing) of the live members; it delivers one only while holding its lease in KV `partition-leases`
- * (CAS create, renewed with update(revision)). Losing a partition (membership change, a failed
- * renewal, or a lease too old to trust) first stops delivery through the handler, then deletes the
- * lease (CAS on our revision, so another holder's lease is never touched).
+ * (capped rendezvous, libs/hashing) of the live members, and delivers a partition only while it
+ * holds it under its node lease. The node lease (NodeLeaseHolder) is the only key renewed, so the
+ * cost of holding partitions does not grow with their number. A partition is taken with a CAS write
+ * of its key naming this node and the lease id; someone else's key is taken over only once its
+ * holder's node lease has expired or carries another id. Losing a partition (membership change, the
+ * node lease lost or too old to trust) first stops delivery through the handler, then deletes the
+ * key (CAS on our revision, so another holder's key is never touched).
  */
 export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
-  private readonly leases = new Map<number, Lease>();
+  private readonly holds = new Map<number, Hold>();
   private readonly active = new Set<number>();
+  private readonly lease: NodeLeaseHolder;
   private handler: OwnershipHandler = async () => undefined;
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
@@ -42,16 +50,22 @@ export class LeasedOwnership extends PartitionOwnership {
   private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
   private assignment?: { key: string; mine: ReadonlySet<number> };
-  private readonly writes = new ConcurrencyGate(LEASE_WRITES_IN_FLIGHT);
+  private readonly writes = new ConcurrencyGate(OWNER_WRITES_IN_FLIGHT);
+  private readonly kv: KV;
 
   constructor(
     readonly partitions: number,
-    private readonly kv: KV,
+    buckets: OwnershipBuckets,
     private readonly membership: Membership,
     private readonly timing: Readonly<ClusterTiming> = CLUSTER_TIMING,
   ) {
     super();
+    this.kv = buckets.partitions;
+    this.nodesKv = buckets.nodes;
+    this.lease = new NodeLeaseHolder(buckets.nodes, membership.self, timing, () => this.kick());
   }
+
+  private readonly nodesKv: KV;
 
   get self(): string {
     return this.membership.self;
@@ -61,41 +75,42 @@ export class LeasedOwnership extends PartitionOwnership {
     return this.active;
   }
 
-  /** Synchronous fencing check for the send path: active and the lease renewed recently enough. */
+  /** Synchronous fencing check for the send path: active and held under the node lease, renewed recently enough. */
   mayDeliver(partition: number): boolean {
-    return this.active.has(partition) && this.leaseTrusted(partition);
+    return this.active.has(partition) && this.trusted(partition);
   }
 
   /**
-   * A send in flight may go on while the lease is held and trusted, also once the partition is no
-   * longer active: lose() stops new sends at once but releases the lease only after the handler has
-   * waited for the sends in flight, so they end before anyone else can send for the partition.
+   * A send in flight may go on while the partition is held under a trusted lease, also once it is
+   * no longer active: lose() stops new sends at once but releases the partition only after the
+   * handler has waited for the sends in flight, so they end before anyone else can send for it.
    */
   mayContinue(partition: number): boolean {
-    return this.leaseTrusted(partition);
+    return this.trusted(partition);
   }
 
-  private leaseTrusted(partition: number): boolean {
-    const lease = this.leases.get(partition);
-    return !!lease && !lease.gone && !this.stale(lease, monotonic());
+  private trusted(partition: number, leaseId = this.lease.trustedId()): boolean {
+    const hold = this.holds.get(partition);
+    return !!hold && hold.lease === leaseId;
   }
 
+  /** Every held partition -> ms since the node lease it is held under was last renewed. */
   leaseAges(): Map<number, number> {
-    const now = monotonic();
-    return new Map([...this.leases].map(([p, l]) => [p, now - l.renewedAt]));
+    const age = this.lease.age();
+    return new Map([...this.holds.keys()].map((p) => [p, age]));
   }
 
-  /** Leases held (including ones still in their handover gap), for status output. */
+  /** Partitions held (including ones still in their handover gap), for status output. */
   held(): number[] {
-    return [...this.leases.keys()].sort((a, b) => a - b);
+    return [...this.holds.keys()].sort((a, b) => a - b);
   }
 
-  /** A released lease: try to take it at once instead of waiting for the next retry (a speed-up; the retry timer is the guarantee). */
-  private readonly leaseWatch = new SupervisedLoop('lease-watch', async (session) => {
+  /** A released partition: try to take it at once instead of waiting for the next retry (a speed-up; the retry timer is the guarantee). */
+  private readonly releaseWatch = new SupervisedLoop('partition-owners-watch', async (session) => {
     const watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
     session.onStop(() => watcher.stop());
     session.ready();
-    for await (const e of watcher) if (e.operation !== 'PUT' && !this.leases.has(Number(e.key))) this.kick();
+    for await (const e of watcher) if (e.operation !== 'PUT' && !this.holds.has(Number(e.key))) this.kick();
   });
 
   onChange(handler: OwnershipHandler): void {
@@ -104,8 +119,8 @@ export class LeasedOwnership extends PartitionOwnership {
 
   async start(): Promise<void> {
     this.membership.onChange(() => this.kick());
-    await this.leaseWatch.start();
-    this.renewTimer = setInterval(() => this.renewAll(), this.timing.renewMs);
+    await this.releaseWatch.start();
+    this.renewTimer = setInterval(() => void this.lease.renew(), this.timing.renewMs);
     this.timers.push(setInterval(() => this.kick(), this.timing.retryMs));
     // Fencing: notice a lease that went stale (e.g. after the process was paused) within 250 ms.
     this.timers.push(setInterval(() => this.checkFences(), 250));
@@ -113,18 +128,21 @@ export class LeasedOwnership extends PartitionOwnership {
     await this.chain;
   }
 
-  /** Graceful leave: hand everything back and release every lease. */
+  /** Graceful leave: hand everything back, release every partition, then the node lease. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.wake);
-    await this.leaseWatch.stop();
+    await this.releaseWatch.stop();
     await this.membership.leave();
     this.queued = false;
     await this.chain;
-    const all = [...this.leases.keys()];
-    await this.lose(all, 'shutdown'); // leases keep being renewed until they are handed back
+    // The node lease keeps being renewed until everything is handed back.
+    const released = await this.lose([...this.holds.keys()], 'shutdown');
     clearInterval(this.renewTimer);
+    // A partition key left behind (its delete failed) stays ours until the lease expires: the
+    // handover gap of a successor then covers our last sends. Otherwise nothing is held under it.
+    if (released) await this.lease.release();
     await this.membership.stop();
   }
 
@@ -148,37 +166,35 @@ export class LeasedOwnership extends PartitionOwnership {
     return this.assignment.mine;
   }
 
-  private stale(lease: Lease, now: number): boolean {
-    return now - lease.renewedAt > this.timing.leaseTtlMs - this.timing.fenceMarginMs;
-  }
-
   private checkFences(): void {
-    const now = monotonic();
-    for (const lease of this.leases.values()) if (lease.gone || this.stale(lease, now)) return this.kick();
+    const leaseId = this.lease.trustedId();
+    for (const hold of this.holds.values()) if (hold.lease !== leaseId) return this.kick();
   }
 
   private async reconcile(): Promise<void> {
     if (this.stopping) return;
     const desired = this.desired();
-    const now = monotonic();
-    const untrusted = [...this.leases].filter(([, l]) => l.gone || this.stale(l, now)).map(([p]) => p);
-    if (untrusted.length) this.logger.warn(`fenced: leases of partitions ${untrusted.join(',')} are no longer safe to hold; stopping them`);
-    const unwanted = [...this.leases.keys()].filter((p) => !desired.has(p) && !untrusted.includes(p));
+    const leaseId = this.lease.trustedId();
+    const untrusted = [...this.holds].filter(([, h]) => h.lease !== leaseId).map(([p]) => p);
+    if (untrusted.length) this.logger.warn(`fenced: the node lease is lost or too old to trust; stopping partitions ${untrusted.join(',')}`);
+    const unwanted = [...this.holds.keys()].filter((p) => !desired.has(p) && !untrusted.includes(p));
     await this.lose([...untrusted, ...unwanted], 'rebalance');
 
-    const missing = [...desired].filter((p) => !this.leases.has(p));
-    await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p))));
+    const missing = [...desired].filter((p) => !this.holds.has(p));
+    const takeUnder = missing.length ? await this.lease.take() : undefined;
+    if (takeUnder) await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p, takeUnder))));
 
     const t = monotonic();
-    const gained = [...this.leases].filter(([p, l]) => !this.active.has(p) && l.activeFrom <= t && !l.gone).map(([p]) => p);
+    const current = this.lease.trustedId(t);
+    const gained = [...this.holds].filter(([p, h]) => !this.active.has(p) && h.activeFrom <= t && h.lease === current).map(([p]) => p);
     if (gained.length) {
       for (const p of gained) this.active.add(p);
       const failed = (await this.handler({ gained: gained.sort((a, b) => a - b), lost: [] })) ?? [];
-      // Keep the lease but not the partition: the next reconcile (within retryMs) starts it again.
+      // Keep the partition's key but not the partition: the next reconcile (within retryMs) starts it again.
       for (const p of failed) this.active.delete(p);
       void this.membership.beat();
     }
-    const waiting = [...this.leases].filter(([p]) => !this.active.has(p)).map(([, l]) => l.activeFrom - monotonic());
+    const waiting = [...this.holds].filter(([p]) => !this.active.has(p)).map(([, h]) => h.activeFrom - monotonic());
     if (waiting.length) {
       clearTimeout(this.wake);
       this.wake = setTimeout(() => this.kick(), Math.max(10, Math.min(...waiting) + 5));
@@ -187,84 +203,56 @@ export class LeasedOwnership extends PartitionOwnership {
 
   /**
    * Stops delivering these partitions (handler first: no new sends, the ones in flight answered and
-   * recorded while the lease is still renewed), then deletes our leases of them.
+   * recorded while the node lease is still renewed), then deletes their keys. True if every key is gone.
    */
-  private async lose(partitions: number[], why: string): Promise<void> {
-    if (!partitions.length) return;
+  private async lose(partitions: number[], why: string): Promise<boolean> {
+    if (!partitions.length) return true;
     const stopped = partitions.filter((p) => this.active.delete(p));
     if (stopped.length) await this.handler({ gained: [], lost: stopped.sort((a, b) => a - b) });
-    await Promise.all(
+    const deleted = await Promise.all(
       partitions.map(async (p) => {
-        const lease = this.leases.get(p);
-        if (!lease) return;
-        this.leases.delete(p);
-        await lease.renewing;
-        if (lease.gone) return;
-        // CAS on our revision: if the lease already expired and someone else took it, this fails harmlessly.
-        await this.kv.delete(leaseKey(p), { previousSeq: lease.revision }).catch(() => undefined);
+        const hold = this.holds.get(p);
+        if (!hold) return true;
+        this.holds.delete(p);
+        // CAS on our revision: a key someone else took over already is left alone.
+        return this.writes.run(() =>
+          this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).then(
+            () => true,
+            (err) => wrongLastSequence(err),
+          ),
+        );
       }),
     );
     this.logger.log(`released partitions ${partitions.join(',')} (${why})`);
     if (!this.stopping) void this.membership.beat();
+    return deleted.every(Boolean);
   }
 
-  private async acquire(p: number): Promise<void> {
-    const sentAt = monotonic();
-    let previous: KvEntry | null = null;
+  /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live. */
+  private async acquire(p: number, leaseId: string): Promise<void> {
     try {
-      previous = await this.kv.get(leaseKey(p));
-      const value: PartitionLease = { node: this.self, incarnation: INCARNATION, acquired_at: new Date().toISOString() };
+      const previous = await this.kv.get(partitionKey(p));
+      const value: PartitionOwner = { node: this.self, lease: leaseId, acquired_at: new Date().toISOString() };
+      // Keep a gap after a previous holder, so its last sends leave every rate-limit window; none
+      // after one whose node lease expired: it fenced itself well before.
+      let gap = previous ? this.timing.handoverGapMs : 0;
       let revision: number;
       if (previous?.operation === 'PUT') {
-        // Held. Only a lease left by this node's previous process (restarted after a crash) is taken
-        // over at once (CAS on its revision); anyone else's is waited for until released or expired.
-        // Our own incarnation's lease that we lost track of (a renewal that timed out but landed) is
-        // taken back the same way.
-        const holder = previous.json<PartitionLease>();
-        if (holder.node !== this.self || !holder.incarnation) return;
-        revision = await this.kv.update(leaseKey(p), JSON.stringify(value), previous.revision);
-      } else {
-        revision = await this.kv.create(leaseKey(p), JSON.stringify(value));
-      }
-      // Released by a previous owner (a delete marker is left): keep a gap so its last sends leave
-      // every rate-limit window. An expired lease needs none: its holder fenced itself earlier.
-      const gap = previous ? this.timing.handoverGapMs : 0;
-      this.leases.set(p, { revision, renewedAt: sentAt, acquiredAt: value.acquired_at, activeFrom: monotonic() + gap });
-    } catch (err) {
-      if (!wrongLastSequence(err)) this.logger.warn(`lease ${p}: ${(err as Error).message}`);
-    }
-  }
-
-  private renewAll(): void {
-    for (const [p, lease] of this.leases) {
-      if (lease.renewing || lease.gone) continue;
-      lease.renewing = this.writes.run(() => this.renew(p, lease)).finally(() => (lease.renewing = undefined));
-    }
-  }
-
-  private async renew(p: number, lease: Lease, adopt = true): Promise<void> {
-    const sentAt = monotonic();
-    const value: PartitionLease = { node: this.self, incarnation: INCARNATION, acquired_at: lease.acquiredAt };
-    try {
-      lease.revision = await this.kv.update(leaseKey(p), JSON.stringify(value), lease.revision);
-      lease.renewedAt = sentAt;
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (wrongLastSequence(err)) {
-        // Either an earlier renewal that timed out did land (the key still holds our incarnation:
-        // adopt its revision), or the lease expired and may be someone else's: not ours any more.
-        const current = await this.kv.get(leaseKey(p)).catch(() => null);
-        const holder = current?.operation === 'PUT' ? current.json<PartitionLease>() : undefined;
-        if (current && holder?.node === this.self && holder.incarnation === INCARNATION && adopt) {
-          lease.revision = current.revision;
-          return this.renew(p, lease, false); // renew now, on the adopted revision
+        const holder = previous.json<PartitionOwner>();
+        if (holder.node === this.self && holder.lease === leaseId) {
+          revision = previous.revision; // our own write whose answer was lost
+        } else {
+          const holderLease = await this.nodesKv.get(holder.node);
+          if (holderLease?.operation === 'PUT' && holderLease.json<NodeLease>().lease === holder.lease) return; // still theirs
+          if (!holderLease) gap = 0;
+          revision = await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision);
         }
-        this.logger.warn(`lease ${p} lost: ${msg}`);
-        lease.gone = true;
-        this.kick();
       } else {
-        this.logger.warn(`lease ${p} renewal failed: ${msg}`);
+        revision = await this.kv.create(partitionKey(p), JSON.stringify(value));
       }
+      this.holds.set(p, { revision, lease: leaseId, activeFrom: monotonic() + gap });
+    } catch (err) {
+      if (!wrongLastSequence(err)) this.logger.warn(`partition ${p}: ${(err as Error).message}`);
     }
   }
 }
