@@ -13,6 +13,9 @@ import { configureHttp } from './bootstrap';
 export async function createHttpApp(module: DynamicModule | Type, opts: { mountFirst?: (app: INestApplication) => void } = {}): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bodyParser: false, abortOnError: false, bufferLogs: true, logger: ['fatal', 'error'], forceCloseConnections: true });
   app.useLogger(app.get(Logger));
+  // From here on log at once: start-up steps that wait (for NATS, a partition-count change, nodes of
+  // an earlier release) run inside init and would otherwise say nothing until start-up ends.
+  app.flushLogs();
   // What must see requests before the body parser and the API's conventions (e.g. a proxy passing bodies on).
   opts.mountFirst?.(app);
   configureHttp(app);
