@@ -1,7 +1,9 @@
 /**
  * Cost of the partition count on this machine: one delivery node holding every partition of a fresh
  * cluster (own nats-server and database); time until /health is green and every partition is
- * consumed, idle CPU of the node and of nats-server over 20 s, the node's RSS, and a graceful stop.
+ * consumed, idle CPU of the node and of nats-server over 20 s, the node's RSS, a graceful stop, and
+ * the time until a second start of the node (its consumers durable by then, its partitions released)
+ * consumes every partition again.
  * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024]
  */
 import { execSync } from 'node:child_process';
@@ -20,15 +22,18 @@ async function main(): Promise<void> {
   for (const P of (flags.partitions ?? '64,256,1024').split(',').map(Number)) {
     const platform = await startTestPlatform({ DELIVERY_PARTITIONS: String(P), LOG_LEVEL: 'error' });
     const natsPid = Number(execSync(`pgrep -f 'nats-server -a 127.0.0.1 -p ${platform.nats.port} '`).toString().trim().split('\n')[0]);
-    const t0 = Date.now();
-    const node = await spawnDeliveryNode('cost-1', {});
-    await node.ready(300_000);
-    const readyMs = Date.now() - t0;
-    for (;;) {
-      const m = await fetch(`http://127.0.0.1:${node.port}/metrics`).then((r) => r.text());
-      if (Number(/^webhook_owned_partitions (\d+)/m.exec(m)?.[1]) === P) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const started = async () => {
+      const t0 = Date.now();
+      const node = await spawnDeliveryNode('cost-1', {});
+      await node.ready(300_000);
+      for (;;) {
+        const m = await fetch(`http://127.0.0.1:${node.port}/metrics`).then((r) => r.text());
+        if (Number(/^webhook_owned_partitions (\d+)/m.exec(m)?.[1]) === P) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return { node, ms: Date.now() - t0 };
+    };
+    const { node, ms: readyMs } = await started();
     const c0 = cpuSeconds(node.proc.pid!),
       n0 = cpuSeconds(natsPid),
       w0 = Date.now();
@@ -38,7 +43,10 @@ async function main(): Promise<void> {
     const rss = rssMb(node.proc.pid!).toFixed(0);
     const s0 = Date.now();
     await node.stop(120_000);
-    console.log(`P=${P}: ready ${readyMs} ms; idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${Date.now() - s0} ms`);
+    const stopMs = Date.now() - s0;
+    const again = await started();
+    await again.node.stop(120_000);
+    console.log(`P=${P}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`);
     await platform.close();
   }
 }
