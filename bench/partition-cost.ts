@@ -4,11 +4,13 @@
  * consumed, idle CPU of the node and of nats-server over 20 s, the node's RSS, a graceful stop, and
  * the time until a second start of the node (its consumers durable by then, its partitions released)
  * consumes every partition again.
- * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024]
+ * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024] [--replicas 3]
+ * (`--replicas 3`: a cluster of three nats-servers and streams, buckets and consumers of 3 replicas,
+ * as in production; nats-server CPU is then the sum of the three.)
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { spawnDeliveryNode, startTestPlatform } from '../libs/testing/src';
+import { spawnDeliveryNode, startNatsCluster, startTestPlatform, TestNatsCluster } from '../libs/testing/src';
 import { parseArgs } from '../scripts/cli-args';
 
 const cpuSeconds = (pid: number) => {
@@ -19,12 +21,16 @@ const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8'
 
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
+  const replicas = Number(flags.replicas ?? '1');
   for (const P of (flags.partitions ?? '64,256,1024').split(',').map(Number)) {
     const platform = await startTestPlatform({ DELIVERY_PARTITIONS: String(P), LOG_LEVEL: 'error' });
-    const natsPid = Number(execSync(`pgrep -f 'nats-server -a 127.0.0.1 -p ${platform.nats.port} '`).toString().trim().split('\n')[0]);
+    const cluster: TestNatsCluster | undefined = replicas > 1 ? await startNatsCluster(replicas) : undefined;
+    const nodeEnv = cluster ? { NATS_URL: cluster.url, NATS_REPLICAS: String(replicas) } : {};
+    const natsPids = (cluster?.servers ?? [platform.nats]).map((s) => Number(execSync(`pgrep -f 'nats-server -a 127.0.0.1 -p ${s.port} '`).toString().trim().split('\n')[0]));
+    const natsCpu = () => natsPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const started = async () => {
       const t0 = Date.now();
-      const node = await spawnDeliveryNode('cost-1', {});
+      const node = await spawnDeliveryNode('cost-1', nodeEnv);
       await node.ready(300_000);
       for (;;) {
         const m = await fetch(`http://127.0.0.1:${node.port}/metrics`).then((r) => r.text());
@@ -35,18 +41,19 @@ async function main(): Promise<void> {
     };
     const { node, ms: readyMs } = await started();
     const c0 = cpuSeconds(node.proc.pid!),
-      n0 = cpuSeconds(natsPid),
+      n0 = natsCpu(),
       w0 = Date.now();
     await new Promise((r) => setTimeout(r, 20_000));
     const secs = (Date.now() - w0) / 1000;
-    const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (cpuSeconds(natsPid) - n0)) / secs).toFixed(1)} %`;
+    const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (natsCpu() - n0)) / secs).toFixed(1)} %`;
     const rss = rssMb(node.proc.pid!).toFixed(0);
     const s0 = Date.now();
     await node.stop(120_000);
     const stopMs = Date.now() - s0;
     const again = await started();
     await again.node.stop(120_000);
-    console.log(`P=${P}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`);
+    await cluster?.dispose();
+    console.log(`P=${P}${cluster ? ` R${replicas}` : ''}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`);
     await platform.close();
   }
 }
