@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '@app/config';
-import { SESSION_OPTIONS } from '@app/persistence';
+import { withSessionOptions } from '@app/persistence';
 
 /**
  * The delivery node's pg pool. The repositories of `@app/persistence` run their plain batched SQL on
@@ -14,7 +14,7 @@ export class Database implements OnApplicationShutdown {
   readonly pool: Pool;
 
   constructor(config: AppConfig) {
-    this.pool = new Pool({ connectionString: config.databaseUrl, options: SESSION_OPTIONS, max: 6, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
+    this.pool = new Pool({ connectionString: withSessionOptions(config.databaseUrl), max: 6, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
     this.pool.on('error', () => undefined); // idle client errors surface on the next query
     // A connection that drops while checked out (between the statements of a transaction) emits
     // 'error' on its client, which pg leaves unhandled: that would end the process. The error

@@ -8,3 +8,16 @@
  * compiling never pays back.
  */
 export const SESSION_OPTIONS = '-c jit=off';
+
+/**
+ * DATABASE_URL with SESSION_OPTIONS in its `options` parameter, ahead of any options the URL gives
+ * (so a setting given there on purpose wins). Every client connects with this URL: the pg driver
+ * lets a connection string's parameters replace its explicit settings, so an `options` passed beside
+ * the URL was silently dropped by a URL with its own (e.g. `?options=-c statement_timeout=5s`).
+ */
+export function withSessionOptions(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const given = url.searchParams.get('options');
+  url.searchParams.set('options', given ? `${SESSION_OPTIONS} ${given}` : SESSION_OPTIONS);
+  return url.toString();
+}

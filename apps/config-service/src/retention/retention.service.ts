@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { AppConfig } from '@app/config';
-import { ExpiredRowsRepository, SESSION_OPTIONS } from '@app/persistence';
+import { ExpiredRowsRepository, withSessionOptions } from '@app/persistence';
 import { RetentionMetrics } from './retention-metrics';
 import { pruneExpired, Pruned } from './retention-pruner';
 
@@ -50,7 +50,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   /** One run: what it removed, or 'busy' when another process holds the retention lock. */
   async runOnce(now = new Date()): Promise<Pruned | 'busy'> {
-    const client = new Client({ connectionString: this.env.databaseUrl, options: SESSION_OPTIONS, connectionTimeoutMillis: 5000, query_timeout: 35_000 });
+    const client = new Client({ connectionString: withSessionOptions(this.env.databaseUrl), connectionTimeoutMillis: 5000, query_timeout: 35_000 });
     client.on('error', () => undefined); // a dropped connection fails the query in progress instead
     await client.connect();
     try {
