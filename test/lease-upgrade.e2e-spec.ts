@@ -49,5 +49,7 @@ describe('upgrade from per-partition leases', () => {
     await node.ready();
     await eventually(async () => (await owners()).size === P, { what: 'every partition taken' });
     expect([...(await owners()).values()]).toEqual(Array(P).fill('upgraded'));
+    // The old bucket is gone: a node of that release that was only paused finds nowhere to lease.
+    await expect((await h.nc.jetstreamManager()).streams.info(`KV_${KV_PARTITION_LEASES_BEFORE_NODE_LEASES}`)).rejects.toThrow(/stream not found/);
   });
 });

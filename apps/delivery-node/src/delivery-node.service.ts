@@ -4,7 +4,7 @@ import { AppConfig } from '@app/config';
 import {
   agreePartitions,
   CLUSTER_TIMING,
-  earlierReleaseLeases,
+  retireEarlierReleaseLeases,
   ensureStreams,
   InjectNats,
   openNodeLeasesKv,
@@ -107,7 +107,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
   /** Nodes of a release with per-partition leases do not see node leases: never deliver beside one. */
   private async earlierReleaseStopped(): Promise<void> {
     for (let said = false; ; said = true) {
-      const left = await untilDone('reading the leases of an earlier release', async () => earlierReleaseLeases(await this.nc.jetstreamManager()));
+      const left = await untilDone('reading the leases of an earlier release', async () => retireEarlierReleaseLeases(await this.nc.jetstreamManager()));
       if (!left) return;
       if (!said)
         this.logger.warn(

@@ -99,12 +99,17 @@ export function partitionKey(partition: number): string {
 
 /**
  * Entries (leases or their delete markers) left in the per-partition lease bucket of releases before
- * node leases. Nodes of such a release do not see node leases, so a node waits until this is 0: every
- * such node stopped and its leases expired (bucket TTL), which an upgrade's stop of the old nodes gives.
+ * node leases; 0 once none is left, and the bucket is then deleted. Nodes of such a release do not
+ * see node leases, so a node waits until this is 0: every such node stopped and its leases expired
+ * (bucket TTL), which an upgrade's stop of the old nodes gives. With the bucket gone, such a node that
+ * was only paused cannot take a lease again when it resumes: its writes find no bucket.
  */
-export async function earlierReleaseLeases(jsm: JetStreamManager): Promise<number> {
+export async function retireEarlierReleaseLeases(jsm: JetStreamManager): Promise<number> {
+  const stream = `KV_${KV_PARTITION_LEASES_BEFORE_NODE_LEASES}`;
   try {
-    return (await jsm.streams.info(`KV_${KV_PARTITION_LEASES_BEFORE_NODE_LEASES}`)).state.messages;
+    const left = (await jsm.streams.info(stream)).state.messages;
+    if (!left) await jsm.streams.delete(stream);
+    return left;
   } catch (err) {
     if (streamNotFound(err)) return 0;
     throw err;

@@ -47,22 +47,35 @@ class FakeKv {
     this.reads++;
     return this.entry(key);
   }
+  /** The next write of this key is applied but its answer is lost (a timeout on a reconnect); `onLost` runs before the caller hears. */
+  lostAnswer?: string;
+  onLost?: () => void;
+  /** The next delete of this key gets no answer and is not applied. */
+  unanswered?: string;
+
+  private answered(key: string): void {
+    if (this.lostAnswer !== key) return;
+    this.lostAnswer = undefined;
+    this.onLost?.();
+    throw new Error('TIMEOUT');
+  }
   async create(key: string, value: string) {
     if (this.entries.get(key)?.operation === 'PUT') throw wrongLastSequence(`: ${this.entries.get(key)!.revision}`);
-    return this.write(key, value, 'PUT');
+    const rev = this.write(key, value, 'PUT');
+    this.answered(key);
+    return rev;
   }
-  /** The next update of this key is applied but its answer is lost (a timeout on a reconnect). */
-  lostAnswer?: string;
   async update(key: string, value: string, revision: number) {
     if (this.entries.get(key)?.revision !== revision) throw wrongLastSequence();
     const rev = this.write(key, value, 'PUT');
-    if (this.lostAnswer === key) {
-      this.lostAnswer = undefined;
-      throw new Error('TIMEOUT');
-    }
+    this.answered(key);
     return rev;
   }
   async delete(key: string, opts?: { previousSeq?: number }) {
+    if (this.unanswered === key) {
+      this.unanswered = undefined;
+      throw new Error('TIMEOUT');
+    }
     if (opts?.previousSeq !== undefined && this.entries.get(key)?.revision !== opts.previousSeq) throw wrongLastSequence();
     this.write(key, '', 'DEL');
   }
@@ -279,18 +292,69 @@ describe('LeasedOwnership', () => {
     ).toBe(true);
   });
 
-  it("a restarted node (same id) takes over its crashed predecessor's partitions at once, never another node's", async () => {
+  it("a restarted node (same id) waits for its predecessor's lease to expire, then takes its partitions, never another node's", async () => {
     const w = world();
-    await w.nodes.create('a', JSON.stringify({ node: 'a', lease: 'crashed-process' }));
-    await w.parts.create('0', JSON.stringify({ node: 'a', lease: 'crashed-process', acquired_at: new Date().toISOString() }));
+    // The predecessor may be alive somewhere (paused, cut off) and trust its lease for a while yet.
+    await w.nodes.create('a', JSON.stringify({ node: 'a', lease: 'previous-process', incarnation: 'previous-process' }));
+    await w.parts.create('0', JSON.stringify({ node: 'a', lease: 'previous-process', acquired_at: new Date().toISOString() }));
     await w.nodes.create('z', JSON.stringify({ node: 'z', lease: 'z-lease' }));
     await w.parts.create('1', JSON.stringify({ node: 'z', lease: 'z-lease', acquired_at: new Date().toISOString() }));
     const a = node(w, 'a', ['a']);
     running.push(a.ownership);
     await a.ownership.start();
+    const reads = w.nodes.reads;
+    await until(() => w.nodes.reads >= reads + 5); // it looked at its lease key five more times
+    expect(a.ownership.owned().size).toBe(0);
+    expect(w.nodes.value('a')!.lease).toBe('previous-process');
+    expect(holderOf(w, 0)).toBe('a'); // still the predecessor's
+    w.nodes.expire('a');
     await until(() => a.ownership.owned().has(0));
+    expect(w.nodes.value('a')!.lease).not.toBe('previous-process');
     expect(a.ownership.owned().has(1)).toBe(false);
     expect(holderOf(w, 1)).toBe('z');
+  });
+
+  it('a release whose delete got no answer is tried again: the partition does not stay with a node that no longer wants it', async () => {
+    const w = world();
+    const a = node(w, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    const wantB = range(P).filter((p) => balancedOwners(P, ['a', 'b'])[p] === 'b');
+    w.parts.unanswered = String(wantB[0]);
+    const b = node(w, 'b', ['a', 'b']);
+    running.push(b.ownership);
+    await b.ownership.start();
+    a.membership.set(['a', 'b']);
+    await until(() => b.ownership.owned().size === wantB.length);
+    expect(w.parts.unanswered).toBeUndefined(); // the first delete did fail
+    expect(wantB.every((p) => holderOf(w, p) === 'b')).toBe(true);
+  });
+
+  it('a take whose answer was lost but which landed is adopted while wanted and deleted once not', async () => {
+    const w = world();
+    // Wanted: the next pass finds the key naming this node and its lease, and adopts it.
+    w.parts.lostAnswer = '0';
+    const a = node(w, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    await until(() => a.ownership.owned().size === P);
+    expect(holderOf(w, 0)).toBe('a');
+
+    // No longer wanted by the time it would be retried: the key it may have written is deleted, so b gets the partition.
+    const wantB2 = range(P).filter((q) => balancedOwners(P, ['a2', 'b'])[q] === 'b');
+    const p = wantB2[0];
+    await a.ownership.stop();
+    running.splice(running.indexOf(a.ownership), 1);
+    const a2 = node(w, 'a2', ['a2']);
+    running.push(a2.ownership);
+    w.parts.lostAnswer = String(p);
+    w.parts.onLost = () => a2.membership.set(['a2', 'b']);
+    const b = node(w, 'b', ['a2', 'b']);
+    running.push(b.ownership);
+    await Promise.all([a2.ownership.start(), b.ownership.start()]);
+    expect(w.parts.lostAnswer).toBeUndefined(); // a2's take of p did land without an answer
+    await until(() => b.ownership.owned().size === wantB2.length);
+    expect(wantB2.every((q) => holderOf(w, q) === 'b')).toBe(true);
   });
 
   it('a partition whose start failed keeps its key and is started again, not left held but idle', async () => {

@@ -40,6 +40,12 @@ export interface OwnershipBuckets {
 export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
   private readonly holds = new Map<number, Hold>();
+  /**
+   * Partitions whose last key write here may have landed unseen (no answer): a key left naming this
+   * node under its live lease would keep everyone else off the partition for as long as the lease
+   * lives. See settleUnsure().
+   */
+  private readonly unsure = new Set<number>();
   private readonly active = new Set<number>();
   private readonly lease: NodeLeaseHolder;
   private handler: OwnershipHandler = async () => undefined;
@@ -138,10 +144,11 @@ export class LeasedOwnership extends PartitionOwnership {
     this.queued = false;
     await this.chain;
     // The node lease keeps being renewed until everything is handed back.
-    const released = await this.lose([...this.holds.keys()], 'shutdown');
+    await this.lose([...this.holds.keys()], 'shutdown');
+    const released = await this.settleUnsure(new Set());
     clearInterval(this.renewTimer);
-    // A partition key left behind (its delete failed) stays ours until the lease expires: the
-    // handover gap of a successor then covers our last sends. Otherwise nothing is held under it.
+    // A partition key left behind (its delete got no answer) stays ours until the lease expires:
+    // the handover gap of a successor then covers our last sends. Otherwise nothing is held under it.
     if (released) await this.lease.release();
     await this.membership.stop();
   }
@@ -180,6 +187,7 @@ export class LeasedOwnership extends PartitionOwnership {
     const unwanted = [...this.holds.keys()].filter((p) => !desired.has(p) && !untrusted.includes(p));
     await this.lose([...untrusted, ...unwanted], 'rebalance');
 
+    await this.settleUnsure(desired);
     const missing = [...desired].filter((p) => !this.holds.has(p));
     const takeUnder = missing.length ? await this.lease.take() : undefined;
     if (takeUnder) await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p, takeUnder))));
@@ -203,29 +211,53 @@ export class LeasedOwnership extends PartitionOwnership {
 
   /**
    * Stops delivering these partitions (handler first: no new sends, the ones in flight answered and
-   * recorded while the node lease is still renewed), then deletes their keys. True if every key is gone.
+   * recorded while the node lease is still renewed), then deletes their keys.
    */
-  private async lose(partitions: number[], why: string): Promise<boolean> {
-    if (!partitions.length) return true;
+  private async lose(partitions: number[], why: string): Promise<void> {
+    if (!partitions.length) return;
     const stopped = partitions.filter((p) => this.active.delete(p));
     if (stopped.length) await this.handler({ gained: [], lost: stopped.sort((a, b) => a - b) });
-    const deleted = await Promise.all(
+    await Promise.all(
       partitions.map(async (p) => {
         const hold = this.holds.get(p);
-        if (!hold) return true;
+        if (!hold) return;
         this.holds.delete(p);
         // CAS on our revision: a key someone else took over already is left alone.
-        return this.writes.run(() =>
-          this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).then(
-            () => true,
-            (err) => wrongLastSequence(err),
-          ),
+        await this.writes.run(() =>
+          this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch((err) => {
+            if (!wrongLastSequence(err)) this.unsure.add(p);
+          }),
         );
       }),
     );
     this.logger.log(`released partitions ${partitions.join(',')} (${why})`);
     if (!this.stopping) void this.membership.beat();
-    return deleted.every(Boolean);
+  }
+
+  /**
+   * Settles the partitions whose last key write got no answer. One still wanted is left to
+   * acquire(), which adopts a key that names this node and its lease; any other key that does is
+   * deleted (CAS on what was read). True once none is left unsettled.
+   */
+  private async settleUnsure(desired: ReadonlySet<number>): Promise<boolean> {
+    const leaseId = this.lease.currentId();
+    await Promise.all(
+      [...this.unsure].map((p) =>
+        this.writes.run(async () => {
+          // Held again, wanted (acquire() reads it next), or no lease of ours for a key to name.
+          if (this.holds.has(p) || desired.has(p) || !leaseId) return void this.unsure.delete(p);
+          try {
+            const e = await this.kv.get(partitionKey(p));
+            const owner = e?.operation === 'PUT' ? e.json<PartitionOwner>() : undefined;
+            if (e && owner?.node === this.self && owner.lease === leaseId) await this.kv.delete(partitionKey(p), { previousSeq: e.revision });
+            this.unsure.delete(p);
+          } catch (err) {
+            if (wrongLastSequence(err)) this.unsure.delete(p); // changed meanwhile: not ours to delete
+          }
+        }),
+      ),
+    );
+    return this.unsure.size === 0;
   }
 
   /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live. */
@@ -252,7 +284,9 @@ export class LeasedOwnership extends PartitionOwnership {
       }
       this.holds.set(p, { revision, lease: leaseId, activeFrom: monotonic() + gap });
     } catch (err) {
-      if (!wrongLastSequence(err)) this.logger.warn(`partition ${p}: ${(err as Error).message}`);
+      if (wrongLastSequence(err)) return;
+      this.logger.warn(`partition ${p}: ${(err as Error).message}`);
+      this.unsure.add(p); // a create or update that got no answer may have landed
     }
   }
 }

@@ -17,7 +17,8 @@ interface Held {
  * the number of partitions held under it. A renewal that lands proves the key never expired (an
  * expired key has no revision to match), so nobody can have taken a partition held under it. One
  * that finds the key gone or rewritten ends the lease: `onLost` runs, and the next `take()` creates
- * a new one with a new id, under which every partition must be taken again.
+ * a new one with a new id, under which every partition must be taken again. So a key that carries
+ * another id than a partition was taken under means that partition's holder stopped trusting it.
  */
 export class NodeLeaseHolder {
   private readonly logger = new Logger(NodeLeaseHolder.name);
@@ -25,6 +26,7 @@ export class NodeLeaseHolder {
   /** performance.now() when the last successful write was sent (the server's clock starts later). */
   private renewedAt = monotonic();
   private renewing?: Promise<void>;
+  private waitingSaid = false;
 
   constructor(
     private readonly kv: KV,
@@ -53,17 +55,38 @@ export class NodeLeaseHolder {
     const value = JSON.stringify({ node: this.self, lease: id, incarnation: INCARNATION, since: new Date().toISOString() } satisfies NodeLease);
     const sentAt = monotonic();
     try {
-      // A key still there is a previous process's (same node id, so it is gone) or a lease of ours
-      // already given up: replacing it ends every partition held under its id.
       const existing = await this.kv.get(this.self);
-      const revision = existing?.operation === 'PUT' ? await this.kv.update(this.self, value, existing.revision) : await this.kv.create(this.self, value);
+      let revision: number;
+      if (existing?.operation === 'PUT') {
+        // Another process with this node id (a predecessor that crashed, or one still running
+        // somewhere) may trust its lease for a while yet: replacing it now would let both send.
+        // Wait for it to expire or be deleted. Only a lease of this process, given up already, is
+        // replaced at once.
+        if (existing.json<NodeLease>().incarnation !== INCARNATION) {
+          if (!this.waitingSaid)
+            this.logger.warn(
+              `node lease: another process with node id ${this.self} holds it; waiting until it expires (at most ${this.timing.leaseTtlMs / 1000} s after its last renewal)`,
+            );
+          this.waitingSaid = true;
+          return undefined;
+        }
+        revision = await this.kv.update(this.self, value, existing.revision);
+      } else {
+        revision = await this.kv.create(this.self, value);
+      }
       this.held = { id, revision, value };
       this.renewedAt = sentAt;
+      this.waitingSaid = false;
       return id;
     } catch (err) {
       if (!wrongLastSequence(err)) this.logger.warn(`node lease: ${(err as Error).message}`);
       return undefined;
     }
+  }
+
+  /** The id of the lease held now, trusted or not. */
+  currentId(): string | undefined {
+    return this.held?.id;
   }
 
   renew(): Promise<void> {
