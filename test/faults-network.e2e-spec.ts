@@ -3,12 +3,12 @@ import { INestApplication } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
+import { connect, KV, NatsConnection } from 'nats';
 import { Pool } from 'pg';
 import { createConfigServiceApp } from '../apps/config-service/src/main';
 import { MAX_WEBHOOKS_PER_ACCOUNT, objectTypeOf } from '@app/domain';
 import { partitionOf } from '@app/hashing';
-import { CLUSTER_TIMING, deliveryConsumer, FANOUT_CONSUMER, publishEvent, STREAM_DELIVERIES, STREAM_EVENTS } from '@app/messaging';
+import { CLUSTER_TIMING, deliveryConsumer, FANOUT_CONSUMER, openNodeLeasesKv, openPartitionOwnersKv, publishEvent, STREAM_DELIVERIES, STREAM_EVENTS } from '@app/messaging';
 import { createAccount, createToken, ormConfig } from '@app/persistence';
 import {
   ApiClient,
@@ -294,9 +294,10 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
    */
   async function settled(since: number, timeoutMs: number): Promise<{ view: ClusterView; atMs: number }> {
     let stable: { key: string; from: number; view: ClusterView } | undefined;
+    let last: ClusterView | undefined;
     return eventually(
       async () => {
-        const v = await clusterView();
+        const v = (last = await clusterView());
         const ok =
           v.nodes.length === NODE_IDS.length &&
           !v.unowned_partitions.length &&
@@ -315,7 +316,18 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
         return Date.now() - stable.from >= 3000 && { view: stable.view, atMs: stable.from - since };
       },
       { timeoutMs, intervalMs: 200, what: 'ownership settled over all three nodes' },
-    ) as Promise<{ view: ClusterView; atMs: number }>;
+    ).catch(async (err: Error) => {
+      // What was still off, for the one reading the failure: the view, the raw keys, the nodes' logs.
+      const off = last?.partition_leases
+        .map((l) => ({ partition: l.partition, owner: l.owner, delivering: last!.nodes.filter((n) => n.delivering.includes(l.partition)).map((n) => n.node) }))
+        .filter((x) => !x.owner || x.delivering.join() !== x.owner);
+      const js = nc.jetstream();
+      const [leases, owners] = await Promise.all([openNodeLeasesKv(js, 3), openPartitionOwnersKv(js, 3)]);
+      const raw = async (kv: KV, key: string) => (await kv.get(key).catch(() => null))?.string() ?? null;
+      const keys = { leases: await Promise.all(NODE_IDS.map((n) => raw(leases, n))), owners: await Promise.all((off ?? []).map((x) => raw(owners, String(x.partition)))) };
+      for (const [id, n] of nodes) console.log(`${id}:\n${n.output().slice(-6000)}`);
+      throw new Error(`${err.message}; nodes ${JSON.stringify(last?.nodes.map((n) => n.node))}, partitions off: ${JSON.stringify(off)}; keys ${JSON.stringify(keys)}`);
+    }) as Promise<{ view: ClusterView; atMs: number }>;
   }
 
   /** Publishes EVENTS_PER_SECOND events per account until stopped; each is retried until stored (same id: stored once). */

@@ -7,6 +7,9 @@ import {
   retireEarlierReleaseLeases,
   ensureStreams,
   InjectNats,
+  KV_NODE_LEASES,
+  KV_PARTITION_OWNERS,
+  latestEntry,
   openNodeLeasesKv,
   openNodesKv,
   openPartitionOwnersKv,
@@ -101,7 +104,9 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     const membership = new Membership(nodesKv, this.node.id, () => [...(this.ownership?.owned() ?? [])].sort((a, b) => a - b));
     membership.reportLoad(() => this.load.report());
     await membership.start();
-    return new LeasedOwnership(partitions, { nodes: leasesKv, partitions: ownersKv }, membership);
+    const jsm = await this.nc.jetstreamManager();
+    const bucket = { nodes: KV_NODE_LEASES, partitions: KV_PARTITION_OWNERS };
+    return new LeasedOwnership(partitions, { nodes: leasesKv, partitions: ownersKv, latest: (b, key) => latestEntry(jsm, bucket[b], key) }, membership);
   }
 
   /** Nodes of a release with per-partition leases do not see node leases: never deliver beside one. */

@@ -1,6 +1,6 @@
 import { JetStreamClient, JetStreamManager, KV } from 'nats';
 import { KV_DELIVERY_NODES, KV_NODE_LEASES, KV_PARTITION_LEASES_BEFORE_NODE_LEASES, KV_PARTITION_OWNERS } from './names';
-import { streamNotFound } from './nats-errors';
+import { isJetStreamError, streamNotFound } from './nats-errors';
 
 /**
  * Timings of delivery-cluster membership and partition leases. The bucket TTLs are fixed when a
@@ -95,6 +95,30 @@ export function openPartitionOwnersKv(js: JetStreamClient, replicas = 1): Promis
 
 export function partitionKey(partition: number): string {
   return String(partition);
+}
+
+/** A KV key's latest entry (the part of nats.js's KvEntry that ownership decisions read). */
+export interface LatestEntry {
+  revision: number;
+  operation: 'PUT' | 'DEL' | 'PURGE';
+  json<T>(): T;
+}
+
+/**
+ * A key's latest entry as its bucket's stream leader has it, or null if it has none. `kv.get` is a
+ * direct get, which any replica may answer, one still catching up after a network partition among
+ * them: it can be stale for seconds. A write is checked by its CAS anyway, but a decision that rests
+ * on a read alone (another node's lease is gone, a key no longer names us) must not be stale.
+ */
+export async function latestEntry(jsm: JetStreamManager, bucket: string, key: string): Promise<LatestEntry | null> {
+  try {
+    const m = await jsm.streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` });
+    const operation = (m.header?.get('KV-Operation') || 'PUT') as LatestEntry['operation'];
+    return { revision: m.seq, operation, json: <T>() => m.json<T>() };
+  } catch (err) {
+    if (isJetStreamError(err, 'NoMessageFound')) return null;
+    throw err;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ export const JetStreamErrorCode = {
   ConsumerNotFound: 10014,
   StreamNameInUse: 10058,
   StreamNotFound: 10059,
+  NoMessageFound: 10037,
   WrongLastSequence: 10071,
   ConsumerExistingActive: 10105,
   ConsumerAlreadyExists: 10148,

@@ -43,7 +43,20 @@ class FakeKv {
     return this.seq;
   }
 
+  /** Set: get() answers from this old copy, as a replica that lags would; latest() always from the current state. */
+  staleCopy?: Map<string, { value: string; revision: number; operation: 'PUT' | 'DEL' }>;
+  copy() {
+    return new Map(this.entries);
+  }
   async get(key: string) {
+    this.reads++;
+    if (this.staleCopy) {
+      const e = this.staleCopy.get(key);
+      return e ? { ...this.entry(key)!, value: new TextEncoder().encode(e.value), revision: e.revision, operation: e.operation, json: () => JSON.parse(e.value) } : null;
+    }
+    return this.entry(key);
+  }
+  async latest(key: string) {
     this.reads++;
     return this.entry(key);
   }
@@ -149,8 +162,10 @@ function reach(w: World, link: { cut: boolean }): OwnershipBuckets {
         if (typeof v !== 'function') return v;
         return (...args: unknown[]) => (link.cut ? Promise.reject(new Error('TIMEOUT')) : v.apply(target, args));
       },
-    }) as unknown as KV;
-  return { nodes: through(w.nodes), partitions: through(w.parts) };
+    }) as unknown as KV & Pick<FakeKv, 'latest'>;
+  const nodes = through(w.nodes),
+    partitions = through(w.parts);
+  return { nodes, partitions, latest: (bucket, key) => (bucket === 'nodes' ? nodes : partitions).latest(key) };
 }
 
 const timing = { ...CLUSTER_TIMING, renewMs: 50, retryMs: 30, leaseTtlMs: 600, fenceMarginMs: 200, handoverGapMs: 40 };
@@ -355,6 +370,22 @@ describe('LeasedOwnership', () => {
     expect(w.parts.lostAnswer).toBeUndefined(); // a2's take of p did land without an answer
     await until(() => b.ownership.owned().size === wantB2.length);
     expect(wantB2.every((q) => holderOf(w, q) === 'b')).toBe(true);
+  });
+
+  it("decides on the stream leader's word, not a lagging replica's: a live holder read as gone by a replica keeps its partition", async () => {
+    const w = world();
+    const lagging = w.nodes.copy(); // before z's lease existed
+    await w.nodes.create('z', JSON.stringify({ node: 'z', lease: 'z-lease' }));
+    await w.parts.create('3', JSON.stringify({ node: 'z', lease: 'z-lease', acquired_at: new Date().toISOString() }));
+    w.nodes.staleCopy = lagging;
+    const a = node(w, 'a', ['a']);
+    running.push(a.ownership);
+    await a.ownership.start();
+    const reads = w.parts.reads;
+    await until(() => w.parts.reads >= reads + 5); // it tried partition 3 again and again
+    expect(a.ownership.owned().has(3)).toBe(false);
+    expect(holderOf(w, 3)).toBe('z');
+    expect(a.ownership.owned().size).toBe(P - 1);
   });
 
   it('a partition whose start failed keeps its key and is started again, not left held but idle', async () => {

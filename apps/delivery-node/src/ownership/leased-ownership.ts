@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { KvWatchInclude, type KV } from 'nats';
 import { balancedAssignment } from '@app/hashing';
-import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, NodeLease, PartitionOwner, partitionKey, SupervisedLoop, wrongLastSequence } from '@app/messaging';
+import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, LatestEntry, NodeLease, PartitionOwner, partitionKey, SupervisedLoop, wrongLastSequence } from '@app/messaging';
 import type { Membership } from './membership';
 import { NodeLeaseHolder } from './node-lease';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
@@ -25,6 +25,11 @@ export interface OwnershipBuckets {
   nodes: KV;
   /** `partition-owners`: one key per partition, written only when its holder changes (no TTL). */
   partitions: KV;
+  /**
+   * A key's latest entry as the bucket's stream leader has it (latestEntry): what a decision resting
+   * on a read alone uses, since `kv.get` may be answered by a replica that lags.
+   */
+  latest(bucket: 'nodes' | 'partitions', key: string): Promise<LatestEntry | null>;
 }
 
 /**
@@ -67,11 +72,17 @@ export class LeasedOwnership extends PartitionOwnership {
   ) {
     super();
     this.kv = buckets.partitions;
-    this.nodesKv = buckets.nodes;
-    this.lease = new NodeLeaseHolder(buckets.nodes, membership.self, timing, () => this.kick());
+    this.latest = buckets.latest;
+    this.lease = new NodeLeaseHolder(
+      buckets.nodes,
+      (key) => buckets.latest('nodes', key),
+      membership.self,
+      timing,
+      () => this.kick(),
+    );
   }
 
-  private readonly nodesKv: KV;
+  private readonly latest: OwnershipBuckets['latest'];
 
   get self(): string {
     return this.membership.self;
@@ -223,11 +234,9 @@ export class LeasedOwnership extends PartitionOwnership {
         if (!hold) return;
         this.holds.delete(p);
         // CAS on our revision: a key someone else took over already is left alone.
-        await this.writes.run(() =>
-          this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch((err) => {
-            if (!wrongLastSequence(err)) this.unsure.add(p);
-          }),
-        );
+        // A delete that failed is settled later from a fresh read (its CAS may have lost to a key
+        // taken over meanwhile, or to nothing: the revision came from a read that can lag).
+        await this.writes.run(() => this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch(() => this.unsure.add(p)));
       }),
     );
     this.logger.log(`released partitions ${partitions.join(',')} (${why})`);
@@ -247,12 +256,12 @@ export class LeasedOwnership extends PartitionOwnership {
           // Held again, wanted (acquire() reads it next), or no lease of ours for a key to name.
           if (this.holds.has(p) || desired.has(p) || !leaseId) return void this.unsure.delete(p);
           try {
-            const e = await this.kv.get(partitionKey(p));
+            const e = await this.latest('partitions', partitionKey(p));
             const owner = e?.operation === 'PUT' ? e.json<PartitionOwner>() : undefined;
             if (e && owner?.node === this.self && owner.lease === leaseId) await this.kv.delete(partitionKey(p), { previousSeq: e.revision });
             this.unsure.delete(p);
-          } catch (err) {
-            if (wrongLastSequence(err)) this.unsure.delete(p); // changed meanwhile: not ours to delete
+          } catch {
+            // Unanswered, or changed since the read: read again on the next pass.
           }
         }),
       ),
@@ -263,7 +272,7 @@ export class LeasedOwnership extends PartitionOwnership {
   /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live. */
   private async acquire(p: number, leaseId: string): Promise<void> {
     try {
-      const previous = await this.kv.get(partitionKey(p));
+      const previous = await this.latest('partitions', partitionKey(p));
       const value: PartitionOwner = { node: this.self, lease: leaseId, acquired_at: new Date().toISOString() };
       // Keep a gap after a previous holder, so its last sends leave every rate-limit window; none
       // after one whose node lease expired: it fenced itself well before.
@@ -274,7 +283,7 @@ export class LeasedOwnership extends PartitionOwnership {
         if (holder.node === this.self && holder.lease === leaseId) {
           revision = previous.revision; // our own write whose answer was lost
         } else {
-          const holderLease = await this.nodesKv.get(holder.node);
+          const holderLease = await this.latest('nodes', holder.node);
           if (holderLease?.operation === 'PUT' && holderLease.json<NodeLease>().lease === holder.lease) return; // still theirs
           if (!holderLease) gap = 0;
           revision = await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision);

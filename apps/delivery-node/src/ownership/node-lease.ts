@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { KV } from 'nats';
-import { ClusterTiming, NodeLease, wrongLastSequence } from '@app/messaging';
+import { ClusterTiming, LatestEntry, NodeLease, wrongLastSequence } from '@app/messaging';
 
 const monotonic = () => performance.now();
 const INCARNATION = randomUUID();
@@ -30,6 +30,8 @@ export class NodeLeaseHolder {
 
   constructor(
     private readonly kv: KV,
+    /** The key's latest entry from the stream leader (see latestEntry): a replica's may be stale. */
+    private readonly latest: (key: string) => Promise<LatestEntry | null>,
     private readonly self: string,
     private readonly timing: Readonly<ClusterTiming>,
     private readonly onLost: () => void,
@@ -55,7 +57,7 @@ export class NodeLeaseHolder {
     const value = JSON.stringify({ node: this.self, lease: id, incarnation: INCARNATION, since: new Date().toISOString() } satisfies NodeLease);
     const sentAt = monotonic();
     try {
-      const existing = await this.kv.get(this.self);
+      const existing = await this.latest(this.self);
       let revision: number;
       if (existing?.operation === 'PUT') {
         // Another process with this node id (a predecessor that crashed, or one still running
@@ -107,7 +109,7 @@ export class NodeLeaseHolder {
       }
       // Either an earlier renewal that timed out did land (the key still carries our id: adopt its
       // revision and renew on it), or the key expired or was replaced: the lease is over.
-      const current = await this.kv.get(this.self).catch(() => null);
+      const current = await this.latest(this.self).catch(() => null);
       if (adopt && current?.operation === 'PUT' && current.json<NodeLease>().lease === held.id) {
         held.revision = current.revision;
         return this.write(held, false);
