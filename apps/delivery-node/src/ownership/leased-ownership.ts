@@ -29,7 +29,7 @@ export interface OwnershipBuckets {
    * A key's latest entry as the bucket's stream leader has it (latestEntry): what a decision resting
    * on a read alone uses, since `kv.get` may be answered by a replica that lags.
    */
-  latest(bucket: 'nodes' | 'partitions', key: string): Promise<LatestEntry | null>;
+  latest: (bucket: 'nodes' | 'partitions', key: string) => Promise<LatestEntry | null>;
 }
 
 /**
