@@ -388,6 +388,21 @@ describe('LeasedOwnership', () => {
     expect(a.ownership.owned().size).toBe(P - 1);
   });
 
+  it('a take whose answer was lost, while the lease cannot be trusted, is still settled once the partition is not wanted', async () => {
+    const w = world();
+    const p = range(P).find((q) => balancedOwners(P, ['a', 'b'])[q] === 'b')!;
+    // No renewals and a trust window of 10 ms: the lease is trusted for the first pass only, so the
+    // partition cannot be taken again while it is still wanted.
+    const a = node(w, 'a', ['a'], { ...timing, renewMs: 60_000, fenceMarginMs: timing.leaseTtlMs - 10 });
+    running.push(a.ownership);
+    w.parts.lostAnswer = String(p);
+    await a.ownership.start();
+    expect(w.parts.lostAnswer).toBeUndefined(); // the take of p landed, unanswered
+    await until(() => a.ownership.owned().size === 0 && !a.ownership.mayContinue(p));
+    a.membership.set(['a', 'b']);
+    await until(() => w.parts.value(String(p)) === undefined);
+  });
+
   it('a partition whose start failed keeps its key and is started again, not left held but idle', async () => {
     const w = world();
     const membership = new FakeMembership('a', ['a']);

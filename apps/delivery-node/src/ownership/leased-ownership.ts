@@ -16,6 +16,21 @@ interface Hold {
 }
 
 const monotonic = () => performance.now();
+/** Unsettled partitions read per reconcile pass: an outage can leave thousands, and a pass must not wait on them all. */
+const UNSURE_READS_PER_PASS = 256;
+/** After this long a write that got no answer can no longer be committed (JetStream elects a new leader within seconds). */
+const UNSURE_GIVE_UP_MS = 60_000;
+
+/** A partition key's holder, or undefined for a value that is not one. */
+function ownerOf(e: LatestEntry): PartitionOwner | undefined {
+  try {
+    const v = e.json<PartitionOwner>();
+    return typeof v?.node === 'string' && typeof v.lease === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Partition-key writes in flight at once: a thousand at a time would all time out together on a busy server. */
 const OWNER_WRITES_IN_FLIGHT = 64;
 
@@ -46,11 +61,12 @@ export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
   private readonly holds = new Map<number, Hold>();
   /**
-   * Partitions whose last key write here may have landed unseen (no answer): a key left naming this
-   * node under its live lease would keep everyone else off the partition for as long as the lease
-   * lives. See settleUnsure().
+   * Partitions whose last key write here got no answer (it may land yet) or whose release failed: a
+   * key left naming this node under its live lease would keep everyone else off the partition for as
+   * long as the lease lives. Each with the revision that write expected and when it failed; see
+   * settleUnsure().
    */
-  private readonly unsure = new Set<number>();
+  private readonly unsure = new Map<number, { expected: number; since: number }>();
   private readonly active = new Set<number>();
   private readonly lease: NodeLeaseHolder;
   private handler: OwnershipHandler = async () => undefined;
@@ -236,30 +252,44 @@ export class LeasedOwnership extends PartitionOwnership {
         // CAS on our revision: a key someone else took over already is left alone.
         // A delete that failed is settled later from a fresh read (its CAS may have lost to a key
         // taken over meanwhile, or to nothing: the revision came from a read that can lag).
-        await this.writes.run(() => this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch(() => this.unsure.add(p)));
+        await this.writes.run(() => this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch(() => this.markUnsure(p, hold.revision)));
       }),
     );
     this.logger.log(`released partitions ${partitions.join(',')} (${why})`);
     if (!this.stopping) void this.membership.beat();
   }
 
+  private markUnsure(p: number, expected: number): void {
+    if (!this.unsure.has(p)) this.unsure.set(p, { expected, since: monotonic() });
+  }
+
   /**
-   * Settles the partitions whose last key write got no answer. One still wanted is left to
-   * acquire(), which adopts a key that names this node and its lease; any other key that does is
-   * deleted (CAS on what was read). True once none is left unsettled.
+   * Settles the partitions whose last key write got no answer or whose release failed, from a read
+   * of the stream leader. One still wanted stays until acquire() has settled it (held, or someone
+   * else's). Of the others, a key that names this node and its lease is deleted (CAS on what was
+   * read; a pending delete of ours and this one cannot both land). A key that does not is settled only
+   * once its revision has moved past what the pending write expected (that write can then never
+   * land), or after UNSURE_GIVE_UP_MS, by when no write proposed before can still be committed.
+   * True once none is left.
    */
   private async settleUnsure(desired: ReadonlySet<number>): Promise<boolean> {
     const leaseId = this.lease.currentId();
+    const now = monotonic();
+    const batch = [...this.unsure].slice(0, UNSURE_READS_PER_PASS);
     await Promise.all(
-      [...this.unsure].map((p) =>
+      batch.map(([p, { expected, since }]) =>
         this.writes.run(async () => {
-          // Held again, wanted (acquire() reads it next), or no lease of ours for a key to name.
-          if (this.holds.has(p) || desired.has(p) || !leaseId) return void this.unsure.delete(p);
+          if (this.holds.has(p) || !leaseId) return void this.unsure.delete(p); // held again, or no lease of ours for a key to name
+          if (desired.has(p)) return; // acquire() reads it next
           try {
             const e = await this.latest('partitions', partitionKey(p));
-            const owner = e?.operation === 'PUT' ? e.json<PartitionOwner>() : undefined;
-            if (e && owner?.node === this.self && owner.lease === leaseId) await this.kv.delete(partitionKey(p), { previousSeq: e.revision });
-            this.unsure.delete(p);
+            const owner = e?.operation === 'PUT' ? ownerOf(e) : undefined;
+            if (e && owner?.node === this.self && owner.lease === leaseId) {
+              await this.kv.delete(partitionKey(p), { previousSeq: e.revision });
+              this.unsure.delete(p);
+            } else if ((e?.revision ?? 0) > expected || now - since > UNSURE_GIVE_UP_MS) {
+              this.unsure.delete(p);
+            }
           } catch {
             // Unanswered, or changed since the read: read again on the next pass.
           }
@@ -278,24 +308,32 @@ export class LeasedOwnership extends PartitionOwnership {
       // after one whose node lease expired: it fenced itself well before.
       let gap = previous ? this.timing.handoverGapMs : 0;
       let revision: number;
-      if (previous?.operation === 'PUT') {
-        const holder = previous.json<PartitionOwner>();
-        if (holder.node === this.self && holder.lease === leaseId) {
-          revision = previous.revision; // our own write whose answer was lost
-        } else {
-          const holderLease = await this.latest('nodes', holder.node);
-          if (holderLease?.operation === 'PUT' && holderLease.json<NodeLease>().lease === holder.lease) return; // still theirs
-          if (!holderLease) gap = 0;
-          revision = await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision);
+      const holder = previous?.operation === 'PUT' ? ownerOf(previous) : undefined;
+      if (holder && !(holder.node === this.self && holder.lease === leaseId)) {
+        const holderLease = await this.latest('nodes', holder.node);
+        if (holderLease?.operation === 'PUT' && holderLease.json<NodeLease>().lease === holder.lease) {
+          // Someone else's, live: a write of ours can no longer land once the key has moved past what it expected.
+          if (previous!.revision > (this.unsure.get(p)?.expected ?? Infinity)) this.unsure.delete(p);
+          return;
         }
-      } else {
-        revision = await this.kv.create(partitionKey(p), JSON.stringify(value));
+        if (!holderLease) gap = 0;
       }
+      // Written, never adopted from the read alone: a write of ours still pending (a delete that got
+      // no answer) could land after the read. The CAS settles it: only one of the two can land.
+      const expected = previous?.revision ?? 0;
+      try {
+        revision =
+          previous?.operation === 'PUT'
+            ? await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision)
+            : await this.kv.create(partitionKey(p), JSON.stringify(value));
+      } catch (err) {
+        if (!wrongLastSequence(err)) this.markUnsure(p, expected); // it may land yet
+        throw err;
+      }
+      this.unsure.delete(p);
       this.holds.set(p, { revision, lease: leaseId, activeFrom: monotonic() + gap });
     } catch (err) {
-      if (wrongLastSequence(err)) return;
-      this.logger.warn(`partition ${p}: ${(err as Error).message}`);
-      this.unsure.add(p); // a create or update that got no answer may have landed
+      if (!wrongLastSequence(err)) this.logger.warn(`partition ${p}: ${(err as Error).message}`);
     }
   }
 }
