@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, JetStreamClient } from 'nats';
 import { Client } from 'pg';
@@ -13,6 +11,7 @@ import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
 import { DEFAULT_SIZES, scaleOutLine } from './support/scale-out';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
+import { appendRun } from './support/results-file';
 
 /**
  * One delivery node against an HTTPS consumer in its own process (bench/sink.ts), beside the raw
@@ -344,32 +343,9 @@ function memoryLine(m: MemoryResult): string {
   return `memory          ${r0(m.webhooks)} webhooks in the index (loaded in ${f2(m.loadSeconds)} s): RSS ${r0(m.rssIdle)} MB idle (${m.heapIdle}), ${r0(m.rssPeak)} MB peak with ${m.lanes} active lanes (${r0(m.connections)} TLS connections at the sink), ${r0(m.rssEnd)} MB after (${m.heapEnd})`;
 }
 
-function git(...args: string[]): string {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '?';
-  }
-}
-
 /** Appends this run to bench/results.md (history is kept; newest last). */
 function writeResults(lines: string[]): void {
-  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'apps', 'libs', 'bench', 'package.json') ? ' (dirty)' : '';
-  const m = machine();
-  const section = [
-    '',
-    `## ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} — commit ${git('rev-parse', '--short', 'HEAD')}${dirty}, branch ${git('rev-parse', '--abbrev-ref', 'HEAD')}`,
-    '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM; Node ${process.version}; load average ${loadAverage()} when the run ended.`,
-    '',
-    '```',
-    ...lines,
-    '```',
-    '',
-  ].join('\n');
-  if (!existsSync(RESULTS)) writeFileSync(RESULTS, RESULTS_HEADER);
-  appendFileSync(RESULTS, section);
-  console.log(`(appended to ${RESULTS})`);
+  appendRun(RESULTS, '', lines, RESULTS_HEADER);
 }
 
 const RESULTS_HEADER = `# Benchmark results

@@ -4,24 +4,29 @@
  * consumed, idle CPU of the node and of nats-server over 20 s, the node's RSS, a graceful stop, and
  * the time until a second start of the node (its consumers durable by then, its partitions released)
  * consumes every partition again.
+ * Prints each row and appends them to bench/results.md (BENCH_RESULTS=/dev/null for a trial run).
  * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024] [--replicas 3]
  * (`--replicas 3`: a cluster of three nats-servers and streams, buckets and consumers of 3 replicas,
  * as in production; nats-server CPU is then the sum of the three.)
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnDeliveryNode, startNatsCluster, startTestPlatform, TestNatsCluster } from '../libs/testing/src';
 import { parseArgs } from '../scripts/cli-args';
+import { appendRun } from './support/results-file';
 
 const cpuSeconds = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
+const RESULTS = process.env.BENCH_RESULTS ?? join(process.cwd(), 'bench', 'results.md');
 const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
   const replicas = Number(flags.replicas ?? '1');
+  const rows: string[] = [];
   for (const P of (flags.partitions ?? '64,256,1024').split(',').map(Number)) {
     const platform = await startTestPlatform({ DELIVERY_PARTITIONS: String(P), LOG_LEVEL: 'error' });
     const cluster: TestNatsCluster | undefined = replicas > 1 ? await startNatsCluster(replicas) : undefined;
@@ -53,9 +58,12 @@ async function main(): Promise<void> {
     const again = await started();
     await again.node.stop(120_000);
     await cluster?.dispose();
-    console.log(`P=${P}${cluster ? ` R${replicas}` : ''}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`);
+    const row = `P=${P}${cluster ? ` R${replicas}` : ''}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`;
+    console.log(row);
+    rows.push(row);
     await platform.close();
   }
+  appendRun(RESULTS, 'partition cost (one node holding every partition; bench/partition-cost.ts), ', rows, '# Benchmark results\n');
 }
 
 main().catch((err) => {
