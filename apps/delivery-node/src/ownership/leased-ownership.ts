@@ -322,10 +322,8 @@ export class LeasedOwnership extends PartitionOwnership {
       // no answer) could land after the read. The CAS settles it: only one of the two can land.
       const expected = previous?.revision ?? 0;
       try {
-        revision =
-          previous?.operation === 'PUT'
-            ? await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision)
-            : await this.kv.create(partitionKey(p), JSON.stringify(value));
+        // Over a delete marker too: nats.js's create would look it up again by a direct get.
+        revision = previous ? await this.kv.update(partitionKey(p), JSON.stringify(value), previous.revision) : await this.kv.create(partitionKey(p), JSON.stringify(value));
       } catch (err) {
         if (!wrongLastSequence(err)) this.markUnsure(p, expected); // it may land yet
         throw err;
