@@ -32,6 +32,7 @@ interface ClusterStatus {
   balance: { mean_partitions: number; max_partitions_over_mean: number; mean_attempts_last_minute: number; max_attempts_over_mean: number };
   partition_leases: Array<{ partition: number; owner: string | null; lease_age_ms: number | null; lag: number | null }>;
   unowned_partitions: number[];
+  mismatched_partitions: number[];
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -139,6 +140,7 @@ describe('delivery cluster (real node processes)', () => {
     const delivering = three.nodes.flatMap((n) => n.delivering).sort((a, b) => a - b);
     expect(delivering).toEqual(range(P)); // every partition, each by exactly one node
     expect(three.unowned_partitions).toEqual([]);
+    expect(three.mismatched_partitions).toEqual([]); // who delivers is who holds
     // Balanced (5 or 6 each), and the operator sees it: share, assignment, load and lease health per node.
     for (const n of three.nodes) {
       expect(n.partitions.length).toBeLessThanOrEqual(Math.ceil(P / 3));

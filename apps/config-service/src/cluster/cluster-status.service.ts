@@ -66,6 +66,12 @@ export interface ClusterView {
   nodes: ClusterNodeView[];
   partition_leases: ClusterPartitionView[];
   unowned_partitions: number[];
+  /**
+   * Partitions where who delivers (the nodes' last heartbeats) is not who holds (the partition keys):
+   * for a second or two in a handover; one listed for longer is stuck, e.g. a key left naming a
+   * node that no longer delivers it.
+   */
+  mismatched_partitions: number[];
   total_lag: number;
   balance: ClusterBalanceView;
 }
@@ -82,6 +88,13 @@ function balanceOf(nodes: readonly ClusterNodeView[], partitions: number): Clust
     mean_attempts_last_minute: round(meanAttempts),
     max_attempts_over_mean: meanAttempts ? round(Math.max(...attempts) / meanAttempts) : 1,
   };
+}
+
+/** Partitions whose delivering nodes (by heartbeat) are not exactly their holder. */
+function mismatched(partitions: readonly ClusterPartitionView[], nodes: ReadonlyArray<{ value: NodeHeartbeat }>): number[] {
+  const deliverers = new Map<number, string[]>();
+  for (const n of nodes) for (const p of n.value.partitions ?? []) deliverers.set(p, [...(deliverers.get(p) ?? []), n.value.node]);
+  return partitions.filter((v) => (deliverers.get(v.partition) ?? []).join() !== (v.owner ?? '')).map((v) => v.partition);
 }
 
 async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; created: Date }>> {
@@ -182,6 +195,7 @@ export class ClusterStatusService {
       balance: balanceOf(nodeViews, count),
       partition_leases: partitionViews,
       unowned_partitions: partitionViews.filter((v) => !v.owner).map((v) => v.partition),
+      mismatched_partitions: mismatched(partitionViews, nodes),
       total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0),
     };
   }
