@@ -3,16 +3,11 @@ import { STREAM_DELIVERIES } from '@app/messaging';
 import { eventually } from '@app/testing';
 import { CLAIM_HEADROOM } from '../apps/delivery-node/src/fanout/event-fanout';
 import { useHarness } from './support/harness';
+import { counter } from './support/metrics';
 
 jest.setTimeout(120_000);
 
 const TYPE = 'orchestration.failed';
-
-/** A counter's value in a Prometheus text page (0 when absent). */
-function counter(page: string, name: string): number {
-  const line = page.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
 
 /**
  * Fan-out hands the deliveries of the partitions its own node consumes straight to that node's

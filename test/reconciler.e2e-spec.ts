@@ -3,14 +3,9 @@ import { partitionOf } from '@app/hashing';
 import { eventually } from '@app/testing';
 import { LIST_FROM } from '../apps/delivery-node/src/delivery/delivery-reconciler';
 import { useHarness } from './support/harness';
+import { counter } from './support/metrics';
 
 jest.setTimeout(120_000);
-
-/** A counter's value in a Prometheus text page (0 when absent). */
-function counter(page: string, name: string): number {
-  const line = page.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
 
 /**
  * A delivery row whose task never reached NATS is found by the reconciler of its partition's owner

@@ -66,7 +66,7 @@ export interface NodeLoadReport {
 export interface NodeLease {
   node: string;
   lease: string;
-  /** Random per process start, for people reading the bucket. */
+  /** Random per process start: a process never replaces a live lease of another one with the same node id. */
   incarnation: string;
   since: string;
 }

@@ -122,9 +122,9 @@ export class LeasedOwnership extends PartitionOwnership {
     return this.trusted(partition);
   }
 
-  private trusted(partition: number, leaseId = this.lease.trustedId()): boolean {
+  private trusted(partition: number): boolean {
     const hold = this.holds.get(partition);
-    return !!hold && hold.lease === leaseId;
+    return !!hold && hold.lease === this.lease.trustedId();
   }
 
   /** Every held partition -> ms since the node lease it is held under was last renewed. */
