@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loopsDown } from './loop-health';
-import { SupervisedLoop } from './supervised-loop';
+import { MAX_BACKOFF_MS, SupervisedLoop } from './supervised-loop';
 
 const until = async (cond: () => boolean, ms = 5000) => {
   const deadline = Date.now() + ms;
@@ -60,5 +60,83 @@ describe('SupervisedLoop', () => {
     expect(loopsDown()).not.toContain('test-b');
     await loop.stop(); // onStop ends the run; no restart after stop
     expect(runs).toBe(4);
+  });
+
+  // Class: recovery waiting on a timer chosen during the outage. However long a dependency was
+  // down, a loop tries again within MAX_BACKOFF_MS of its coming back.
+  it('waits at most MAX_BACKOFF_MS between runs by default, however long it has been failing', async () => {
+    jest.useFakeTimers();
+    try {
+      const startedAt: number[] = [];
+      let healthy = false;
+      const loop = new SupervisedLoop('test-c', async (s) => {
+        startedAt.push(Date.now());
+        if (!healthy) throw new Error('no responders');
+        s.ready();
+        await new Promise<void>((resolve) => s.onStop(resolve));
+      });
+      void loop.start();
+      for (let t = 0; t < 120_000; t += 250) await jest.advanceTimersByTimeAsync(250); // two minutes down
+      const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]);
+      expect(Math.max(...gaps)).toBe(MAX_BACKOFF_MS);
+      expect(loop.failing).toBe(true);
+      expect(loop.lastError).toBe('failed: no responders');
+      healthy = true; // the dependency is back
+      const before = startedAt.length;
+      await jest.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
+      expect(startedAt.length).toBe(before + 1);
+      expect(loop.up).toBe(true);
+      expect(loop.failing).toBe(false);
+      expect(loop.lastError).toBeUndefined();
+      const stopped = loop.stop();
+      await jest.advanceTimersByTimeAsync(0);
+      await stopped;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('logs the first failure of a streak, then at most once a minute, and says when it runs again; a quiet loop logs nothing', async () => {
+    jest.useFakeTimers();
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      for (const quiet of [false, true]) {
+        warn.mockClear();
+        log.mockClear();
+        let healthy = false;
+        const loop = new SupervisedLoop(
+          `test-d-${quiet}`,
+          async (s) => {
+            if (!healthy) throw new Error('503');
+            s.ready();
+            await new Promise<void>((resolve) => s.onStop(resolve));
+          },
+          { quiet },
+        );
+        void loop.start();
+        for (let t = 0; t < 150_000; t += 500) await jest.advanceTimersByTimeAsync(500); // about 40 failures
+        healthy = true;
+        await jest.advanceTimersByTimeAsync(MAX_BACKOFF_MS);
+        expect(loop.up).toBe(true);
+        if (quiet) {
+          expect(warn).not.toHaveBeenCalled();
+          expect(log).not.toHaveBeenCalled();
+        } else {
+          expect(warn.mock.calls.length).toBeGreaterThanOrEqual(2); // the first, then once a minute
+          expect(warn.mock.calls.length).toBeLessThanOrEqual(4);
+          expect(String(warn.mock.calls[0][0])).toMatch(/^failed: 503; restarting in \d+ ms$/);
+          expect(String(warn.mock.calls[1][0])).toMatch(/failures in a row/);
+          expect(log.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^running again after \d+ restarts$/)]);
+        }
+        const stopped = loop.stop();
+        await jest.advanceTimersByTimeAsync(0);
+        await stopped;
+      }
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+      jest.useRealTimers();
+    }
   });
 });

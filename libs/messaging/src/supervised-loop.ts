@@ -13,10 +13,26 @@ export interface LoopSession {
 
 export interface SupervisedLoopOptions {
   minBackoffMs?: number;
+  /**
+   * Longest wait between two runs (default {@link MAX_BACKOFF_MS}). It is also how long a loop may
+   * stay down after what it depends on is back: the wait is chosen during the outage.
+   */
   maxBackoffMs?: number;
   /** A run that stayed up this long resets the backoff. */
   healthyAfterMs?: number;
+  /** No log line of its own: for loops that come by the hundred, whose owner logs a summary (see `failing`, `lastError`). */
+  quiet?: boolean;
 }
+
+/**
+ * Default longest wait between two runs. Short, because a loop waiting out a long backoff keeps a
+ * consumer down after NATS is back (after a NATS server rejoined its cluster, its JetStream groups
+ * took 15-35 s to elect leaders again; with a 30 s cap some partitions stayed unconsumed up to 30 s
+ * beyond that). A retry is one request; the log says so once per streak and then once a minute.
+ */
+export const MAX_BACKOFF_MS = 4000;
+/** A loop that keeps failing logs again at most this often. */
+const REPEAT_LOG_MS = 60_000;
 
 /**
  * Runs a long-lived consumer or watch and starts it again whenever it ends or throws, with
@@ -28,6 +44,9 @@ export class SupervisedLoop {
   private readonly logger: Logger;
   private stopping = false;
   private isUp = false;
+  /** Runs that ended or failed since the loop was last ready (0 while it runs well). */
+  private streak = 0;
+  private error?: string;
   private stopHooks: (() => void)[] = [];
   private wake?: () => void;
   private done?: Promise<void>;
@@ -47,10 +66,21 @@ export class SupervisedLoop {
     return this.isUp;
   }
 
+  /** Ended or failed since it was last ready, and not running now: it is waiting to try again. */
+  get failing(): boolean {
+    return this.streak > 0 && !this.isUp;
+  }
+
+  /** Why the last run ended ('ended' or 'failed: <message>'), while `failing`. */
+  get lastError(): string | undefined {
+    return this.failing ? this.error : undefined;
+  }
+
   /** Starts supervising; resolves once the first run is ready (or the loop is stopped). */
   start(): Promise<void> {
     if (this.done) return this.firstReady;
     this.stopping = false;
+    this.streak = 0;
     this.firstReady = new Promise((r) => (this.resolveFirstReady = r));
     watchLoop(this);
     this.done = this.supervise();
@@ -81,9 +111,10 @@ export class SupervisedLoop {
 
   private async supervise(): Promise<void> {
     const min = this.opts.minBackoffMs ?? 500;
-    const max = this.opts.maxBackoffMs ?? 30_000;
+    const max = this.opts.maxBackoffMs ?? MAX_BACKOFF_MS;
     const healthyAfter = this.opts.healthyAfterMs ?? 30_000;
     let backoff = min;
+    let loggedAt = 0;
     while (!this.stopping) {
       let readyAt = 0;
       const isStopping = () => this.stopping;
@@ -91,6 +122,8 @@ export class SupervisedLoop {
         ready: () => {
           if (this.stopping) return;
           readyAt = Date.now();
+          if (this.streak > 1 && !this.opts.quiet) this.logger.log(`running again after ${this.streak} restarts`);
+          this.streak = 0;
           this.setUp(true);
           this.resolveFirstReady();
         },
@@ -114,7 +147,13 @@ export class SupervisedLoop {
       if (this.stopping) break;
       if (readyAt && Date.now() - readyAt >= healthyAfter) backoff = min;
       loopRestarts.inc({ loop: this.name });
-      this.logger.warn(`${why}; restarting in ${backoff} ms`);
+      this.streak++;
+      this.error = why;
+      const now = Date.now();
+      if (!this.opts.quiet && (this.streak === 1 || now - loggedAt >= REPEAT_LOG_MS)) {
+        loggedAt = now;
+        this.logger.warn(this.streak === 1 ? `${why}; restarting in ${backoff} ms` : `${why}; ${this.streak} failures in a row, retrying at least every ${max} ms`);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, backoff);
         this.wake = () => (clearTimeout(timer), resolve());

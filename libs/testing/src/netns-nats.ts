@@ -47,9 +47,10 @@ function portOpen(host: string, port: number): Promise<boolean> {
 
 /**
  * A JetStream cluster with one server in each given host's namespace (fixed ports: each namespace
- * has its own), routed over the lab network; resolves once JetStream has a meta leader.
+ * has its own), routed over the lab network; resolves once JetStream has a meta leader. With
+ * `logDir`, each server logs to `nats-server-<host>.log` there.
  */
-export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNatsCluster> {
+export async function startNetnsNatsCluster(hosts: NetHost[], opts: { logDir?: string } = {}): Promise<NetnsNatsCluster> {
   const routes = hosts.map((h) => `nats://${h.address}:${ROUTE_PORT}`).join(',');
   const stores: string[] = [];
   const procs: ChildProcess[] = [];
@@ -89,6 +90,7 @@ export async function startNetnsNatsCluster(hosts: NetHost[]): Promise<NetnsNats
           `nats://${host.address}:${ROUTE_PORT}`,
           '--routes',
           routes,
+          ...(opts.logDir ? ['-l', join(opts.logDir, `nats-server-${host.name}.log`)] : []),
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );

@@ -35,6 +35,8 @@ export interface ClusterNodeView {
   oldest_lease_renewal_ms: number | null;
   /** Stopped delivering some partitions it holds because their leases are too old to trust, or it is silent. */
   fenced: boolean;
+  /** Partitions it owns whose stream consumer keeps failing to start (e.g. no JetStream leader for it); their tasks wait meanwhile. */
+  stalled_partitions: number[];
 }
 
 export interface ClusterBalanceView {
@@ -72,6 +74,8 @@ export interface ClusterView {
    * node that no longer delivers it.
    */
   mismatched_partitions: number[];
+  /** Every node's stalled_partitions together: owned, but their stream consumer keeps failing to start. */
+  stalled_partitions: number[];
   total_lag: number;
   balance: ClusterBalanceView;
 }
@@ -184,6 +188,7 @@ export class ClusterStatusService {
           oldest_lease_age_ms: held.length ? Math.max(...held.map((v) => v.lease_age_ms ?? 0)) : null,
           oldest_lease_renewal_ms: renewal,
           fenced: heartbeatAge > CLUSTER_TIMING.memberTtlMs || (renewal ?? 0) > fenceAfterMs,
+          stalled_partitions: n.value.load?.stalled_partitions ?? [],
         };
       })
       .sort((a, b) => a.node.localeCompare(b.node));
@@ -196,6 +201,7 @@ export class ClusterStatusService {
       partition_leases: partitionViews,
       unowned_partitions: partitionViews.filter((v) => !v.owner).map((v) => v.partition),
       mismatched_partitions: mismatched(partitionViews, nodes),
+      stalled_partitions: nodeViews.flatMap((n) => n.stalled_partitions).sort((a, b) => a - b),
       total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0),
     };
   }

@@ -1,6 +1,17 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { alreadyExists, ConcurrencyGate, deliveryConsumer, deliverySubject, DeliveryTask, InjectNats, LoopSession, STREAM_DELIVERIES, SupervisedLoop } from '@app/messaging';
+import {
+  alreadyExists,
+  ConcurrencyGate,
+  deliveryConsumer,
+  deliverySubject,
+  DeliveryTask,
+  InjectNats,
+  LoopSession,
+  MAX_BACKOFF_MS,
+  STREAM_DELIVERIES,
+  SupervisedLoop,
+} from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem, itemKey } from './delivery-item';
@@ -36,6 +47,9 @@ const PULL_MESSAGES = 32;
 const PULL_EXPIRES_MS = 15_000;
 /** How soon a message whose deliveries could not be checked (database unreachable) is offered again. */
 const RECHECK_RETRY_MS = 2000;
+/** How often the partitions whose consumer keeps failing are looked at; they are logged when that set first appears, then once a minute. */
+const STALLED_CHECK_MS = 10_000;
+const STALLED_LOG_MS = 60_000;
 
 /**
  * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls messages
@@ -56,6 +70,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }, ACK_WAIT_MS / 3).unref();
   private readonly logger = new Logger(PartitionConsumers.name);
   private readonly setup = new ConcurrencyGate(SETUP_CONCURRENCY);
+  /** One summary instead of a log line per partition loop: a NATS outage fails them by the hundred. */
+  private readonly stalledCheck = setInterval(() => this.logStalled(), STALLED_CHECK_MS).unref();
+  private stalledLoggedAt?: number;
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -66,6 +83,34 @@ export class PartitionConsumers implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.keepAlive);
+    clearInterval(this.stalledCheck);
+  }
+
+  /**
+   * Partitions this node owns whose stream consumer keeps failing to start (no JetStream leader
+   * for it, say): tasks that other nodes' fan-out sends them wait in the stream until it runs again,
+   * at most MAX_BACKOFF_MS after JetStream answers. Deliveries this node's own fan-out claims go on.
+   */
+  stalled(): number[] {
+    return [...this.running]
+      .filter(([, loop]) => loop.failing)
+      .map(([p]) => p)
+      .sort((a, b) => a - b);
+  }
+
+  private logStalled(): void {
+    const stalled = this.stalled();
+    if (!stalled.length) {
+      if (this.stalledLoggedAt !== undefined) this.logger.log('the stream consumers of every partition run again');
+      this.stalledLoggedAt = undefined;
+      return;
+    }
+    const now = Date.now();
+    if (this.stalledLoggedAt !== undefined && now - this.stalledLoggedAt < STALLED_LOG_MS) return;
+    this.stalledLoggedAt = now;
+    const shown = stalled.length > 20 ? `${stalled.slice(0, 20).join(',')},... (${stalled.length})` : stalled.join(',');
+    const why = this.running.get(stalled[0])?.lastError ?? 'unknown';
+    this.logger.warn(`the stream consumers of partitions ${shown} keep failing, each retried at least every ${MAX_BACKOFF_MS} ms; the first's last error: ${why}`);
   }
 
   /** Messages taken from each partition's stream and not yet acked (deliveries held in lanes or being recorded). */
@@ -86,7 +131,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   start(partition: number): Promise<void> {
     let loop = this.running.get(partition);
     if (!loop) {
-      loop = new SupervisedLoop(`partition-${partition}`, (s) => this.consume(partition, s));
+      loop = new SupervisedLoop(`partition-${partition}`, (s) => this.consume(partition, s), { quiet: true });
       this.running.set(partition, loop);
     }
     return loop.start();

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from 'nats';
 import { balancedOwners } from '@app/hashing';
 import { CLUSTER_TIMING } from '@app/messaging';
@@ -72,13 +73,17 @@ class FakeKv {
     this.onLost?.();
     throw new Error('TIMEOUT');
   }
+  /** Set: every create and update fails with this message (NATS without a leader answers 503). */
+  failWrites?: string;
   async create(key: string, value: string) {
+    if (this.failWrites) throw new Error(this.failWrites);
     if (this.entries.get(key)?.operation === 'PUT') throw wrongLastSequence(`: ${this.entries.get(key)!.revision}`);
     const rev = this.write(key, value, 'PUT');
     this.answered(key);
     return rev;
   }
   async update(key: string, value: string, revision: number) {
+    if (this.failWrites) throw new Error(this.failWrites);
     if (this.entries.get(key)?.revision !== revision) throw wrongLastSequence();
     const rev = this.write(key, value, 'PUT');
     this.answered(key);
@@ -207,6 +212,26 @@ describe('LeasedOwnership', () => {
     await a.ownership.start();
     expect([...a.ownership.owned()].sort((x, y) => x - y)).toEqual(range(P));
     expect(range(P).every((p) => a.ownership.mayDeliver(p) && holderOf(w, p) === 'a')).toBe(true);
+  });
+
+  // Class: a log line per partition per pass. While NATS does not answer, every pass fails every
+  // partition it wants: by the thousand on a large cluster, every second.
+  it('says once which partitions it could not take and why, not once per partition and pass, and takes them when NATS answers', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const w = world();
+      w.parts.failWrites = '503';
+      const a = node(w, 'a', ['a']);
+      running.push(a.ownership);
+      void a.ownership.start();
+      await until(() => warn.mock.calls.length > 0);
+      await new Promise((r) => setTimeout(r, 20 * timing.retryMs)); // many more passes, all failing alike
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([`could not take partitions ${range(P).join(',')}: 503`]);
+      w.parts.failWrites = undefined;
+      await until(() => a.ownership.owned().size === P);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('holding partitions costs one renewed key per node: partition keys are written only when their holder changes', async () => {

@@ -20,6 +20,8 @@ const monotonic = () => performance.now();
 const UNSURE_READS_PER_PASS = 256;
 /** After this long a write that got no answer can no longer be committed (JetStream elects a new leader within seconds). */
 const UNSURE_GIVE_UP_MS = 60_000;
+/** The same failures to take partitions are logged again at most this often. */
+const TAKE_WARN_REPEAT_MS = 30_000;
 
 /** A partition key's holder, or undefined for a value that is not one. */
 function ownerOf(e: LatestEntry): PartitionOwner | undefined {
@@ -59,6 +61,7 @@ export interface OwnershipBuckets {
  */
 export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
+  private takeWarned?: { line: string; at: number };
   private readonly holds = new Map<number, Hold>();
   /**
    * Partitions whose last key write here got no answer (it may land yet) or whose release failed: a
@@ -217,7 +220,7 @@ export class LeasedOwnership extends PartitionOwnership {
     await this.settleUnsure(desired);
     const missing = [...desired].filter((p) => !this.holds.has(p));
     const takeUnder = missing.length ? await this.lease.take() : undefined;
-    if (takeUnder) await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p, takeUnder))));
+    if (takeUnder) this.warnTakeFailures(missing, await Promise.all(missing.map((p) => this.writes.run(() => this.acquire(p, takeUnder)))));
 
     const t = monotonic();
     const current = this.lease.trustedId(t);
@@ -299,8 +302,24 @@ export class LeasedOwnership extends PartitionOwnership {
     return this.unsure.size === 0;
   }
 
-  /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live. */
-  private async acquire(p: number, leaseId: string): Promise<void> {
+  /**
+   * One line for the partitions a pass could not take, not one per partition: while NATS does not
+   * answer, every pass fails them all (by the thousand on a large cluster). Said again when what
+   * failed changes, else at most every TAKE_WARN_REPEAT_MS.
+   */
+  private warnTakeFailures(partitions: number[], errors: Array<string | undefined>): void {
+    const byError = new Map<string, number[]>();
+    errors.forEach((e, i) => e !== undefined && byError.set(e, [...(byError.get(e) ?? []), partitions[i]]));
+    if (!byError.size) return void (this.takeWarned = undefined);
+    const line = [...byError].map(([e, ps]) => `${ps.length > 20 ? `${ps.slice(0, 20).join(',')},... (${ps.length})` : ps.join(',')}: ${e}`).join('; ');
+    const now = monotonic();
+    if (this.takeWarned?.line === line && now - this.takeWarned.at < TAKE_WARN_REPEAT_MS) return;
+    this.takeWarned = { line, at: now };
+    this.logger.warn(`could not take partitions ${line}`);
+  }
+
+  /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live; the error, if it could not tell. */
+  private async acquire(p: number, leaseId: string): Promise<string | undefined> {
     try {
       const previous = await this.latest('partitions', partitionKey(p));
       const value: PartitionOwner = { node: this.self, lease: leaseId, acquired_at: new Date().toISOString() };
@@ -331,7 +350,8 @@ export class LeasedOwnership extends PartitionOwnership {
       this.unsure.delete(p);
       this.holds.set(p, { revision, lease: leaseId, activeFrom: monotonic() + gap });
     } catch (err) {
-      if (!wrongLastSequence(err)) this.logger.warn(`partition ${p}: ${(err as Error).message}`);
+      if (!wrongLastSequence(err)) return (err as Error).message;
     }
+    return undefined;
   }
 }

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import type { NodeLoadReport } from '@app/messaging';
 import { DeliveryMetrics } from '../delivery-metrics';
+import { PartitionConsumers } from '../delivery/partition-consumers';
 import type { PartitionOwnership } from './partition-ownership';
 
 const WINDOW_MS = 60_000;
@@ -18,10 +19,12 @@ export class NodeLoad {
   readonly attemptsLastMinute: Gauge;
   readonly oldestLeaseRenewal: Gauge;
   readonly heldLeases: Gauge;
+  readonly stalledPartitions: Gauge;
 
   constructor(
     private readonly metrics: DeliveryMetrics,
     registry: Registry,
+    @Optional() private readonly consumers?: PartitionConsumers,
   ) {
     const registers = [registry];
     this.attemptsLastMinute = new Gauge({ name: 'webhook_node_attempts_last_minute', help: 'Delivery attempts this node made in the last minute', registers });
@@ -31,6 +34,11 @@ export class NodeLoad {
       registers,
     });
     this.heldLeases = new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)', registers });
+    this.stalledPartitions = new Gauge({
+      name: 'webhook_stalled_partitions',
+      help: 'Partitions this node owns whose stream consumer keeps failing to start (tasks from other nodes wait in the stream meanwhile)',
+      registers,
+    });
   }
 
   use(ownership: PartitionOwnership): void {
@@ -48,6 +56,8 @@ export class NodeLoad {
     this.attemptsLastMinute.set(attempts);
     this.oldestLeaseRenewal.set(oldest / 1000);
     this.heldLeases.set(ages.size);
-    return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest) };
+    const stalled = this.consumers?.stalled() ?? [];
+    this.stalledPartitions.set(stalled.length);
+    return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest), stalled_partitions: stalled };
   }
 }
