@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     say(`delivery bench: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB; load average ${loadAverage()} at start; CLK_TCK ${CLK_TCK}`);
 
     // 1. Raw ceiling: client and sink each in their own process, nothing else running. Run once
-    // before and once after the end-to-end run, and taken together: on a shared machine one short
+    // before the end-to-end run and once after the first node has stopped, and taken together: on a shared machine one short
     // run can be a third off either way, and the ratio is only as good as its denominator.
     const rawMeter = new CpuMeter(() => ({ client: [raw.pid], sink: [sink.pid] }));
     await raw.ceiling(WARM_UP * HOOKS_PER_ACCOUNT, webhooks); // connections open, code warm
@@ -198,11 +198,6 @@ async function main(): Promise<void> {
     const e2e = await endToEnd(node);
     const { started, published, done, sinkStats, cpu: e2eCpu, cpuTotal: e2eCpuTotal, rate: e2eRate, duplicates } = e2e;
     const rssAfterE2e = rssMb(nodePid);
-    const rawAfter = await rawRun();
-    const ceiling = { perSecond: (2 * expected) / (rawBefore.seconds + rawAfter.seconds), seconds: rawBefore.seconds + rawAfter.seconds };
-    const rawCpu = { client: (rawBefore.cpu.client + rawAfter.cpu.client) / 2, sink: (rawBefore.cpu.sink + rawAfter.cpu.sink) / 2 };
-    const rawCpuTotal = rawCpu.client + rawCpu.sink;
-    const rawConnections = rawBefore.connections + rawAfter.connections;
 
     // 3. Latency at half the measured capacity, then raw latency at the same request rate.
     const latencyRate = LATENCY_RATE > 0 ? LATENCY_RATE : e2eRate / 2;
@@ -231,6 +226,13 @@ async function main(): Promise<void> {
     await node.stop();
     node = undefined;
 
+    // 1b. The raw ceiling again, the node stopped (see 1).
+    const rawAfter = await rawRun();
+    const ceiling = { perSecond: (2 * expected) / (rawBefore.seconds + rawAfter.seconds), seconds: rawBefore.seconds + rawAfter.seconds };
+    const rawCpu = { client: (rawBefore.cpu.client + rawAfter.cpu.client) / 2, sink: (rawBefore.cpu.sink + rawAfter.cpu.sink) / 2 };
+    const rawCpuTotal = rawCpu.client + rawCpu.sink;
+    const rawConnections = rawBefore.connections + rawAfter.connections;
+
     // 2b. End to end again with every delivery through the deliveries stream (published by fan-out,
     // pulled by the partition's consumer), as in a cluster, where a node fans out mostly for others.
     node = await spawnDeliveryNode('bench-stream', { DELIVERY_FANOUT_CLAIMS: 'false' });
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
       `workload: 1 node, ${webhooks} webhooks at rate_limit 100 (${ACCOUNTS} accounts x ${HOOKS_PER_ACCOUNT}), ${r0(EVENTS)} events -> ${r0(expected)} deliveries queued at once`,
     );
     say(
-      `raw ceiling     ${r0(ceiling.perSecond)} req/s   (undici, own process, ${CONNECTIONS} connections, signed thin body; ${r0(expected)} requests before the end-to-end run at ${r0(rawBefore.perSecond)}/s and again after it at ${r0(rawAfter.perSecond)}/s)`,
+      `raw ceiling     ${r0(ceiling.perSecond)} req/s   (undici, own process, ${CONNECTIONS} connections, signed thin body; ${r0(expected)} requests before the end-to-end run at ${r0(rawBefore.perSecond)}/s and again after it, the node stopped, at ${r0(rawAfter.perSecond)}/s)`,
     );
     say(
       `end to end      ${r0(e2eRate)} deliveries/s   (first publish -> last row SUCCEEDED: ${f2((done - started) / 1000)} s; published in ${f2((published - started) / 1000)} s; last arrival at sink +${f2((sinkStats.last! - started) / 1000)} s; ${duplicates} duplicate sends; ${sinkStats.connections} new TLS connections at the sink, raw runs ${rawConnections})`,

@@ -87,7 +87,8 @@ const TTL = CLUSTER_TIMING.leaseTtlMs;
  * node's NATS client first notices the dead connection and reconnects, then the partitions move
  * back with the 1.3 s handover gap, and a partition consumer that failed meanwhile starts again
  * within MAX_BACKOFF_MS). Measured here 2-16 s after the heal with the suite alone on the machine,
- * up to 37 s with a second copy of the suite running beside it.
+ * up to 37 s with a second copy of the suite running beside it; 2-5 s since the NATS client pings
+ * every 3 s (a link that was down no longer leaves its connection deaf for 10 s and more).
  */
 const SETTLE_MARGIN_MS = 15_000;
 /**
@@ -312,25 +313,26 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     let stopped = false;
     let answeringSince = since;
     const watching = (async () => {
-      const jsm = await nc.jetstreamManager({ timeout: 2000 });
+      const jsm = await nc.jetstreamManager({ timeout: 2000, checkAPI: false });
       const answers = (ask: Promise<unknown>) =>
         ask.then(
           () => true,
           (err: Error) => /not found/i.test(err.message),
         );
       const streams = [STREAM_EVENTS, STREAM_DELIVERIES, ...[KV_DELIVERY_NODES, KV_NODE_LEASES, KV_PARTITION_OWNERS].map((b) => `KV_${b}`)];
-      let answering = true;
-      while (!stopped || !answering) {
-        if (Date.now() - since > NATS_ANSWERING_BOUND_MS)
-          throw new Error(`JetStream not answering for every stream and partition consumer ${NATS_ANSWERING_BOUND_MS} ms after the heal`);
+      // A gap is two rounds in a row with a request unanswered: one slow answer on this loaded machine is not one.
+      let failedRounds = 0;
+      while (!stopped || failedRounds > 0) {
         const all = (
           await Promise.all([
             ...streams.map((st) => answers(jsm.streams.info(st))),
             ...Array.from({ length: P }, (_, p) => answers(jsm.consumers.info(STREAM_DELIVERIES, deliveryConsumer(p)))),
           ])
         ).every(Boolean);
-        if (all && !answering) answeringSince = Date.now();
-        answering = all;
+        if (all && failedRounds >= 2) answeringSince = Date.now();
+        failedRounds = all ? 0 : failedRounds + 1;
+        if (failedRounds && Date.now() - since > NATS_ANSWERING_BOUND_MS)
+          throw new Error(`JetStream not answering for every stream and partition consumer ${NATS_ANSWERING_BOUND_MS} ms after the heal`);
         await sleep(250);
       }
       return answeringSince - since;
@@ -585,7 +587,12 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
         healAt = Date.now();
       }
       const jetStream = watchJetStream(healAt);
-      const s = await settled(healAt, NATS_ANSWERING_BOUND_MS + TTL + SETTLE_MARGIN_MS + 30_000);
+      let s: Awaited<ReturnType<typeof settled>>;
+      try {
+        s = await settled(healAt, NATS_ANSWERING_BOUND_MS + TTL + SETTLE_MARGIN_MS + 30_000);
+      } finally {
+        void jetStream.stop().catch(() => undefined);
+      }
       const natsAnsweringMs = await jetStream.stop();
       if (LOG_DIR) for (const [id, n] of nodes) writeFileSync(join(LOG_DIR, `${fault.replace(/\W+/g, '-')}.${id}.log`), n.output());
       await sleep(2000);

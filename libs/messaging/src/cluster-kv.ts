@@ -56,7 +56,7 @@ export interface NodeLoadReport {
   held_leases: number;
   /** Since the least recently renewed lease it holds was last renewed (its own clock). */
   oldest_lease_renewal_ms: number;
-  /** Partitions it owns whose stream consumer keeps failing to start (absent from older nodes). */
+  /** Partitions it owns whose stream consumer has not been running for a few seconds (absent from older nodes). */
   stalled_partitions?: number[];
 }
 

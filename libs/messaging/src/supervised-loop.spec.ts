@@ -78,7 +78,9 @@ describe('SupervisedLoop', () => {
       void loop.start();
       for (let t = 0; t < 120_000; t += 250) await jest.advanceTimersByTimeAsync(250); // two minutes down
       const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]);
-      expect(Math.max(...gaps)).toBe(MAX_BACKOFF_MS);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_BACKOFF_MS);
+      expect(Math.max(...gaps)).toBeGreaterThanOrEqual(0.8 * MAX_BACKOFF_MS); // jittered below the cap
+      expect(loop.downForMs()).toBeGreaterThanOrEqual(119_000);
       expect(loop.failing).toBe(true);
       expect(loop.lastError).toBe('failed: no responders');
       healthy = true; // the dependency is back
@@ -88,6 +90,7 @@ describe('SupervisedLoop', () => {
       expect(loop.up).toBe(true);
       expect(loop.failing).toBe(false);
       expect(loop.lastError).toBeUndefined();
+      expect(loop.downForMs()).toBeUndefined();
       const stopped = loop.stop();
       await jest.advanceTimersByTimeAsync(0);
       await stopped;
@@ -136,6 +139,34 @@ describe('SupervisedLoop', () => {
     } finally {
       warn.mockRestore();
       log.mockRestore();
+      jest.useRealTimers();
+    }
+  });
+
+  it('logs a loop that flaps (ready, then failing again) at most once a minute, and forgets its state on stop', async () => {
+    jest.useFakeTimers();
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const loop = new SupervisedLoop('test-e', async (s) => {
+        s.ready();
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 1000);
+          s.onStop(() => (clearTimeout(t), r()));
+        });
+        if (!s.stopping) throw new Error('connection reset');
+      });
+      void loop.start();
+      for (let t = 0; t < 130_000; t += 500) await jest.advanceTimersByTimeAsync(500); // about 90 failures
+      expect(warn.mock.calls.length).toBeGreaterThanOrEqual(2);
+      expect(warn.mock.calls.length).toBeLessThanOrEqual(3);
+      await jest.advanceTimersByTimeAsync(1000); // the run ends: waiting to run again
+      const stopped = loop.stop();
+      await jest.advanceTimersByTimeAsync(0);
+      await stopped;
+      expect(loop.failing).toBe(false);
+      expect(loop.downForMs()).toBeUndefined();
+    } finally {
+      warn.mockRestore();
       jest.useRealTimers();
     }
   });

@@ -47,6 +47,10 @@ export class SupervisedLoop {
   /** Runs that ended or failed since the loop was last ready (0 while it runs well). */
   private streak = 0;
   private error?: string;
+  /** Since when it has not been running (started and not ready yet, or waiting to run again). */
+  private downSince?: number;
+  /** When it last logged a failure: at most one a minute, also for a loop that flaps. */
+  private loggedAt = -Infinity;
   private stopHooks: (() => void)[] = [];
   private wake?: () => void;
   private done?: Promise<void>;
@@ -71,6 +75,11 @@ export class SupervisedLoop {
     return this.streak > 0 && !this.isUp;
   }
 
+  /** How long it has been started but not running (a first run not ready yet counts), or undefined while it runs or is stopped. */
+  downForMs(now = Date.now()): number | undefined {
+    return this.isUp || this.downSince === undefined ? undefined : now - this.downSince;
+  }
+
   /** Why the last run ended ('ended' or 'failed: <message>'), while `failing`. */
   get lastError(): string | undefined {
     return this.failing ? this.error : undefined;
@@ -81,6 +90,7 @@ export class SupervisedLoop {
     if (this.done) return this.firstReady;
     this.stopping = false;
     this.streak = 0;
+    this.downSince = Date.now();
     this.firstReady = new Promise((r) => (this.resolveFirstReady = r));
     watchLoop(this);
     this.done = this.supervise();
@@ -100,6 +110,8 @@ export class SupervisedLoop {
     await this.done;
     this.done = undefined;
     this.isUp = false;
+    this.streak = 0;
+    this.downSince = undefined;
     unwatchLoop(this);
     this.resolveFirstReady();
   }
@@ -114,7 +126,6 @@ export class SupervisedLoop {
     const max = this.opts.maxBackoffMs ?? MAX_BACKOFF_MS;
     const healthyAfter = this.opts.healthyAfterMs ?? 30_000;
     let backoff = min;
-    let loggedAt = 0;
     while (!this.stopping) {
       let readyAt = 0;
       const isStopping = () => this.stopping;
@@ -124,6 +135,7 @@ export class SupervisedLoop {
           readyAt = Date.now();
           if (this.streak > 1 && !this.opts.quiet) this.logger.log(`running again after ${this.streak} restarts`);
           this.streak = 0;
+          this.downSince = undefined;
           this.setUp(true);
           this.resolveFirstReady();
         },
@@ -144,18 +156,20 @@ export class SupervisedLoop {
       }
       this.stopHooks = [];
       this.setUp(false);
+      this.downSince ??= Date.now();
       if (this.stopping) break;
       if (readyAt && Date.now() - readyAt >= healthyAfter) backoff = min;
       loopRestarts.inc({ loop: this.name });
       this.streak++;
       this.error = why;
       const now = Date.now();
-      if (!this.opts.quiet && (this.streak === 1 || now - loggedAt >= REPEAT_LOG_MS)) {
-        loggedAt = now;
-        this.logger.warn(this.streak === 1 ? `${why}; restarting in ${backoff} ms` : `${why}; ${this.streak} failures in a row, retrying at least every ${max} ms`);
+      if (!this.opts.quiet && now - this.loggedAt >= REPEAT_LOG_MS) {
+        this.loggedAt = now;
+        this.logger.warn(this.streak === 1 ? `${why}; restarting in ${backoff} ms` : `${why}; ${this.streak} failures in a row, retrying at most ${max} ms apart`);
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, backoff);
+        // Jittered, so loops that failed together (hundreds of partitions when NATS did) do not retry in step.
+        const timer = setTimeout(resolve, backoff * (0.8 + Math.random() * 0.2));
         this.wake = () => (clearTimeout(timer), resolve());
       });
       this.wake = undefined;

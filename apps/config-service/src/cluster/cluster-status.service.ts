@@ -35,8 +35,11 @@ export interface ClusterNodeView {
   oldest_lease_renewal_ms: number | null;
   /** Stopped delivering some partitions it holds because their leases are too old to trust, or it is silent. */
   fenced: boolean;
-  /** Partitions it owns whose stream consumer keeps failing to start (e.g. no JetStream leader for it); their tasks wait meanwhile. */
-  stalled_partitions: number[];
+  /**
+   * Partitions it owns whose stream consumer has not been running for a few seconds (e.g. no
+   * JetStream leader for it); their tasks wait meanwhile. Null from a node that does not report it.
+   */
+  stalled_partitions: number[] | null;
 }
 
 export interface ClusterBalanceView {
@@ -74,7 +77,7 @@ export interface ClusterView {
    * node that no longer delivers it.
    */
   mismatched_partitions: number[];
-  /** Every node's stalled_partitions together: owned, but their stream consumer keeps failing to start. */
+  /** Every node's stalled_partitions together (each once): owned, but their stream consumer not running. */
   stalled_partitions: number[];
   total_lag: number;
   balance: ClusterBalanceView;
@@ -188,7 +191,7 @@ export class ClusterStatusService {
           oldest_lease_age_ms: held.length ? Math.max(...held.map((v) => v.lease_age_ms ?? 0)) : null,
           oldest_lease_renewal_ms: renewal,
           fenced: heartbeatAge > CLUSTER_TIMING.memberTtlMs || (renewal ?? 0) > fenceAfterMs,
-          stalled_partitions: n.value.load?.stalled_partitions ?? [],
+          stalled_partitions: n.value.load?.stalled_partitions ?? null,
         };
       })
       .sort((a, b) => a.node.localeCompare(b.node));
@@ -201,7 +204,7 @@ export class ClusterStatusService {
       partition_leases: partitionViews,
       unowned_partitions: partitionViews.filter((v) => !v.owner).map((v) => v.partition),
       mismatched_partitions: mismatched(partitionViews, nodes),
-      stalled_partitions: nodeViews.flatMap((n) => n.stalled_partitions).sort((a, b) => a - b),
+      stalled_partitions: [...new Set(nodeViews.flatMap((n) => n.stalled_partitions ?? []))].sort((a, b) => a - b),
       total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0),
     };
   }

@@ -50,6 +50,11 @@ const RECHECK_RETRY_MS = 2000;
 /** How often the partitions whose consumer keeps failing are looked at; they are logged when that set first appears, then once a minute. */
 const STALLED_CHECK_MS = 10_000;
 const STALLED_LOG_MS = 60_000;
+/**
+ * An owned partition whose consumer has not been running for this long is stalled: longer than a
+ * restart after one failure or a start in the set-up queue takes when NATS answers.
+ */
+export const STALLED_AFTER_MS = 3000;
 
 /**
  * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls messages
@@ -87,13 +92,14 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 
   /**
-   * Partitions this node owns whose stream consumer keeps failing to start (no JetStream leader
-   * for it, say): tasks that other nodes' fan-out sends them wait in the stream until it runs again,
-   * at most MAX_BACKOFF_MS after JetStream answers. Deliveries this node's own fan-out claims go on.
+   * Partitions this node owns whose stream consumer has not been running for STALLED_AFTER_MS (no
+   * JetStream leader for it, say): tasks that other nodes' fan-out sends them wait in the stream
+   * until it runs again; it is tried again at most MAX_BACKOFF_MS apart. Deliveries this node's own
+   * fan-out claims go on.
    */
-  stalled(): number[] {
+  stalled(now = Date.now()): number[] {
     return [...this.running]
-      .filter(([, loop]) => loop.failing)
+      .filter(([, loop]) => (loop.downForMs(now) ?? 0) >= STALLED_AFTER_MS)
       .map(([p]) => p)
       .sort((a, b) => a - b);
   }
@@ -109,8 +115,10 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (this.stalledLoggedAt !== undefined && now - this.stalledLoggedAt < STALLED_LOG_MS) return;
     this.stalledLoggedAt = now;
     const shown = stalled.length > 20 ? `${stalled.slice(0, 20).join(',')},... (${stalled.length})` : stalled.join(',');
-    const why = this.running.get(stalled[0])?.lastError ?? 'unknown';
-    this.logger.warn(`the stream consumers of partitions ${shown} keep failing, each retried at least every ${MAX_BACKOFF_MS} ms; the first's last error: ${why}`);
+    const why = this.running.get(stalled[0])?.lastError ?? 'its first start has not finished';
+    this.logger.warn(
+      `the stream consumers of partitions ${shown} have not been running for ${STALLED_AFTER_MS} ms or more, each tried again at most ${MAX_BACKOFF_MS} ms apart; the first's last error: ${why}`,
+    );
   }
 
   /** Messages taken from each partition's stream and not yet acked (deliveries held in lanes or being recorded). */

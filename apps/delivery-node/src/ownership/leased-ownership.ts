@@ -61,7 +61,8 @@ export interface OwnershipBuckets {
  */
 export class LeasedOwnership extends PartitionOwnership {
   private readonly logger = new Logger(LeasedOwnership.name);
-  private takeWarned?: { line: string; at: number };
+  /** Errors already said since takes last all succeeded, and when last said. */
+  private takeWarned?: { kinds: Set<string>; at: number };
   private readonly holds = new Map<number, Hold>();
   /**
    * Partitions whose last key write here got no answer (it may land yet) or whose release failed: a
@@ -304,18 +305,19 @@ export class LeasedOwnership extends PartitionOwnership {
 
   /**
    * One line for the partitions a pass could not take, not one per partition: while NATS does not
-   * answer, every pass fails them all (by the thousand on a large cluster). Said again when what
-   * failed changes, else at most every TAKE_WARN_REPEAT_MS.
+   * answer, every pass fails them all (by the thousand on a large cluster). Said again when a new
+   * kind of error appears, else at most every TAKE_WARN_REPEAT_MS.
    */
   private warnTakeFailures(partitions: number[], errors: Array<string | undefined>): void {
     const byError = new Map<string, number[]>();
     errors.forEach((e, i) => e !== undefined && byError.set(e, [...(byError.get(e) ?? []), partitions[i]]));
     if (!byError.size) return void (this.takeWarned = undefined);
-    const line = [...byError].map(([e, ps]) => `${ps.length > 20 ? `${ps.slice(0, 20).join(',')},... (${ps.length})` : ps.join(',')}: ${e}`).join('; ');
     const now = monotonic();
-    if (this.takeWarned?.line === line && now - this.takeWarned.at < TAKE_WARN_REPEAT_MS) return;
-    this.takeWarned = { line, at: now };
-    this.logger.warn(`could not take partitions ${line}`);
+    const kinds = new Set([...(this.takeWarned?.kinds ?? []), ...byError.keys()]);
+    if (this.takeWarned && kinds.size === this.takeWarned.kinds.size && now - this.takeWarned.at < TAKE_WARN_REPEAT_MS) return;
+    this.takeWarned = { kinds, at: now };
+    const list = (ps: number[]) => (ps.length > 20 ? `${ps.slice(0, 20).join(',')},... (${ps.length})` : ps.join(','));
+    this.logger.warn(`could not take partitions ${[...byError].map(([e, ps]) => `${list(ps)}: ${e}`).join('; ')}`);
   }
 
   /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live; the error, if it could not tell. */

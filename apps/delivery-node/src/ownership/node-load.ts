@@ -36,8 +36,9 @@ export class NodeLoad {
     this.heldLeases = new Gauge({ name: 'webhook_held_leases', help: 'Partition leases this node holds (delivering or in their handover gap)', registers });
     this.stalledPartitions = new Gauge({
       name: 'webhook_stalled_partitions',
-      help: 'Partitions this node owns whose stream consumer keeps failing to start (tasks from other nodes wait in the stream meanwhile)',
+      help: 'Partitions this node owns whose stream consumer has not been running for 3 s or more (tasks from other nodes wait in the stream meanwhile)',
       registers,
+      collect: () => this.stalledPartitions.set(this.consumers?.stalled().length ?? 0),
     });
   }
 
@@ -57,7 +58,6 @@ export class NodeLoad {
     this.oldestLeaseRenewal.set(oldest / 1000);
     this.heldLeases.set(ages.size);
     const stalled = this.consumers?.stalled() ?? [];
-    this.stalledPartitions.set(stalled.length);
     return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest), stalled_partitions: stalled };
   }
 }
