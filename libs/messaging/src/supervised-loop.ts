@@ -180,10 +180,11 @@ export class SupervisedLoop {
 
 /**
  * Runs a start-up step until it succeeds (NATS may still be electing a leader, Postgres may be
- * restarting), with the same backoff as a loop restart and a log line per failure; errors that
+ * restarting), with the same backoff as a loop restart (so at most MAX_BACKOFF_MS after the
+ * dependency is back) and a log line per failure; errors that
  * `isFatal` says no retry can fix (a misconfiguration) are thrown at once.
  */
-export async function untilDone<T>(what: string, step: () => Promise<T>, isFatal: (err: unknown) => boolean = () => false, maxBackoffMs = 10_000): Promise<T> {
+export async function untilDone<T>(what: string, step: () => Promise<T>, isFatal: (err: unknown) => boolean = () => false, maxBackoffMs = MAX_BACKOFF_MS): Promise<T> {
   const logger = new Logger('StartUp');
   for (let backoff = 250; ; backoff = Math.min(maxBackoffMs, backoff * 2)) {
     try {
