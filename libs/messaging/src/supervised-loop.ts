@@ -20,7 +20,7 @@ export interface SupervisedLoopOptions {
   maxBackoffMs?: number;
   /** A run that stayed up this long resets the backoff. */
   healthyAfterMs?: number;
-  /** No log line of its own: for loops that come by the hundred, whose owner logs a summary (see `failing`, `lastError`). */
+  /** No log line of its own: for loops that come by the hundred, whose owner logs a summary (see `downForMs`, `lastError`). */
   quiet?: boolean;
 }
 

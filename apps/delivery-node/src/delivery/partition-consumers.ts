@@ -13,6 +13,7 @@ import {
   SupervisedLoop,
 } from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
+import { listForLog } from '../log-lists';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
@@ -114,10 +115,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
     const now = Date.now();
     if (this.stalledLoggedAt !== undefined && now - this.stalledLoggedAt < STALLED_LOG_MS) return;
     this.stalledLoggedAt = now;
-    const shown = stalled.length > 20 ? `${stalled.slice(0, 20).join(',')},... (${stalled.length})` : stalled.join(',');
     const why = this.running.get(stalled[0])?.lastError ?? 'its first start has not finished';
     this.logger.warn(
-      `the stream consumers of partitions ${shown} have not been running for ${STALLED_AFTER_MS} ms or more, each tried again at most ${MAX_BACKOFF_MS} ms apart; the first's last error: ${why}`,
+      `the stream consumers of partitions ${listForLog(stalled)} have not been running for ${STALLED_AFTER_MS} ms or more, each tried again at most ${MAX_BACKOFF_MS} ms apart; the first's last error: ${why}`,
     );
   }
 

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { KvWatchInclude, type KV } from 'nats';
 import { balancedAssignment } from '@app/hashing';
 import { CLUSTER_TIMING, ClusterTiming, ConcurrencyGate, LatestEntry, NodeLease, PartitionOwner, partitionKey, SupervisedLoop, wrongLastSequence } from '@app/messaging';
+import { listForLog } from '../log-lists';
 import type { Membership } from './membership';
 import { NodeLeaseHolder } from './node-lease';
 import { OwnershipHandler, PartitionOwnership } from './partition-ownership';
@@ -316,8 +317,7 @@ export class LeasedOwnership extends PartitionOwnership {
     const kinds = new Set([...(this.takeWarned?.kinds ?? []), ...byError.keys()]);
     if (this.takeWarned && kinds.size === this.takeWarned.kinds.size && now - this.takeWarned.at < TAKE_WARN_REPEAT_MS) return;
     this.takeWarned = { kinds, at: now };
-    const list = (ps: number[]) => (ps.length > 20 ? `${ps.slice(0, 20).join(',')},... (${ps.length})` : ps.join(','));
-    this.logger.warn(`could not take partitions ${[...byError].map(([e, ps]) => `${list(ps)}: ${e}`).join('; ')}`);
+    this.logger.warn(`could not take partitions ${[...byError].map(([e, ps]) => `${listForLog(ps)}: ${e}`).join('; ')}`);
   }
 
   /** Takes a partition under the node lease `leaseId` unless its key names a holder whose node lease is still live; the error, if it could not tell. */

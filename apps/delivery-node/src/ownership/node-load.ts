@@ -57,7 +57,6 @@ export class NodeLoad {
     this.attemptsLastMinute.set(attempts);
     this.oldestLeaseRenewal.set(oldest / 1000);
     this.heldLeases.set(ages.size);
-    const stalled = this.consumers?.stalled() ?? [];
-    return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest), stalled_partitions: stalled };
+    return { attempts_last_minute: attempts, held_leases: ages.size, oldest_lease_renewal_ms: Math.round(oldest), stalled_partitions: this.consumers?.stalled() ?? [] };
   }
 }
