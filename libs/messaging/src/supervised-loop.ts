@@ -28,7 +28,7 @@ export interface SupervisedLoopOptions {
  * Default longest wait between two runs. Short, because a loop waiting out a long backoff keeps a
  * consumer down after NATS is back (after a NATS server rejoined its cluster, its JetStream groups
  * took 15-35 s to elect leaders again; with a 30 s cap some partitions stayed unconsumed up to 30 s
- * beyond that). A retry is one request; the log says so once per streak and then once a minute.
+ * beyond that). A retry is one request; a loop logs a failure at most once a minute.
  */
 export const MAX_BACKOFF_MS = 4000;
 /** A loop that keeps failing logs again at most this often. */
