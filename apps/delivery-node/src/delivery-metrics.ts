@@ -19,6 +19,7 @@ export class DeliveryMetrics {
   readonly parked: Counter;
   readonly waitedForIndex: Counter;
   readonly reconciled: Counter;
+  readonly mailboxTasksDrained: Counter;
   readonly dueBacklog: Gauge;
   readonly ownedPartitions: Gauge;
 
@@ -53,6 +54,10 @@ export class DeliveryMetrics {
     this.parked = counter('webhook_deliveries_parked_total', 'Deliveries sent to the due-time queue because their webhook or account held enough in memory');
     this.waitedForIndex = counter('webhook_deliveries_waited_for_index_total', 'Deliveries deferred because this node did not know their webhook yet');
     this.reconciled = counter('webhook_deliveries_reconciled_total', 'Deliveries re-driven because nothing held them (task lost)');
+    this.mailboxTasksDrained = counter(
+      'webhook_mailbox_tasks_drained_total',
+      'Delivery tasks moved from the mailboxes of gone delivery nodes to the due-time queue (node routing)',
+    );
     this.dueBacklog = gauge('webhook_due_backlog', 'Deliveries past their due time in the due-time queue of the partitions this node owns (its backlog)');
     this.ownedPartitions = gauge('webhook_owned_partitions', 'Partitions this node delivers');
   }

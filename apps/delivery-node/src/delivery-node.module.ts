@@ -17,6 +17,8 @@ import { EventFanout } from './fanout/event-fanout';
 import { FanoutAudit } from './fanout/fanout-audit';
 import { FanoutConsumer } from './fanout/fanout.consumer';
 import { FanoutService } from './fanout/fanout.service';
+import { TaskRouter } from './fanout/task-router';
+import { MailboxJanitor } from './delivery/mailbox-janitor';
 import { NodeIdentity } from './node-identity';
 import { NodeLoad } from './ownership/node-load';
 import { OwnershipFence, PARTITION_FENCE } from './ownership/partition-fence';
@@ -38,6 +40,8 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     { provide: WebhookIndex, useValue: new WebhookIndex() },
     WebhookIndexWatcher,
     FanoutService,
+    TaskRouter,
+    MailboxJanitor,
     EventFanout,
     FanoutConsumer,
     FanoutAudit,

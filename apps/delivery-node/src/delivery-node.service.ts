@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import {
   agreePartitions,
+  agreeTaskRouting,
   CLUSTER_TIMING,
   retireEarlierReleaseLeases,
   ensureStreams,
@@ -10,6 +11,7 @@ import {
   KV_NODE_LEASES,
   KV_PARTITION_OWNERS,
   latestEntry,
+  mailboxToken,
   openNodeLeasesKv,
   openNodesKv,
   openPartitionOwnersKv,
@@ -18,12 +20,14 @@ import {
 } from '@app/messaging';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
+import { MailboxJanitor } from './delivery/mailbox-janitor';
 import { PartitionConsumers } from './delivery/partition-consumers';
 import { RetryScanner } from './delivery/retry-scanner';
 import { DeliveryReconciler } from './delivery/delivery-reconciler';
 import { EventFanout } from './fanout/event-fanout';
 import { FanoutAudit } from './fanout/fanout-audit';
 import { FanoutConsumer } from './fanout/fanout.consumer';
+import { TaskRouter } from './fanout/task-router';
 import { NodeIdentity } from './node-identity';
 import { LeasedOwnership } from './ownership/leased-ownership';
 import { Membership } from './ownership/membership';
@@ -57,6 +61,8 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     private readonly recorder: DeliveryRecorder,
     private readonly fence: OwnershipFence,
     private readonly load: NodeLoad,
+    private readonly router: TaskRouter,
+    private readonly janitor: MailboxJanitor,
     private readonly config: AppConfig,
   ) {}
 
@@ -68,11 +74,21 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas),
       (err) => err instanceof PartitionMismatchError,
     );
+    const routing = await untilDone(
+      'reading the task routing',
+      () => agreeTaskRouting(this.nc.jetstream(), env.taskRouting, env.streamReplicas),
+      (err) => err instanceof PartitionMismatchError,
+    );
     await this.watcher.start();
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
     const leased = env.ownership === 'leased';
-    this.ownership = leased ? await this.leasedOwnership(partitions, env.streamReplicas) : new StaticOwnership(partitions);
+    this.ownership = leased ? await this.leasedOwnership(partitions, env.streamReplicas) : new StaticOwnership(partitions, this.node.id);
     this.fence.use(this.ownership);
+    this.router.use(routing, this.ownership);
+    if (routing === 'node') {
+      this.consumers.useMailbox(this.node.id, partitions);
+      void this.consumers.startMailbox();
+    }
     this.load.use(this.ownership);
     this.ownership.onChange(async ({ gained, lost }) => {
       if (lost.length) await this.consumers.stop(lost);
@@ -91,8 +107,14 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     this.reconciler.start(() => this.ownership?.owned() ?? new Set());
     // One node audits fan-out: whichever owns partition 0 (every node computes the same owner).
     this.audit.start(partitions, () => this.ownership?.owned().has(0) ?? false);
+    // With node routing, the same node empties the mailboxes of nodes that are gone.
+    if (routing === 'node' && leased)
+      this.janitor.start(
+        () => this.ownership?.owned().has(0) ?? false,
+        () => new Set(this.ownership?.liveMembers().map(mailboxToken)),
+      );
     this.ready = true;
-    this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions, ${this.consumers.active.length} consumed here`);
+    this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions (tasks routed by ${routing}), ${this.consumers.active.length} consumed here`);
   }
 
   private async leasedOwnership(partitions: number, replicas: number): Promise<LeasedOwnership> {
@@ -130,7 +152,9 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     this.eventFanout.close();
     await this.scanner.stop();
     await this.reconciler.stop();
+    await this.janitor.stop();
     await this.ownership?.stop();
+    await this.consumers.stopMailbox();
     await this.recorder.flushAll();
   }
 }

@@ -48,6 +48,12 @@ export interface PlatformEnv {
   reconcileAfterMs: number;
   /** Fan-out hands the deliveries of partitions its node consumes straight to its lanes (claimed); false: every delivery through the stream. */
   fanoutClaims: boolean;
+  /**
+   * Where fan-out sends delivery tasks for the cluster's first node to record (then every node must
+   * agree): `partition`, a subject and a durable consumer per partition; `node`, a mailbox subject and
+   * consumer per delivery node, so the partition count costs NATS nothing. Undefined: the cluster's.
+   */
+  taskRouting: 'partition' | 'node' | undefined;
   /** How often the fan-out audit looks for events taken off the events stream without being recorded. */
   fanoutAuditIntervalMs: number;
   retentionDays: number;
@@ -167,6 +173,7 @@ export function readConfig(env: Env = process.env): PlatformEnv {
     logPretty: optionalBool(env, 'LOG_PRETTY'),
     reconcileAfterMs: int(env, 'DELIVERY_RECONCILE_AFTER_MS', 120_000, 1000, 24 * 3600 * 1000),
     fanoutClaims: optionalBool(env, 'DELIVERY_FANOUT_CLAIMS') ?? true,
+    taskRouting: env.DELIVERY_TASK_ROUTING ? oneOf(env, 'DELIVERY_TASK_ROUTING', ['partition', 'node'] as const, 'partition') : undefined,
     fanoutAuditIntervalMs: int(env, 'FANOUT_AUDIT_INTERVAL_MS', 10_000, 200, 600_000),
     retentionDays: int(env, 'RETENTION_DAYS', 30, 1, 3650),
     retentionIntervalMs: int(env, 'RETENTION_INTERVAL_MS', 600_000, 1000, 24 * 3600 * 1000),

@@ -101,6 +101,14 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
       "fan-out hands the deliveries of the partitions its node consumes straight to the node's lanes, claimed (see How delivery works); `false` sends every delivery through the deliveries stream, as a node of a large cluster does for most (the bench measures both)",
   },
   {
+    name: 'DELIVERY_TASK_ROUTING',
+    apps: ['delivery-node'],
+    secret: false,
+    default: "the cluster's (`partition` for a new one)",
+    description:
+      '`node` sends delivery tasks to a mailbox per delivery node instead of a subject and durable consumer per partition, so the partition count costs NATS nothing (see The delivery cluster); recorded by the first node of a cluster, later nodes must agree',
+  },
+  {
     name: 'FANOUT_AUDIT_INTERVAL_MS',
     apps: ['delivery-node'],
     secret: false,

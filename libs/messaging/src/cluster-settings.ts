@@ -48,3 +48,36 @@ export async function agreePartitions(js: JetStreamClient, wanted: number | unde
     return agreePartitions(js, wanted, replicas); // created concurrently: check what won
   }
 }
+
+export type TaskRouting = 'partition' | 'node';
+export const TASK_ROUTING_KEY = 'task-routing';
+
+/**
+ * How fan-out routes delivery tasks is fixed per cluster like the partition count: the first node
+ * records its setting (`partition` when none is given, and for a cluster older than the setting),
+ * every later node must agree. With two routings in one cluster, tasks would wait on subjects
+ * nobody consumes.
+ */
+/** The cluster's routing as recorded, without recording one: `partition` until a delivery node has. */
+export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promise<TaskRouting> {
+  const existing = await (await openClusterKv(js, replicas)).get(TASK_ROUTING_KEY);
+  return existing?.operation === 'PUT' && existing.string() === 'node' ? 'node' : 'partition';
+}
+
+export async function agreeTaskRouting(js: JetStreamClient, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {
+  const kv = await openClusterKv(js, replicas);
+  const existing = await kv.get(TASK_ROUTING_KEY);
+  if (existing && existing.operation === 'PUT') {
+    const stored = existing.string() === 'node' ? 'node' : 'partition';
+    if (wanted !== undefined && stored !== wanted)
+      throw new PartitionMismatchError(`this cluster routes delivery tasks by ${stored} but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start`);
+    return stored;
+  }
+  const routing = wanted ?? 'partition';
+  try {
+    await kv.create(TASK_ROUTING_KEY, routing);
+    return routing;
+  } catch {
+    return agreeTaskRouting(js, wanted, replicas); // created concurrently: check what won
+  }
+}

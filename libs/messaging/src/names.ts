@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** NATS names that are part of the platform's contract or shared between apps. */
 export const STREAM_EVENTS = 'EVENTS';
 export const EVENTS_SUBJECT_PREFIX = 'events.';
@@ -30,4 +32,25 @@ export const DELIVERY_CONSUMER_PREFIX = 'deliver-';
 
 export function deliveryConsumer(partition: number): string {
   return `${DELIVERY_CONSUMER_PREFIX}${partition}`;
+}
+
+/** Node routing (DELIVERY_TASK_ROUTING=node): each delivery node's mailbox of delivery tasks. */
+export const MAILBOX_SUBJECT_PREFIX = `${DELIVERIES_SUBJECT_PREFIX}node.`;
+export const MAILBOX_CONSUMER_PREFIX = 'mailbox-';
+
+/**
+ * A node id as one subject token and consumer-name part: the id itself when it is only letters,
+ * digits, `-` and `_`; else those kept, the rest as `_`, and a digest of the id, so two ids never share one.
+ */
+export function mailboxToken(nodeId: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(nodeId)) return nodeId;
+  return `${nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}_${createHash('sha256').update(nodeId).digest('hex').slice(0, 8)}`;
+}
+
+export function mailboxSubject(nodeId: string): string {
+  return `${MAILBOX_SUBJECT_PREFIX}${mailboxToken(nodeId)}`;
+}
+
+export function mailboxConsumer(nodeId: string): string {
+  return `${MAILBOX_CONSUMER_PREFIX}${mailboxToken(nodeId)}`;
 }

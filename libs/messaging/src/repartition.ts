@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import { assertPartitionCount } from '@app/hashing';
 import { CLUSTER_TIMING, openNodesKv, openPartitionOwnersKv } from './cluster-kv';
 import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY } from './cluster-settings';
-import { DELIVERY_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
+import { DELIVERY_CONSUMER_PREFIX, MAILBOX_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
 export class RepartitionRefusedError extends Error {}
@@ -56,7 +56,8 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
   await Promise.all(owners.map((key) => ownersKv.delete(key)));
   let purged = 0;
   try {
-    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES))
+      if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX) || c.name.startsWith(MAILBOX_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);
     purged = (await jsm.streams.purge(STREAM_DELIVERIES)).purged;
   } catch (err) {
     if (!streamNotFound(err)) throw err;

@@ -54,12 +54,11 @@ export class DeliveriesService {
       );
       await this.deliveries.insert({ eventId, webhookId, accountId: p.accountId, partition: partitionOf(webhookId, partitions) }, em);
     });
-    try {
-      await this.publisher.publish({ event_id: eventId, webhook_id: webhookId, account_id: p.accountId, type: eventType, time: time.toISOString(), is_test: true });
-    } catch {
-      // The delivery row is recorded; the retry queue will send it even if NATS refused the task.
-      await this.deliveries.markDue(eventId, webhookId);
-    }
+    const queued = await this.publisher
+      .publish({ event_id: eventId, webhook_id: webhookId, account_id: p.accountId, type: eventType, time: time.toISOString(), is_test: true })
+      .catch(() => false);
+    // The delivery row is recorded; the retry queue sends it when NATS refused the task (or the cluster routes by node).
+    if (!queued) await this.deliveries.markDue(eventId, webhookId);
     return { event_id: eventId };
   }
 }

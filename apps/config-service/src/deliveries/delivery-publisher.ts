@@ -1,10 +1,14 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, untilDone } from '@app/messaging';
+import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, readTaskRouting, untilDone } from '@app/messaging';
 import { partitionOf } from '@app/hashing';
 
-/** Puts single delivery tasks (test sends) on the same path fan-out uses. */
+/**
+ * Puts single delivery tasks (test sends) on the same path fan-out uses with partition routing. With
+ * node routing it does not know which node holds the partition right now: the caller makes the row
+ * due instead, and the holder's retry scanner sends it within a second.
+ */
 @Injectable()
 export class DeliveryPublisher implements OnApplicationBootstrap {
   private partitionCount?: Promise<number>;
@@ -26,8 +30,12 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
     return this.partitionCount;
   }
 
-  async publish(task: DeliveryTask): Promise<void> {
+  /** True once the task is in the stream; false when the cluster routes by node (see above). */
+  async publish(task: DeliveryTask): Promise<boolean> {
+    // Read each time (one KV get per test send): the first delivery node records it.
+    if ((await readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)) === 'node') return false;
     const p = partitionOf(task.webhook_id, await this.partitions());
     await this.nc.jetstream().publish(deliverySubject(p), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) });
+    return true;
   }
 }

@@ -5,6 +5,7 @@ import { deliveryConsumer, InjectNats, KickedLoop, STREAM_DELIVERIES } from '@ap
 import { DeliveriesRepository, DeliveryPagePosition } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
+import { TaskRouter } from '../fanout/task-router';
 import { PartitionConsumers } from './partition-consumers';
 
 const BATCH = 1000;
@@ -13,6 +14,8 @@ const BATCH = 1000;
  * cheaper than an info request each: a node holding 8192 partitions asked 8192 times a pass.
  */
 export const LIST_FROM = 64;
+/** How far the database's and NATS's clocks may disagree (node routing, see oldestTask). */
+const CLOCK_MARGIN_MS = 5000;
 /** Pages looked at per pass; the next pass goes on from the start. */
 const MAX_PAGES = 20;
 
@@ -37,6 +40,7 @@ export class DeliveryReconciler {
     private readonly dispatcher: DeliveryDispatcher,
     private readonly consumers: PartitionConsumers,
     private readonly metrics: DeliveryMetrics,
+    private readonly router: TaskRouter,
     config: AppConfig,
   ) {
     this.afterMs = config.reconcileAfterMs;
@@ -64,6 +68,8 @@ export class DeliveryReconciler {
     for (const p of owned) if (!this.ownedSince.has(p)) this.ownedSince.set(p, now);
     // Long enough owned that any copy a previous owner held has come back to us (ack wait < age).
     const settled = [...owned].filter((p) => now - this.ownedSince.get(p)! >= this.afterMs);
+    if (!settled.length) return;
+    if (this.router.routing === 'node') return this.reDrive(settled, await this.oldestTask());
     const unacked = this.consumers.unackedByPartition();
     const infos = await this.consumerInfos(settled);
     // Nothing left to read, and every task handed out is one we hold (none still with a previous owner).
@@ -72,11 +78,27 @@ export class DeliveryReconciler {
       return info && info.num_pending === 0 && info.num_ack_pending <= (unacked.get(p) ?? 0);
     });
     if (!drained.length) return;
+    return this.reDrive(drained);
+  }
+
+  /**
+   * Node routing: a partition's tasks may be in any node's mailbox, so no consumer says whether one
+   * is left. The stream's oldest message does: a task is published after its row is written, so no
+   * task of a row written before that message can still be in the stream (less CLOCK_MARGIN_MS, as
+   * the database and NATS clocks may differ).
+   */
+  private async oldestTask(): Promise<Date> {
+    const { state } = await (await this.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES);
+    return new Date((state.messages ? Date.parse(state.first_ts) : Date.now()) - CLOCK_MARGIN_MS);
+  }
+
+  /** Makes due the rows of these partitions that were never scheduled, are old enough (and written before `createdBefore`), and are not held here. */
+  private async reDrive(drained: number[], createdBefore?: Date): Promise<void> {
     // Pages in creation order past the rows this node holds (under a backlog it may hold thousands).
     let after: DeliveryPagePosition | undefined;
     let reDriven = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const rows = await this.deliveries.findUnscheduled(drained, this.afterMs / 1000, BATCH, after);
+      const rows = await this.deliveries.findUnscheduled(drained, this.afterMs / 1000, BATCH, after, createdBefore);
       const orphans = rows.filter((r) => !this.dispatcher.holds(r));
       if (orphans.length) {
         reDriven += await this.deliveries.markUnscheduledDue(orphans);

@@ -8,10 +8,13 @@ import {
   DeliveryTask,
   InjectNats,
   LoopSession,
+  mailboxConsumer,
+  mailboxSubject,
   MAX_BACKOFF_MS,
   STREAM_DELIVERIES,
   SupervisedLoop,
 } from '@app/messaging';
+import { partitionOf } from '@app/hashing';
 import { DeliveriesRepository } from '@app/persistence';
 import { listForLog } from '../log-lists';
 import { DeliveryDispatcher } from './delivery-dispatcher';
@@ -46,6 +49,12 @@ const PULL_MESSAGES = 32;
  * lost with a JetStream leader is noticed after two missed heartbeats (15 s); a reconnect pulls anew at once.
  */
 const PULL_EXPIRES_MS = 15_000;
+/**
+ * Node routing: tasks held unacked from this node's mailbox at most. It carries every partition the
+ * node holds, so its budget is many partitions'; per webhook and per account the dispatcher's bounds
+ * are what keep one tenant from filling it.
+ */
+export const MAILBOX_IN_FLIGHT = 20_000;
 /** How soon a message whose deliveries could not be checked (database unreachable) is offered again. */
 const RECHECK_RETRY_MS = 2000;
 /** How often the partitions whose consumer keeps failing are looked at; they are logged when that set first appears, then once a minute. */
@@ -58,8 +67,10 @@ const STALLED_LOG_MS = 60_000;
 export const STALLED_AFTER_MS = 3000;
 
 /**
- * One durable pull consumer per owned partition (`deliver-<p>` on `deliveries.<p>`): pulls messages
- * of tasks into the dispatcher and acks each once the outcomes of all its deliveries are recorded
+ * Partition routing: one durable pull consumer per owned partition (`deliver-<p>` on
+ * `deliveries.<p>`). Node routing (useMailbox): one durable pull consumer for this node's mailbox
+ * (`mailbox-<node>` on `deliveries.node.<node>`), whose tasks of partitions this node does not hold
+ * go to the due-time queue. Either way messages of tasks go into the dispatcher and each is acked once the outcomes of all its deliveries are recorded
  * (see MessageSettlement). A task whose webhook lane is full
  * goes to the due-time queue in Postgres instead of waiting here, so no webhook can fill the
  * partition's ack window.
@@ -79,6 +90,8 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** One summary instead of a log line per partition loop: a NATS outage fails them by the hundred. */
   private readonly stalledCheck = setInterval(() => this.logStalled(), STALLED_CHECK_MS).unref();
   private stalledLoggedAt?: number;
+  /** Node routing: this node's mailbox, and the partitions it holds (their tasks are taken from it). */
+  private mailbox?: { loop: SupervisedLoop; nodeId: string; partitions: number; held: Set<number> };
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -99,6 +112,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
    * fan-out claims go on.
    */
   stalled(now = Date.now()): number[] {
+    if (this.mailbox) return (this.mailbox.loop.downForMs(now) ?? 0) >= STALLED_AFTER_MS ? this.active : [];
     return [...this.running]
       .filter(([, loop]) => (loop.downForMs(now) ?? 0) >= STALLED_AFTER_MS)
       .map(([p]) => p)
@@ -115,7 +129,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     const now = Date.now();
     if (this.stalledLoggedAt !== undefined && now - this.stalledLoggedAt < STALLED_LOG_MS) return;
     this.stalledLoggedAt = now;
-    const why = this.running.get(stalled[0])?.lastError ?? 'its first start has not finished';
+    const why = (this.mailbox?.loop ?? this.running.get(stalled[0]))?.lastError ?? 'its first start has not finished';
     this.logger.warn(
       `the stream consumers of partitions ${listForLog(stalled)} have not been running for ${STALLED_AFTER_MS} ms or more, each tried again at most ${MAX_BACKOFF_MS} ms apart; the first's last error: ${why}`,
     );
@@ -124,6 +138,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** Messages taken from each partition's stream and not yet acked (deliveries held in lanes or being recorded). */
   unackedByPartition(): Map<number, number> {
     const out = new Map<number, number>();
+    if (this.mailbox) return out; // a mailbox message carries any partitions (the reconciler does not ask then)
     for (const msg of this.unacked.values()) {
       const p = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
       out.set(p, (out.get(p) ?? 0) + 1);
@@ -132,11 +147,34 @@ export class PartitionConsumers implements OnApplicationShutdown {
   }
 
   get active(): number[] {
-    return [...this.running.keys()].sort((a, b) => a - b);
+    return [...(this.mailbox?.held ?? this.running.keys())].sort((a, b) => a - b);
+  }
+
+  /**
+   * Node routing: take tasks from this node's mailbox instead of a consumer per partition. Called
+   * before any start(); the mailbox is pulled from the first start() until stopMailbox().
+   */
+  useMailbox(nodeId: string, partitions: number): void {
+    const loop = new SupervisedLoop('mailbox', (s) => this.consumeMailbox(s));
+    this.mailbox = { loop, nodeId, partitions, held: new Set() };
+  }
+
+  /** Node routing: starts pulling the mailbox; resolves once it runs. */
+  startMailbox(): Promise<void> {
+    return this.mailbox?.loop.start() ?? Promise.resolve();
+  }
+
+  /** Node routing: stops pulling the mailbox (after every partition was stopped); what is in it waits for this node or the mailbox janitor. */
+  async stopMailbox(): Promise<void> {
+    await this.mailbox?.loop.stop();
   }
 
   /** Starts pulling a partition; resolves once its consumer runs. It is restarted whenever it ends, until stop(). */
   start(partition: number): Promise<void> {
+    if (this.mailbox) {
+      this.mailbox.held.add(partition);
+      return this.mailbox.loop.start();
+    }
     let loop = this.running.get(partition);
     if (!loop) {
       loop = new SupervisedLoop(`partition-${partition}`, (s) => this.consume(partition, s), { quiet: true });
@@ -179,8 +217,34 @@ export class PartitionConsumers implements OnApplicationShutdown {
     return consumer.consume({ max_messages: PULL_MESSAGES, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
   }
 
+  private async consumeMailbox(session: LoopSession): Promise<void> {
+    const box = this.mailbox!;
+    const jsm = await this.nc.jetstreamManager();
+    const name = mailboxConsumer(box.nodeId);
+    await jsm.consumers
+      .add(STREAM_DELIVERIES, {
+        durable_name: name,
+        filter_subject: mailboxSubject(box.nodeId),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(ACK_WAIT_MS),
+        max_ack_pending: MAILBOX_IN_FLIGHT,
+        max_deliver: -1,
+      })
+      .catch((err) => {
+        if (!alreadyExists(err)) throw err;
+      });
+    const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
+    if (session.stopping) return;
+    const messages = await consumer.consume({ max_messages: PULL_MESSAGES * 4, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+    session.onStop(() => messages.stop());
+    session.ready();
+    for await (const msg of messages) this.takeFromMailbox(msg);
+  }
+
   /** Stops pulling a partition; what is not started yet is handed back to NATS (nak). */
   async stop(partitions: number[]): Promise<void> {
+    for (const p of partitions) this.mailbox?.held.delete(p);
     await Promise.all(
       partitions.map(async (p) => {
         const loop = this.running.get(p);
@@ -217,9 +281,64 @@ export class PartitionConsumers implements OnApplicationShutdown {
     else for (const task of content.tasks) this.offer(partition, task, settlement);
   }
 
+  /**
+   * A message from this node's mailbox: its tasks carry any partitions. Those of partitions held here
+   * go to the lanes as a partition's would; the others (routed here by a membership this node no longer
+   * has, or sent before a handover) go to the due-time queue, where their holder finds them.
+   */
+  private takeFromMailbox(msg: JsMsg): void {
+    if (this.unacked.has(msg.seq)) return; // see take()
+    const content = readTaskMessage(msg.data);
+    if (!content) {
+      this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
+      msg.term();
+      return;
+    }
+    if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
+    const settlement = new MessageSettlement(msg, content.tasks.length, this);
+    this.unacked.set(msg.seq, msg);
+    const box = this.mailbox!;
+    const byPartition = new Map<number, DeliveryTask[]>();
+    const foreign: DeliveryTask[] = [];
+    for (const task of content.tasks) {
+      const p = partitionOf(task.webhook_id, box.partitions);
+      if (!box.held.has(p)) {
+        foreign.push(task);
+        continue;
+      }
+      const list = byPartition.get(p);
+      if (list) list.push(task);
+      else byPartition.set(p, [task]);
+    }
+    if (foreign.length) this.forward(foreign, settlement);
+    for (const [p, tasks] of byPartition) {
+      if (content.recheck || msg.redelivered) void this.takeChecked(p, tasks, settlement);
+      else for (const task of tasks) this.offer(p, task, settlement);
+    }
+  }
+
+  /**
+   * Tasks of partitions this node does not hold: their rows still waiting for a first send are made
+   * due now, for their holder's retry scanner. Should that write fail, the tasks are settled all the
+   * same: their rows stay unscheduled, and the reconciler re-drives them once no task is left in the
+   * stream (a redelivered copy could not tell which of the message's tasks were already taken).
+   */
+  private forward(tasks: DeliveryTask[], settlement: MessageSettlement): void {
+    const written = this.deliveries
+      .markUnscheduledDue(tasks)
+      .catch((err: Error) =>
+        this.logger.warn(`could not hand ${tasks.length} delivery tasks of partitions held elsewhere to the due-time queue; the reconciler will: ${err.message}`),
+      )
+      .then(() => {
+        for (let i = 0; i < tasks.length; i++) settlement.done();
+      })
+      .finally(() => this.parking.delete(written));
+    this.parking.add(written);
+  }
+
   /** Is this node pulling the partition's stream (so its deliveries are this node's to send)? */
   consuming(partition: number): boolean {
-    return this.running.has(partition);
+    return this.mailbox ? this.mailbox.held.has(partition) : this.running.has(partition);
   }
 
   /**
@@ -236,7 +355,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
       settle: () => undefined,
       release: (delayMs) => this.park(item, delayMs, () => undefined),
     };
-    if (this.running.has(partition)) this.dispatcher.admit(item);
+    if (this.consuming(partition)) this.dispatcher.admit(item);
     else item.release();
   }
 
@@ -270,7 +389,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
       return;
     }
     this.dispatcher.unreserve(fresh);
-    if (!this.running.has(partition)) return settlement.handBack();
+    if (!this.consuming(partition)) return settlement.handBack();
     for (const task of fresh) {
       if (waiting.has(itemKey(task).toLowerCase())) this.offer(partition, task, settlement);
       else settlement.done();

@@ -8,6 +8,7 @@ import { PartitionConsumers } from '../delivery/partition-consumers';
 import { FanoutService } from './fanout.service';
 import { taskMessages } from './task-messages';
 import { TaskPublisher } from './task-publisher';
+import { TaskRouter } from './task-router';
 
 /**
  * Deliveries held in this node's lanes (queued or in flight) past which fan-out claims no more: the
@@ -55,6 +56,7 @@ export class EventFanout {
     private readonly metrics: DeliveryMetrics,
     private readonly consumers: PartitionConsumers,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly router: TaskRouter,
     config: AppConfig,
   ) {
     this.publisher = new TaskPublisher(nc);
@@ -80,7 +82,7 @@ export class EventFanout {
     for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
     // Each event is done once every message carrying one of its deliveries is stored; an event
     // with one that failed comes back alone (and its deliveries are then rechecked by their owner).
-    const messages = taskMessages(published);
+    const messages = taskMessages(published, (p) => this.router.subject(p));
     const stored = this.publisher.publishAll(messages);
     const asides = plan.rejected.map((r, i) =>
       r

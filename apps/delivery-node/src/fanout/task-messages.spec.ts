@@ -27,9 +27,19 @@ describe('taskMessages', () => {
     }
   });
 
+  it('with node routing, one message per owner node: the partitions of one node share its mailbox', () => {
+    const owner = (p: number) => `deliveries.node.${p % 2 ? 'b' : 'a'}`;
+    const tasks = [planned(3), planned(2), planned(1), planned(4), planned(1, true)];
+    expect(taskMessages(tasks, owner).map((m) => [m.subject, m.members])).toEqual([
+      ['deliveries.node.b', [0, 2]],
+      ['deliveries.node.a', [1, 3]],
+      ['deliveries.node.b', [4]],
+    ]);
+  });
+
   it('cuts a partition into messages of at most the given size', () => {
     const tasks = Array.from({ length: 7 }, () => planned(0));
-    expect(taskMessages(tasks, 3).map((m) => m.members)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(taskMessages(tasks, undefined, 3).map((m) => m.members)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
   });
 
   it('names a message by the deliveries it carries: the same plan again gets the same ids, another grouping other ids', () => {

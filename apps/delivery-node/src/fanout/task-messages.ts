@@ -12,20 +12,20 @@ export interface TaskMessage extends StreamMessage {
 }
 
 /**
- * The messages that carry a fan-out's planned tasks: one per partition (rechecked copies apart), in
- * plan order, at most `perMessage` deliveries each. The id is a digest of the deliveries carried, so
- * publishing the same plan again stores nothing new.
+ * The messages that carry a fan-out's planned tasks: one per subject (a partition's, or with node
+ * routing a node's mailbox; rechecked copies apart), in plan order, at most `perMessage` deliveries
+ * each. The id is a digest of the deliveries carried, so publishing the same plan again stores nothing new.
  */
-export function taskMessages(tasks: readonly PlannedTask[], perMessage = TASKS_PER_MESSAGE): TaskMessage[] {
+export function taskMessages(tasks: readonly PlannedTask[], subjectOf: (partition: number) => string = deliverySubject, perMessage = TASKS_PER_MESSAGE): TaskMessage[] {
   const groups = new Map<string, number[]>();
   tasks.forEach((t, i) => {
-    const key = `${t.partition}:${t.recheck}`;
+    const key = `${subjectOf(t.partition)}\n${t.recheck}`;
     const group = groups.get(key);
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
   const out: TaskMessage[] = [];
-  for (const group of groups.values()) {
+  for (const [key, group] of groups) {
     for (let from = 0; from < group.length; from += perMessage) {
       const members = group.slice(from, from + perMessage);
       const first = tasks[members[0]];
@@ -34,7 +34,7 @@ export function taskMessages(tasks: readonly PlannedTask[], perMessage = TASKS_P
       let ids = '';
       for (const i of members) ids += `${deliveryMsgId(tasks[i].task.event_id, tasks[i].task.webhook_id)},`;
       const digest = createHash('sha256').update(ids).digest('base64url');
-      out.push({ subject: deliverySubject(first.partition), data: JSON.stringify(body), msgId: `tasks:${first.recheck ? 'r:' : ''}${digest}`, members });
+      out.push({ subject: key.slice(0, key.indexOf('\n')), data: JSON.stringify(body), msgId: `tasks:${first.recheck ? 'r:' : ''}${digest}`, members });
     }
   }
   return out;

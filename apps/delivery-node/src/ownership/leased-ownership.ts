@@ -81,7 +81,7 @@ export class LeasedOwnership extends PartitionOwnership {
   private timers: NodeJS.Timeout[] = [];
   private renewTimer?: NodeJS.Timeout;
   private wake?: NodeJS.Timeout;
-  private assignment?: { key: string; mine: ReadonlySet<number> };
+  private assignment?: { members: readonly string[]; key: string; mine: ReadonlySet<number>; owners: Array<string | undefined> };
   private readonly writes = new ConcurrencyGate(OWNER_WRITES_IN_FLIGHT);
   private readonly kv: KV;
 
@@ -199,10 +199,29 @@ export class LeasedOwnership extends PartitionOwnership {
 
   /** This node's share under the balanced assignment of the live members (computed once per membership). */
   private desired(): ReadonlySet<number> {
-    const members = this.membership.members();
+    return this.currentAssignment().mine;
+  }
+
+  private currentAssignment(): NonNullable<LeasedOwnership['assignment']> {
+    const members = this.membership.members(); // the same array until the membership changes
+    if (this.assignment?.members === members) return this.assignment;
     const key = members.join('\n');
-    if (this.assignment?.key !== key) this.assignment = { key, mine: new Set(balancedAssignment(this.partitions, members).get(this.self)) };
-    return this.assignment.mine;
+    if (this.assignment?.key !== key) {
+      const byNode = balancedAssignment(this.partitions, members);
+      const owners = new Array<string | undefined>(this.partitions);
+      for (const [node, ps] of byNode) for (const p of ps) owners[p] = node;
+      this.assignment = { members, key, mine: new Set(byNode.get(this.self)), owners };
+    } else this.assignment.members = members;
+    return this.assignment;
+  }
+
+  /** The live member the balanced assignment gives the partition to (its holder once the handover is done). */
+  override assignedOwner(partition: number): string | undefined {
+    return this.currentAssignment().owners[partition];
+  }
+
+  override liveMembers(): readonly string[] {
+    return this.membership.members();
   }
 
   private checkFences(): void {

@@ -35,6 +35,18 @@ export abstract class PartitionOwnership {
     return this.mayDeliver(partition);
   }
 
+  /** The node the partition is (or is about to be) delivered by, as far as this node knows; undefined: not known. */
+  assignedOwner(partition: number): string | undefined {
+    return this.owned().has(partition) ? this.self : undefined;
+  }
+
+  /** Ids of the cluster's live delivery nodes (this one included); empty without membership. */
+  liveMembers(): readonly string[] {
+    return [];
+  }
+
+  abstract readonly self: string;
+
   /** Partition -> ms since its lease was last renewed (none without leases). */
   leaseAges(): Map<number, number> {
     return new Map();

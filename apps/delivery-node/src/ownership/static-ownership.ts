@@ -5,7 +5,10 @@ export class StaticOwnership extends PartitionOwnership {
   private readonly all: Set<number>;
   private handler?: OwnershipHandler;
 
-  constructor(readonly partitions: number) {
+  constructor(
+    readonly partitions: number,
+    readonly self: string,
+  ) {
     super();
     this.all = new Set(Array.from({ length: partitions }, (_, i) => i));
   }

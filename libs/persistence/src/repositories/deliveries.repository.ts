@@ -118,14 +118,15 @@ export class DeliveriesRepository {
    * One page, in creation order after `after`, of PENDING rows never scheduled (no due time) on the
    * partitions and older than `olderThanSeconds`.
    */
-  findUnscheduled(partitions: number[], olderThanSeconds: number, limit: number, after?: DeliveryPagePosition): Promise<DeliveryPagePosition[]> {
+  findUnscheduled(partitions: number[], olderThanSeconds: number, limit: number, after?: DeliveryPagePosition, createdBefore?: Date): Promise<DeliveryPagePosition[]> {
     return this.db.query<DeliveryPagePosition>(
       `select created_at, event_id, webhook_id from deliveries
          where status = 'PENDING' and next_attempt_at is null and partition = any($1::int[]) and created_at < now() - make_interval(secs => $2)
            and ($4::timestamptz is null or (created_at, event_id, webhook_id) > ($4, $5::uuid, $6::uuid))
+           and ($7::timestamptz is null or created_at < $7)
          order by created_at, event_id, webhook_id
          limit $3`,
-      [partitions, olderThanSeconds, limit, after?.created_at ?? null, after?.event_id ?? null, after?.webhook_id ?? null],
+      [partitions, olderThanSeconds, limit, after?.created_at ?? null, after?.event_id ?? null, after?.webhook_id ?? null, createdBefore ?? null],
     );
   }
 

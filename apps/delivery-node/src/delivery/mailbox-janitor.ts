@@ -1,0 +1,132 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AckPolicy, ConsumerInfo, DeliverPolicy, JetStreamManager, JsMsg, NatsConnection, nanos } from 'nats';
+import { alreadyExists, CLUSTER_TIMING, InjectNats, KickedLoop, MAILBOX_CONSUMER_PREFIX, MAILBOX_SUBJECT_PREFIX, STREAM_DELIVERIES, DeliveryTask } from '@app/messaging';
+import { DeliveriesRepository } from '@app/persistence';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { ACK_WAIT_MS } from './partition-consumers';
+import { readTaskMessage } from './task-message';
+
+const PASS_EVERY_MS = 5000;
+const FETCH = 500;
+/** Messages drained from one mailbox per pass at most; the next pass goes on. */
+const MAX_PER_PASS = 20_000;
+/**
+ * A mailbox is drained once its node has been gone this long: past its lease, so the node can no
+ * longer be sending what it holds (CLUSTER_TIMING: a node fences itself before its lease runs out).
+ */
+const DRAIN_AFTER_MS = CLUSTER_TIMING.memberTtlMs + CLUSTER_TIMING.leaseTtlMs;
+/**
+ * An empty mailbox's consumer is deleted once its node has been gone this long. Not sooner: on a
+ * work-queue stream, deleting a consumer drops the messages only it would take, and a fan-out that has
+ * not yet seen the membership change may still be publishing to it.
+ */
+const FORGET_AFTER_MS = 10 * 60_000;
+
+/**
+ * Node routing: the mailboxes of delivery nodes that are gone (crashed, stopped, or restarted under
+ * a new id) still hold the tasks fan-out sent them. One node (the holder of partition 0) drains each
+ * into the due-time queue, where the partitions' holders find them, and deletes its consumer once it
+ * has long been empty. A mailbox subject with messages and no consumer (published to after its
+ * consumer was deleted) gets a consumer again.
+ */
+@Injectable()
+export class MailboxJanitor {
+  private readonly logger = new Logger(MailboxJanitor.name);
+  private readonly loop = new KickedLoop(
+    () => this.pass(),
+    PASS_EVERY_MS,
+    (err) => this.logger.warn(`mailbox janitor pass failed: ${err.message}`),
+    'mailbox-janitor',
+  );
+  private isJanitor: () => boolean = () => false;
+  private liveTokens: () => Set<string> = () => new Set();
+  /** Mailbox token -> since when this node has seen it without a live node. */
+  private readonly goneSince = new Map<string, number>();
+
+  constructor(
+    @InjectNats() private readonly nc: NatsConnection,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly metrics: DeliveryMetrics,
+  ) {}
+
+  start(isJanitor: () => boolean, liveTokens: () => Set<string>): void {
+    this.isJanitor = isJanitor;
+    this.liveTokens = liveTokens;
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async pass(): Promise<void> {
+    if (!this.isJanitor()) {
+      this.goneSince.clear();
+      return;
+    }
+    const jsm = await this.nc.jetstreamManager();
+    const consumers = new Map<string, ConsumerInfo>();
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(MAILBOX_CONSUMER_PREFIX)) consumers.set(c.name.slice(MAILBOX_CONSUMER_PREFIX.length), c);
+    const stream = await jsm.streams.info(STREAM_DELIVERIES, { subjects_filter: `${MAILBOX_SUBJECT_PREFIX}*` });
+    const queued = new Map(Object.entries(stream.state.subjects ?? {}).map(([subject, n]) => [subject.slice(MAILBOX_SUBJECT_PREFIX.length), n]));
+    const live = this.liveTokens();
+    const now = Date.now();
+    const tokens = new Set([...consumers.keys(), ...queued.keys()]);
+    for (const t of this.goneSince.keys()) if (!tokens.has(t) || live.has(t)) this.goneSince.delete(t);
+    for (const token of tokens) {
+      if (live.has(token)) continue;
+      const since = this.goneSince.get(token) ?? now;
+      this.goneSince.set(token, since);
+      if (now - since < DRAIN_AFTER_MS) continue;
+      const info = consumers.get(token);
+      const waiting = queued.get(token) ?? 0;
+      if (info && !waiting && !info.num_pending && !info.num_ack_pending) {
+        if (now - since >= FORGET_AFTER_MS) {
+          await jsm.consumers.delete(STREAM_DELIVERIES, info.name);
+          this.goneSince.delete(token);
+          this.logger.log(`deleted the empty mailbox of delivery node ${token}, gone for ${Math.round((now - since) / 1000)} s`);
+        }
+        continue;
+      }
+      if (waiting) await this.drain(jsm, token, info);
+    }
+  }
+
+  /** Moves what the mailbox holds to the due-time queue. */
+  private async drain(jsm: JetStreamManager, token: string, info: ConsumerInfo | undefined): Promise<void> {
+    const name = `${MAILBOX_CONSUMER_PREFIX}${token}`;
+    if (!info) {
+      await jsm.consumers
+        .add(STREAM_DELIVERIES, {
+          durable_name: name,
+          filter_subject: `${MAILBOX_SUBJECT_PREFIX}${token}`,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(ACK_WAIT_MS),
+          max_deliver: -1,
+        })
+        .catch((err) => {
+          if (!alreadyExists(err)) throw err;
+        });
+    }
+    const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
+    let drained = 0;
+    while (drained < MAX_PER_PASS) {
+      const batch: JsMsg[] = [];
+      for await (const m of await consumer.fetch({ max_messages: FETCH, expires: 1000 })) batch.push(m);
+      if (!batch.length) break;
+      const tasks: DeliveryTask[] = [];
+      for (const m of batch) tasks.push(...(readTaskMessage(m.data)?.tasks ?? []));
+      try {
+        if (tasks.length) await this.deliveries.markUnscheduledDue(tasks);
+      } catch (err) {
+        for (const m of batch) m.nak();
+        throw err;
+      }
+      for (const m of batch) m.ack();
+      drained += batch.length;
+      this.metrics.mailboxTasksDrained.inc(tasks.length);
+    }
+    if (drained) this.logger.warn(`moved ${drained} task messages from the mailbox of delivery node ${token}, which is gone, to the due-time queue`);
+  }
+}
