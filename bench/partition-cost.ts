@@ -5,9 +5,10 @@
  * the time until a second start of the node (its consumers durable by then, its partitions released)
  * consumes every partition again.
  * Prints each row and appends them to bench/results.md (BENCH_RESULTS=/dev/null for a trial run).
- * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024] [--replicas 3]
+ * Usage (after npm run build): node dist/bench/partition-cost.js [--partitions 64,256,1024] [--replicas 3] [--routing node]
  * (`--replicas 3`: a cluster of three nats-servers and streams, buckets and consumers of 3 replicas,
- * as in production; nats-server CPU is then the sum of the three.)
+ * as in production; nats-server CPU is then the sum of the three. `--routing node`: node routing,
+ * one mailbox consumer per node instead of one consumer per partition.)
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,11 +27,12 @@ const rssMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8'
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
   const replicas = Number(flags.replicas ?? '1');
+  const routing = flags.routing === 'node' ? 'node' : 'partition';
   const rows: string[] = [];
   for (const P of (flags.partitions ?? '64,256,1024').split(',').map(Number)) {
     const platform = await startTestPlatform({ DELIVERY_PARTITIONS: String(P), LOG_LEVEL: 'error' });
     const cluster: TestNatsCluster | undefined = replicas > 1 ? await startNatsCluster(replicas) : undefined;
-    const nodeEnv = cluster ? { NATS_URL: cluster.url, NATS_REPLICAS: String(replicas) } : {};
+    const nodeEnv = { DELIVERY_TASK_ROUTING: routing, ...(cluster ? { NATS_URL: cluster.url, NATS_REPLICAS: String(replicas) } : {}) };
     const natsPids = (cluster?.servers ?? [platform.nats]).map((s) => Number(execSync(`pgrep -f 'nats-server -a 127.0.0.1 -p ${s.port} '`).toString().trim().split('\n')[0]));
     const natsCpu = () => natsPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const started = async () => {
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     const again = await started();
     await again.node.stop(120_000);
     await cluster?.dispose();
-    const row = `P=${P}${cluster ? ` R${replicas}` : ''}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`;
+    const row = `P=${P}${cluster ? ` R${replicas}` : ''}${routing === 'node' ? ', node routing' : ''}: ready ${readyMs} ms (again ${again.ms} ms); idle CPU ${idle}; node RSS ${rss} MB; graceful stop ${stopMs} ms`;
     console.log(row);
     rows.push(row);
     await platform.close();

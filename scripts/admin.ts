@@ -11,7 +11,7 @@ import { reencryptSecrets } from './secrets-reencrypt';
 const USAGE = `usage:
   npm run admin -- account:create --name <name>
   npm run admin -- token:create --account <account id> --user <user> --roles developer,approver,entity_manager,operator
-  npm run admin -- cluster:repartition --partitions <1..8192>   (every delivery node stopped)
+  npm run admin -- cluster:repartition --partitions <1..8192> [--routing partition|node]   (every delivery node stopped)
   npm run admin -- secrets:reencrypt [--batch 100]     (seal every stored secret again under SECRETS_KEY)`;
 
 const COMMANDS = ['account:create', 'token:create', 'cluster:repartition', 'secrets:reencrypt'];
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     let out: object;
     if (command === 'account:create') out = await createAccount(em, flags.name ?? '');
     else if (command === 'token:create') out = await createToken(em, flags.account ?? '', flags.user ?? '', (flags.roles ?? '').split(',').filter(Boolean));
-    else if (command === 'cluster:repartition') out = await repartition(config, Number(flags.partitions), (p) => repartitionDeliveries(em, p));
+    else if (command === 'cluster:repartition') out = await repartition(config, Number(flags.partitions), flags.routing, (p) => repartitionDeliveries(em, p));
     else {
       if (!config.secretsKey) fail('SECRETS_KEY is required (the key to seal under; earlier keys in SECRETS_KEY_PREVIOUS)');
       const batch = Number(flags.batch ?? 100);
@@ -50,11 +50,12 @@ async function main(): Promise<void> {
 }
 
 /** Moves a stopped cluster to a new partition count (see repartitionCluster). */
-async function repartition(env: PlatformEnv, partitions: number, moveRows: (p: number) => Promise<number>): Promise<object> {
+async function repartition(env: PlatformEnv, partitions: number, routing: string | undefined, moveRows: (p: number) => Promise<number>): Promise<object> {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) throw new Error(`--partitions must be an integer in 1..${MAX_PARTITIONS}`);
+  if (routing !== undefined && routing !== 'partition' && routing !== 'node') throw new Error('--routing must be partition or node');
   const nc = await connectNats(env.natsUrl, 'admin', env.nats);
   try {
-    return await repartitionCluster(nc, partitions, moveRows, env.streamReplicas);
+    return await repartitionCluster(nc, partitions, moveRows, env.streamReplicas, routing);
   } finally {
     await nc.close();
   }

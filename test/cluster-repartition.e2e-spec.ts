@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { partitionOf } from '@app/hashing';
-import { agreePartitions, openClusterKv, PartitionMismatchError, STREAM_DELIVERIES } from '@app/messaging';
+import { agreePartitions, openClusterKv, PartitionMismatchError, readTaskRouting, STREAM_DELIVERIES } from '@app/messaging';
 import { eventually, NodeProcess, spawnDeliveryNode } from '@app/testing';
 import { useHarness } from './support/harness';
 
 /**
- * Changing the partition count of a running cluster (`npm run admin -- cluster:repartition`, so
- * `npm run build` first): deliveries caught in every state (queued tasks, retries scheduled in
- * Postgres, events not fanned out yet) are each delivered exactly once afterwards.
+ * Changing the partition count and the task routing of a running cluster (`npm run admin --
+ * cluster:repartition`, so `npm run build` first): deliveries caught in every state (queued tasks,
+ * retries scheduled in Postgres, events not fanned out yet) are each delivered exactly once afterwards.
  */
 jest.setTimeout(300_000);
 
@@ -58,13 +58,13 @@ describe('cluster:repartition', () => {
     return ids;
   };
 
-  const admin = (partitions: number) =>
-    run(process.execPath, [ADMIN, 'cluster:repartition', '--partitions', String(partitions)], { env: process.env }).then(
+  const admin = (partitions: number, ...more: string[]) =>
+    run(process.execPath, [ADMIN, 'cluster:repartition', '--partitions', String(partitions), ...more], { env: process.env }).then(
       ({ stdout }) => ({ ok: true as const, out: JSON.parse(stdout) }),
       (err: { stderr: string }) => ({ ok: false as const, err: err.stderr }),
     );
 
-  it('moves a cluster from 4 to 16 partitions with deliveries in flight: every one delivered, none twice', async () => {
+  it('moves a cluster from 4 partitions routed by partition to 16 routed by node with deliveries in flight: every one delivered, none twice', async () => {
     const tenant = await h.tenant('acme');
     accountId = tenant.accountId;
     const paths = Array.from({ length: HOOKS }, (_, i) => `/r-${i}`);
@@ -93,9 +93,9 @@ describe('cluster:repartition', () => {
 
     await stopNodes();
     const third = await publishMany(20); // waits in EVENTS for the new partitions
-    const changed = await admin(TO);
+    const changed = await admin(TO, '--routing', 'node');
     expect(changed.ok ? 'done' : changed.err).toBe('done');
-    expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO } });
+    expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO, routing: 'node' } });
     const pending = await h.platform.sql<{ webhook_id: string; partition: number; due: boolean }>(
       `select webhook_id, partition, next_attempt_at <= now() as due from deliveries where status = 'PENDING'`,
     );
@@ -110,6 +110,7 @@ describe('cluster:repartition', () => {
     expect((await jsm.streams.info(STREAM_DELIVERIES)).state.messages).toBe(0);
     expect((await jsm.consumers.list(STREAM_DELIVERIES).next()).filter((c) => c.name.startsWith('deliver-'))).toEqual([]);
     expect(await agreePartitions(h.nc.jetstream(), undefined)).toBe(TO);
+    expect(await readTaskRouting(h.nc.jetstream())).toBe('node');
     await expect(agreePartitions(h.nc.jetstream(), FROM)).rejects.toBeInstanceOf(PartitionMismatchError);
 
     failing = false;
@@ -121,6 +122,9 @@ describe('cluster:repartition', () => {
       what: 'every delivery succeeded',
     });
     expect(await h.platform.sql(`select status, count(*) from deliveries where status <> 'SUCCEEDED' group by status`)).toEqual([]);
+    // The nodes took the cluster's routing: a mailbox each, no consumer per partition.
+    const consumers = (await jsm.consumers.list(STREAM_DELIVERIES).next()).map((c) => c.name).sort();
+    expect(consumers).toEqual(['mailbox-node-a', 'mailbox-node-b']);
     // New deliveries are recorded on the new partitions.
     for (const row of await h.platform.sql<{ webhook_id: string; partition: number }>(`select d.webhook_id, d.partition from deliveries d where d.event_id = any($1::uuid[])`, [
       third,

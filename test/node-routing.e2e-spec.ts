@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { partitionOf } from '@app/hashing';
-import { DELIVERY_CONSUMER_PREFIX, mailboxConsumer, STREAM_DELIVERIES } from '@app/messaging';
+import { DELIVERY_CONSUMER_PREFIX, mailboxConsumer, mailboxSubject, STREAM_DELIVERIES } from '@app/messaging';
 import { eventually, NodeProcess, spawnDeliveryNode } from '@app/testing';
 import { useHarness } from './support/harness';
 import { counter } from './support/metrics';
@@ -73,6 +73,19 @@ describe('node routing: one mailbox per delivery node', () => {
     for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) names.push(c.name);
     expect(names.filter((n) => n.startsWith(DELIVERY_CONSUMER_PREFIX))).toEqual([]);
     for (const id of ['node-a', 'node-b']) expect((await jsm.consumers.info(STREAM_DELIVERIES, mailboxConsumer(id))).delivered.stream_seq).toBeGreaterThan(0);
+
+    // A copy of a delivery already made, arriving late in a mailbox as a first copy (no recheck
+    // mark), is checked against its row and not sent again.
+    const heldByB = new Set((await op.get('/v2/cluster')).body.nodes.find((n: { node: string }) => n.node === 'node-b').delivering as number[]);
+    const onB = hooks.findIndex((w) => heldByB.has(partitionOf(w, P)));
+    expect(onB).toBeGreaterThanOrEqual(0);
+    const late = { event_id: first[0], webhook_id: hooks[onB], account_id: accountId, type: 'identity.approved', time: new Date().toISOString(), is_test: false };
+    const ack = await h.nc.jetstream().publish(mailboxSubject('node-b'), JSON.stringify({ tasks: [late] }));
+    await eventually(async () => (await jsm.consumers.info(STREAM_DELIVERIES, mailboxConsumer('node-b'))).ack_floor.stream_seq >= ack.seq, {
+      timeoutMs: 30_000,
+      what: 'the late copy taken and settled',
+    });
+    expect(arrivals(paths[onB]).get(first[0])).toBe(1);
 
     // 2. node-a dies. For a few seconds node-b still counts it a member and sends the tasks of its
     // partitions to its mailbox, where nobody pulls them: the mailbox janitor hands them on.

@@ -107,11 +107,12 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     this.reconciler.start(() => this.ownership?.owned() ?? new Set());
     // One node audits fan-out: whichever owns partition 0 (every node computes the same owner).
     this.audit.start(partitions, () => this.ownership?.owned().has(0) ?? false);
-    // With node routing, the same node empties the mailboxes of nodes that are gone.
-    if (routing === 'node' && leased)
+    // With node routing, the same node empties the mailboxes of nodes that are gone (a node that runs
+    // alone: those of its earlier processes, under other ids).
+    if (routing === 'node')
       this.janitor.start(
         () => this.ownership?.owned().has(0) ?? false,
-        () => new Set(this.ownership?.liveMembers().map(mailboxToken)),
+        () => new Set((leased ? this.ownership!.liveMembers() : [this.node.id]).map(mailboxToken)),
       );
     this.ready = true;
     this.logger.log(`delivery node ${this.node.id} ready: ${partitions} partitions (tasks routed by ${routing}), ${this.consumers.active.length} consumed here`);

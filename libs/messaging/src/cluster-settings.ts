@@ -58,10 +58,11 @@ export const TASK_ROUTING_KEY = 'task-routing';
  * every later node must agree. With two routings in one cluster, tasks would wait on subjects
  * nobody consumes.
  */
-/** The cluster's routing as recorded, without recording one: `partition` until a delivery node has. */
-export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promise<TaskRouting> {
+/** The cluster's routing as recorded, without recording one: undefined until a delivery node has. */
+export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promise<TaskRouting | undefined> {
   const existing = await (await openClusterKv(js, replicas)).get(TASK_ROUTING_KEY);
-  return existing?.operation === 'PUT' && existing.string() === 'node' ? 'node' : 'partition';
+  if (existing?.operation !== 'PUT') return undefined;
+  return existing.string() === 'node' ? 'node' : 'partition';
 }
 
 export async function agreeTaskRouting(js: JetStreamClient, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {

@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { assertPartitionCount } from '@app/hashing';
 import { CLUSTER_TIMING, openNodesKv, openPartitionOwnersKv } from './cluster-kv';
-import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY } from './cluster-settings';
+import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY, TASK_ROUTING_KEY, TaskRouting } from './cluster-settings';
 import { DELIVERY_CONSUMER_PREFIX, MAILBOX_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
@@ -10,21 +10,30 @@ export class RepartitionRefusedError extends Error {}
 export interface RepartitionResult {
   from: number | 'changing' | null;
   to: number;
+  /** The task routing after the change (see DELIVERY_TASK_ROUTING). */
+  routing: TaskRouting;
   moved_rows: number;
   purged_tasks: number;
 }
 
 /**
- * Changes the partition count of a cluster whose delivery nodes are all stopped, in one fenced step:
+ * Changes the partition count (and, when asked, the task routing) of a cluster whose delivery nodes are all stopped, in one fenced step:
  * 1. refuse while any node heartbeats (nobody may be sending);
  * 2. mark the count as changing (CAS), so a node started meanwhile waits instead of joining;
  * 3. drop the partitions' owner keys, the partition consumers and the queued tasks (only copies: every delivery
  *    has its row in Postgres);
  * 4. `moveRows(P)`: every unfinished delivery row to its new partition, due now;
- * 5. store the new count. Nodes then start with it and their retry scanners re-drive the rows.
+ * 5. store the new count (and the new task routing, when one is given). Nodes then start with them
+ *    and their retry scanners re-drive the rows.
  * A change interrupted after step 2 is finished by running the command again.
  */
-export async function repartitionCluster(nc: NatsConnection, partitions: number, moveRows: (partitions: number) => Promise<number>, replicas = 1): Promise<RepartitionResult> {
+export async function repartitionCluster(
+  nc: NatsConnection,
+  partitions: number,
+  moveRows: (partitions: number) => Promise<number>,
+  replicas = 1,
+  routing?: TaskRouting,
+): Promise<RepartitionResult> {
   assertPartitionCount(partitions);
   const js = nc.jetstream();
   const [clusterKv, nodesKv, ownersKv, jsm] = await Promise.all([
@@ -47,7 +56,9 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
 
   const stored = await clusterKv.get(PARTITIONS_KEY);
   const from = stored?.operation === 'PUT' ? parsePartitions(stored.string()) : null;
-  if (from === partitions) return { from, to: partitions, moved_rows: 0, purged_tasks: 0 };
+  const storedRouting = await clusterKv.get(TASK_ROUTING_KEY);
+  const routingNow: TaskRouting = storedRouting?.operation === 'PUT' && storedRouting.string() === 'node' ? 'node' : 'partition';
+  if (from === partitions && (routing ?? routingNow) === routingNow) return { from, to: partitions, routing: routingNow, moved_rows: 0, purged_tasks: 0 };
   const marker = changingTo(partitions);
   const revision = stored?.operation === 'PUT' ? await clusterKv.update(PARTITIONS_KEY, marker, stored.revision) : await clusterKv.create(PARTITIONS_KEY, marker);
 
@@ -64,6 +75,7 @@ export async function repartitionCluster(nc: NatsConnection, partitions: number,
   }
 
   const moved = await moveRows(partitions);
+  if (routing) await clusterKv.put(TASK_ROUTING_KEY, routing);
   await clusterKv.update(PARTITIONS_KEY, String(partitions), revision);
-  return { from, to: partitions, moved_rows: moved, purged_tasks: purged };
+  return { from, to: partitions, routing: routing ?? routingNow, moved_rows: moved, purged_tasks: purged };
 }

@@ -30,10 +30,10 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
     return this.partitionCount;
   }
 
-  /** True once the task is in the stream; false when the cluster routes by node (see above). */
+  /** True once the task is in the stream; false when the cluster routes by node, or no node has said yet (see above). */
   async publish(task: DeliveryTask): Promise<boolean> {
     // Read each time (one KV get per test send): the first delivery node records it.
-    if ((await readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)) === 'node') return false;
+    if ((await readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)) !== 'partition') return false;
     const p = partitionOf(task.webhook_id, await this.partitions());
     await this.nc.jetstream().publish(deliverySubject(p), JSON.stringify(task), { msgID: deliveryMsgId(task.event_id, task.webhook_id) });
     return true;

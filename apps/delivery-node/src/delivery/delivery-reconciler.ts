@@ -85,7 +85,8 @@ export class DeliveryReconciler {
    * Node routing: a partition's tasks may be in any node's mailbox, so no consumer says whether one
    * is left. The stream's oldest message does: a task is published after its row is written, so no
    * task of a row written before that message can still be in the stream (less CLOCK_MARGIN_MS, as
-   * the database and NATS clocks may differ).
+   * the database and NATS clocks may differ). Should a task be published later than that after its
+   * row, re-driving early costs no second send: every task from a mailbox is checked against its row.
    */
   private async oldestTask(): Promise<Date> {
     const { state } = await (await this.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES);

@@ -3,7 +3,7 @@ import { AckPolicy, ConsumerInfo, DeliverPolicy, JetStreamManager, JsMsg, NatsCo
 import { alreadyExists, CLUSTER_TIMING, InjectNats, KickedLoop, MAILBOX_CONSUMER_PREFIX, MAILBOX_SUBJECT_PREFIX, STREAM_DELIVERIES, DeliveryTask } from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
-import { ACK_WAIT_MS } from './partition-consumers';
+import { ACK_WAIT_MS, MAILBOX_IN_FLIGHT } from './partition-consumers';
 import { readTaskMessage } from './task-message';
 
 const PASS_EVERY_MS = 5000;
@@ -81,15 +81,29 @@ export class MailboxJanitor {
       const info = consumers.get(token);
       const waiting = queued.get(token) ?? 0;
       if (info && !waiting && !info.num_pending && !info.num_ack_pending) {
-        if (now - since >= FORGET_AFTER_MS) {
-          await jsm.consumers.delete(STREAM_DELIVERIES, info.name);
-          this.goneSince.delete(token);
-          this.logger.log(`deleted the empty mailbox of delivery node ${token}, gone for ${Math.round((now - since) / 1000)} s`);
-        }
+        if (now - since >= FORGET_AFTER_MS) await this.forget(jsm, token, since);
         continue;
       }
       if (waiting) await this.drain(jsm, token, info);
     }
+  }
+
+  /**
+   * Deletes a mailbox's consumer, looked at again first: the pass may have spent a while draining
+   * others, and a node that came back under the same id meanwhile pulls from it (deleting it would
+   * drop what fan-out has just published to it).
+   */
+  private async forget(jsm: JetStreamManager, token: string, since: number): Promise<void> {
+    if (this.liveTokens().has(token)) return;
+    const name = `${MAILBOX_CONSUMER_PREFIX}${token}`;
+    const [info, stream] = await Promise.all([
+      jsm.consumers.info(STREAM_DELIVERIES, name),
+      jsm.streams.info(STREAM_DELIVERIES, { subjects_filter: `${MAILBOX_SUBJECT_PREFIX}${token}` }),
+    ]);
+    if (info.num_pending || info.num_ack_pending || info.num_waiting || stream.state.subjects?.[`${MAILBOX_SUBJECT_PREFIX}${token}`]) return;
+    await jsm.consumers.delete(STREAM_DELIVERIES, name);
+    this.goneSince.delete(token);
+    this.logger.log(`deleted the empty mailbox of delivery node ${token}, gone for ${Math.round((Date.now() - since) / 1000)} s`);
   }
 
   /** Moves what the mailbox holds to the due-time queue. */
@@ -103,6 +117,7 @@ export class MailboxJanitor {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           ack_wait: nanos(ACK_WAIT_MS),
+          max_ack_pending: MAILBOX_IN_FLIGHT,
           max_deliver: -1,
         })
         .catch((err) => {

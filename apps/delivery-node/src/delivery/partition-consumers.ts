@@ -91,7 +91,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   private readonly stalledCheck = setInterval(() => this.logStalled(), STALLED_CHECK_MS).unref();
   private stalledLoggedAt?: number;
   /** Node routing: this node's mailbox, and the partitions it holds (their tasks are taken from it). */
-  private mailbox?: { loop: SupervisedLoop; nodeId: string; partitions: number; held: Set<number> };
+  private mailbox?: { loop: SupervisedLoop; nodeId: string; partitions: number; held: Set<number>; partitionOf: Map<string, number> };
 
   constructor(
     @InjectNats() private readonly nc: NatsConnection,
@@ -156,7 +156,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
    */
   useMailbox(nodeId: string, partitions: number): void {
     const loop = new SupervisedLoop('mailbox', (s) => this.consumeMailbox(s));
-    this.mailbox = { loop, nodeId, partitions, held: new Set() };
+    this.mailbox = { loop, nodeId, partitions, held: new Set(), partitionOf: new Map() };
   }
 
   /** Node routing: starts pulling the mailbox; resolves once it runs. */
@@ -167,6 +167,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** Node routing: stops pulling the mailbox (after every partition was stopped); what is in it waits for this node or the mailbox janitor. */
   async stopMailbox(): Promise<void> {
     await this.mailbox?.loop.stop();
+    await Promise.all(this.parking);
   }
 
   /** Starts pulling a partition; resolves once its consumer runs. It is restarted whenever it ends, until stop(). */
@@ -231,8 +232,11 @@ export class PartitionConsumers implements OnApplicationShutdown {
         max_ack_pending: MAILBOX_IN_FLIGHT,
         max_deliver: -1,
       })
-      .catch((err) => {
+      .catch(async (err) => {
         if (!alreadyExists(err)) throw err;
+        // One the mailbox janitor made while this node was away keeps its budget until told otherwise.
+        const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
+        if (info.config.max_ack_pending !== MAILBOX_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: MAILBOX_IN_FLIGHT });
       });
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     if (session.stopping) return;
@@ -281,11 +285,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     else for (const task of content.tasks) this.offer(partition, task, settlement);
   }
 
-  /**
-   * A message from this node's mailbox: its tasks carry any partitions. Those of partitions held here
-   * go to the lanes as a partition's would; the others (routed here by a membership this node no longer
-   * has, or sent before a handover) go to the due-time queue, where their holder finds them.
-   */
+  /** A message from this node's mailbox: its tasks carry any partitions (see takeMailboxTasks). */
   private takeFromMailbox(msg: JsMsg): void {
     if (this.unacked.has(msg.seq)) return; // see take()
     const content = readTaskMessage(msg.data);
@@ -297,43 +297,63 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
     const settlement = new MessageSettlement(msg, content.tasks.length, this);
     this.unacked.set(msg.seq, msg);
-    const box = this.mailbox!;
-    const byPartition = new Map<number, DeliveryTask[]>();
-    const foreign: DeliveryTask[] = [];
-    for (const task of content.tasks) {
-      const p = partitionOf(task.webhook_id, box.partitions);
-      if (!box.held.has(p)) {
-        foreign.push(task);
-        continue;
-      }
-      const list = byPartition.get(p);
-      if (list) list.push(task);
-      else byPartition.set(p, [task]);
-    }
-    if (foreign.length) this.forward(foreign, settlement);
-    for (const [p, tasks] of byPartition) {
-      if (content.recheck || msg.redelivered) void this.takeChecked(p, tasks, settlement);
-      else for (const task of tasks) this.offer(p, task, settlement);
-    }
+    const taken = this.takeMailboxTasks(content.tasks, settlement).finally(() => this.parking.delete(taken));
+    this.parking.add(taken);
   }
 
   /**
-   * Tasks of partitions this node does not hold: their rows still waiting for a first send are made
-   * due now, for their holder's retry scanner. Should that write fail, the tasks are settled all the
-   * same: their rows stay unscheduled, and the reconciler re-drives them once no task is left in the
-   * stream (a redelivered copy could not tell which of the message's tasks were already taken).
+   * Every task from a mailbox is checked against its row before it goes anywhere, first copies
+   * included: with node routing no partition consumer tells the reconciler that a task is still on
+   * its way, so a row may have been re-driven (made due, and sent by its holder) while its copy waited
+   * in a mailbox. Then tasks of partitions held here go to the lanes; the others (routed by a
+   * membership this node no longer has, or just before a handover) to the due-time queue, where their
+   * holder finds them. Should the check or that write fail, the whole message comes back later, with
+   * nothing of it taken.
    */
-  private forward(tasks: DeliveryTask[], settlement: MessageSettlement): void {
-    const written = this.deliveries
-      .markUnscheduledDue(tasks)
-      .catch((err: Error) =>
-        this.logger.warn(`could not hand ${tasks.length} delivery tasks of partitions held elsewhere to the due-time queue; the reconciler will: ${err.message}`),
-      )
-      .then(() => {
-        for (let i = 0; i < tasks.length; i++) settlement.done();
-      })
-      .finally(() => this.parking.delete(written));
-    this.parking.add(written);
+  private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement): Promise<void> {
+    const box = this.mailbox!;
+    const partition = (t: DeliveryTask) => {
+      let p = box.partitionOf.get(t.webhook_id); // a sha256 per task costs a busy node a few percent
+      if (p === undefined) {
+        if (box.partitionOf.size >= 200_000) box.partitionOf.clear();
+        box.partitionOf.set(t.webhook_id, (p = partitionOf(t.webhook_id, box.partitions)));
+      }
+      return p;
+    };
+    const fresh = tasks.filter((t) => {
+      if (!this.dispatcher.holds(t)) return true;
+      settlement.done(); // a copy of a delivery held here: the held one's own message settles it
+      return false;
+    });
+    if (!fresh.length) return;
+    const held = fresh.filter((t) => box.held.has(partition(t)));
+    const foreign = fresh.filter((t) => !box.held.has(partition(t)));
+    this.dispatcher.reserve(held);
+    let waiting: Set<string>;
+    try {
+      const [rows] = await Promise.all([held.length ? this.deliveries.waitingForTask(held) : [], foreign.length ? this.deliveries.markUnscheduledDue(foreign) : 0]);
+      waiting = new Set(rows.map(itemKey));
+    } catch (err) {
+      this.dispatcher.unreserve(held);
+      this.logger.warn(
+        `could not check ${fresh.length} delivery tasks from the mailbox against the database, offered again in ${RECHECK_RETRY_MS / 1000} s: ${(err as Error).message}`,
+      );
+      settlement.handBack(RECHECK_RETRY_MS);
+      return;
+    }
+    this.dispatcher.unreserve(held);
+    for (let i = 0; i < foreign.length; i++) settlement.done();
+    const lost: DeliveryTask[] = [];
+    for (const task of held) {
+      if (!waiting.has(itemKey(task).toLowerCase())) settlement.done();
+      else if (this.consuming(partition(task))) this.offer(partition(task), task, settlement);
+      else lost.push(task); // its partition went while the check ran
+    }
+    if (!lost.length) return;
+    await this.deliveries
+      .markUnscheduledDue(lost)
+      .catch((err: Error) => this.logger.warn(`could not hand ${lost.length} delivery tasks of partitions just lost to the due-time queue; the reconciler will: ${err.message}`));
+    for (let i = 0; i < lost.length; i++) settlement.done();
   }
 
   /** Is this node pulling the partition's stream (so its deliveries are this node's to send)? */
