@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnDeliveryNode, startNatsCluster, startTestPlatform, TestNatsCluster } from '../libs/testing/src';
 import { parseArgs } from '../scripts/cli-args';
+import { CpuMeter, postgresPids } from './support/proc-stats';
 import { appendRun } from './support/results-file';
 
 const cpuSeconds = (pid: number) => {
@@ -47,12 +48,16 @@ async function main(): Promise<void> {
       return { node, ms: Date.now() - t0 };
     };
     const { node, ms: readyMs } = await started();
+    // PostgreSQL: the backends connected to this cluster's database (the node's retry scanner and reconciler).
+    const pg = new CpuMeter(() => ({ backends: postgresPids(platform.db.name).backends }));
     const c0 = cpuSeconds(node.proc.pid!),
       n0 = natsCpu(),
       w0 = Date.now();
+    pg.begin();
     await new Promise((r) => setTimeout(r, 20_000));
     const secs = (Date.now() - w0) / 1000;
-    const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (natsCpu() - n0)) / secs).toFixed(1)} %`;
+    const pgPercent = pg.end().backends / 10 / secs;
+    const idle = `node ${((100 * (cpuSeconds(node.proc.pid!) - c0)) / secs).toFixed(1)} %, nats-server ${((100 * (natsCpu() - n0)) / secs).toFixed(1)} %, postgres ${pgPercent.toFixed(1)} %`;
     const rss = rssMb(node.proc.pid!).toFixed(0);
     const s0 = Date.now();
     await node.stop(120_000);

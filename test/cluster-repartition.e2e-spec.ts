@@ -26,7 +26,7 @@ describe('cluster:repartition', () => {
   const accepted = new Map<string, Map<string, number>>();
   const nodes: NodeProcess[] = [];
   const h = useHarness({
-    env: { DELIVERY_PARTITIONS: String(FROM) },
+    env: { DELIVERY_PARTITIONS: String(FROM), DELIVERY_TASK_ROUTING: 'partition' },
     consumer: (r) => {
       if (failing) return { status: 503, body: 'down for maintenance' };
       const byId = accepted.get(r.path) ?? new Map<string, number>();
@@ -40,8 +40,8 @@ describe('cluster:repartition', () => {
 
   beforeAll(() => h.onClose(() => Promise.allSettled(nodes.map((n) => n.stop(15_000)))));
 
-  const startNodes = async (partitions: number) => {
-    const started = await Promise.all(['node-a', 'node-b'].map((id) => spawnDeliveryNode(id, { DELIVERY_PARTITIONS: String(partitions) })));
+  const startNodes = async (partitions: number, routing: 'partition' | 'node') => {
+    const started = await Promise.all(['node-a', 'node-b'].map((id) => spawnDeliveryNode(id, { DELIVERY_PARTITIONS: String(partitions), DELIVERY_TASK_ROUTING: routing })));
     nodes.push(...started);
     await Promise.all(started.map((n) => n.ready()));
   };
@@ -70,7 +70,7 @@ describe('cluster:repartition', () => {
     const paths = Array.from({ length: HOOKS }, (_, i) => `/r-${i}`);
     const ids = await h.webhooksAt(tenant.dev, paths, { eventTypes: ['identity.*'], rateLimit: 100 });
     const hooks = paths.map((path, i) => ({ id: ids[i], path }));
-    await startNodes(FROM);
+    await startNodes(FROM, 'partition');
 
     // In flight: every delivery answered 503 at least once (a retry scheduled in Postgres), while more
     // events arrive; then the nodes stop with tasks queued and events not fanned out yet.
@@ -114,7 +114,7 @@ describe('cluster:repartition', () => {
     await expect(agreePartitions(h.nc.jetstream(), FROM)).rejects.toBeInstanceOf(PartitionMismatchError);
 
     failing = false;
-    await startNodes(TO);
+    await startNodes(TO, 'node');
     const all = [...first, ...second, ...third];
     await eventually(async () => Number((await h.platform.sql(`select count(*) as n from deliveries where status = 'SUCCEEDED'`))[0].n) === all.length * HOOKS, {
       timeoutMs: 180_000,

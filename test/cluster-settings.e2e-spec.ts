@@ -1,5 +1,18 @@
 import { connect, NatsConnection } from 'nats';
-import { agreePartitions, changingTo, openClusterKv, PartitionChangeInProgressError, PartitionMismatchError } from '@app/messaging';
+import { AckPolicy } from 'nats';
+import {
+  agreePartitions,
+  agreeTaskRouting,
+  changingTo,
+  deliveryConsumer,
+  deliverySubject,
+  ensureStreams,
+  openClusterKv,
+  PartitionChangeInProgressError,
+  PartitionMismatchError,
+  readTaskRouting,
+  STREAM_DELIVERIES,
+} from '@app/messaging';
 import { startNatsServer } from '@app/testing';
 import { useHarness } from './support/harness';
 
@@ -40,5 +53,23 @@ describe('cluster partition count', () => {
     const results = await Promise.allSettled([8, 8, 8].map((p) => agreePartitions(c.jetstream(), p)));
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.message))).toEqual([8, 8, 8]);
     expect(await agreePartitions(c.jetstream(), undefined)).toBe(8);
+  });
+
+  it('records node routing for a new cluster, and partition routing for one whose nodes made a consumer per partition', async () => {
+    const fresh = await freshCluster();
+    expect(await readTaskRouting(fresh.jetstream())).toBeUndefined();
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), undefined)).toBe('node');
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).toBe('node');
+    await expect(agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).rejects.toBeInstanceOf(PartitionMismatchError);
+
+    // A cluster that ran before the setting: its nodes made deliver-<p> consumers.
+    const older = await freshCluster();
+    const jsm = await older.jetstreamManager();
+    await ensureStreams(jsm);
+    await jsm.consumers.add(STREAM_DELIVERIES, { durable_name: deliveryConsumer(3), filter_subject: deliverySubject(3), ack_policy: AckPolicy.Explicit });
+    await expect(agreeTaskRouting(older.jetstream(), jsm, 'node')).rejects.toBeInstanceOf(PartitionMismatchError);
+    expect(await readTaskRouting(older.jetstream())).toBeUndefined(); // refused: nothing recorded
+    expect(await agreeTaskRouting(older.jetstream(), jsm, undefined)).toBe('partition');
+    expect(await readTaskRouting(older.jetstream())).toBe('partition');
   });
 });

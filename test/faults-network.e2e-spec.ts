@@ -12,6 +12,7 @@ import { partitionOf } from '@app/hashing';
 import {
   CLUSTER_TIMING,
   deliveryConsumer,
+  mailboxConsumer,
   FANOUT_CONSUMER,
   KV_DELIVERY_NODES,
   KV_NODE_LEASES,
@@ -303,7 +304,7 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
 
   /**
    * When JetStream answered again for good after a heal: from then on, every partition's consumer
-   * and every stream the nodes use had a leader (an info request got an answer, 'not found'
+   * (partition routing), every node's mailbox consumer (node routing) and every stream the nodes use had a leader (an info request got an answer, 'not found'
    * included). A rejoining NATS server unsettles leaders a few seconds after the heal, not at once,
    * so this watches until told to stop (and JetStream answers), and returns the end of the last gap
    * in ms after `since`: 0 when JetStream never stopped answering (the faults that leave the NATS
@@ -327,6 +328,7 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
           await Promise.all([
             ...streams.map((st) => answers(jsm.streams.info(st))),
             ...Array.from({ length: P }, (_, p) => answers(jsm.consumers.info(STREAM_DELIVERIES, deliveryConsumer(p)))),
+            ...NODE_IDS.map((id) => answers(jsm.consumers.info(STREAM_DELIVERIES, mailboxConsumer(id)))),
           ])
         ).every(Boolean);
         if (all && failedRounds >= 2) answeringSince = Date.now();
@@ -549,8 +551,8 @@ describeNet('network faults under load (namespaces, a 3-server NATS cluster, 3 d
     const partitions = [...new Set(sample.map((m) => m.hook.partition))];
     const jsm = await nc.jetstreamManager();
     const consumers = await Promise.all(
-      partitions.map(async (p) => {
-        const info = await jsm.consumers.info(STREAM_DELIVERIES, deliveryConsumer(p)).catch((e: Error) => e.message);
+      [...partitions.map((p) => ({ p, name: deliveryConsumer(p) })), ...NODE_IDS.map((id) => ({ p: id, name: mailboxConsumer(id) }))].map(async ({ p, name }) => {
+        const info = await jsm.consumers.info(STREAM_DELIVERIES, name).catch((e: Error) => e.message);
         return typeof info === 'string'
           ? { p, info }
           : { p, pending: info.num_pending, ack_pending: info.num_ack_pending, redelivered: info.num_redelivered, waiting: info.num_waiting, leader: info.cluster?.leader };

@@ -4,7 +4,7 @@ import { connect, NatsConnection } from 'nats';
 import { DeliveryRecorder } from '../apps/delivery-node/src/delivery/delivery-recorder';
 import type { DeliveryItem } from '../apps/delivery-node/src/delivery/delivery-item';
 import { partitionOf } from '@app/hashing';
-import { deliverySubject, publishEvent } from '@app/messaging';
+import { deliverySubject, MAILBOX_CONSUMER_PREFIX, publishEvent, STREAM_DELIVERIES } from '@app/messaging';
 import { ApiClient, eventually, HttpsConsumer, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
 
@@ -202,12 +202,17 @@ describe('isolation (one node)', () => {
     expect(rows[2].last_error).toBe('bad \uFFFD bytes \uFFFD and \uFFFD alone');
   });
 
-  it('a malformed task on a partition subject is dropped alone; the tasks after it are delivered', async () => {
+  it('a malformed task on a partition subject or in a mailbox is dropped alone; the tasks after it are delivered', async () => {
     const hook = await createHook(tenantB.dev, '/after-bad-task');
     const p = partitionOf(hook.id, PARTITIONS);
     const js = nc.jetstream();
-    for (const data of ['not json', '{"event_id":"x","webhook_id":"y"}', JSON.stringify({ event_id: randomUUID(), webhook_id: 'nope', account_id: 7 }), '\u0000']) {
-      await js.publish(deliverySubject(p), data);
+    const jsm = await nc.jetstreamManager();
+    const mailboxes = (await jsm.consumers.list(STREAM_DELIVERIES).next()).filter((c) => c.name.startsWith(MAILBOX_CONSUMER_PREFIX)).map((c) => c.config.filter_subject!);
+    expect(mailboxes.length).toBe(1); // node routing, the default: the node's mailbox
+    for (const subject of [deliverySubject(p), ...mailboxes]) {
+      for (const data of ['not json', '{"event_id":"x","webhook_id":"y"}', JSON.stringify({ event_id: randomUUID(), webhook_id: 'nope', account_id: 7 }), '\u0000']) {
+        await js.publish(subject, data);
+      }
     }
     const e = event(tenantB.accountId);
     await publishEvent(js, e);

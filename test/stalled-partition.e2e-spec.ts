@@ -17,7 +17,14 @@ const PARTITIONS = 4;
  * metrics, and is consumed again by itself once the cause is gone, tasks waiting meanwhile included.
  */
 describe('a partition whose stream consumer cannot start', () => {
-  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_FANOUT_CLAIMS: 'false' }, consumer: true, config: true, node: 'listen', nats: true });
+  // Partition routing: a stream consumer per partition (with node routing one mailbox carries them all).
+  const h = useHarness({
+    env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_FANOUT_CLAIMS: 'false', DELIVERY_TASK_ROUTING: 'partition' },
+    consumer: true,
+    config: true,
+    node: 'listen',
+    nats: true,
+  });
 
   it('is listed as stalled while it fails, and runs again, its waiting tasks delivered, once the cause is gone', async () => {
     const { accountId, dev } = await h.tenant('acme');

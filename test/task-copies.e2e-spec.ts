@@ -17,7 +17,8 @@ const TYPE = 'orchestration.failed';
  * delivery still waiting in such a copy is sent.
  */
 describe('copies of delivery tasks', () => {
-  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(PARTITIONS) }, consumer: true, config: true, nats: true });
+  // Partition routing: these copies come from a partition's own consumer (with node routing every mailbox task is checked, see node-routing.e2e-spec.ts).
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(PARTITIONS), DELIVERY_TASK_ROUTING: 'partition' }, consumer: true, config: true, nats: true });
   let node: NodeProcess | undefined;
   let accountId: string;
   let hooks: string[];

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
+import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING } from '@app/hashing';
 import {
   agreePartitions,
   agreeTaskRouting,
@@ -69,14 +70,15 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
   async onApplicationBootstrap(): Promise<void> {
     const env = this.config;
     await untilDone('creating the streams', async () => ensureStreams(await this.nc.jetstreamManager(), env.streamReplicas));
-    const partitions = await untilDone(
-      'reading the partition count',
-      () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas),
-      (err) => err instanceof PartitionMismatchError,
-    );
+    // The routing first: a new cluster's default partition count depends on it.
     const routing = await untilDone(
       'reading the task routing',
-      () => agreeTaskRouting(this.nc.jetstream(), env.taskRouting, env.streamReplicas),
+      async () => agreeTaskRouting(this.nc.jetstream(), await this.nc.jetstreamManager(), env.taskRouting, env.streamReplicas),
+      (err) => err instanceof PartitionMismatchError,
+    );
+    const partitions = await untilDone(
+      'reading the partition count',
+      () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas, routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS),
       (err) => err instanceof PartitionMismatchError,
     );
     await this.watcher.start();

@@ -79,7 +79,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'DELIVERY_PARTITIONS',
     apps: ['config-service', 'delivery-node'],
     secret: false,
-    default: "the cluster's (1024 for a new one)",
+    default: "the cluster's (8192 for a new one; 1024 with partition routing)",
     description: 'partitions of the deliveries stream (1..8192), fixed per cluster and stored in NATS; a node with a different value refuses to start',
   },
   { name: 'NODE_ID', apps: ['delivery-node'], secret: false, default: 'generated', description: "the delivery node's id" },
@@ -104,9 +104,9 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'DELIVERY_TASK_ROUTING',
     apps: ['delivery-node'],
     secret: false,
-    default: "the cluster's (`partition` for a new one)",
+    default: "the cluster's (`node` for a new one)",
     description:
-      '`node` sends delivery tasks to a mailbox per delivery node instead of a subject and durable consumer per partition, so the partition count costs NATS nothing (see The delivery cluster); recorded by the first node of a cluster, later nodes must agree',
+      '`node`: delivery tasks go to a mailbox per delivery node, so the partition count costs NATS nothing; `partition`: a subject and durable consumer per partition, as clusters that ran before the setting keep (see The delivery cluster); recorded by the first node of a cluster, later nodes must agree',
   },
   {
     name: 'FANOUT_AUDIT_INTERVAL_MS',

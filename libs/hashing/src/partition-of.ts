@@ -16,4 +16,7 @@ export function assertPartitionCount(partitions: number): void {
 }
 
 /** Partitions of a new cluster: enough that balanced ownership stays within 1.1 x the mean up to 64 nodes. */
+/** A new cluster's partition count with partition routing: each partition is a durable consumer of its own. */
 export const DEFAULT_PARTITIONS = 1024;
+/** A new cluster's partition count with node routing (the default): a partition costs NATS nothing, and 8192 keeps a join or a leave near the ideal share up to 64 nodes. */
+export const DEFAULT_PARTITIONS_NODE_ROUTING = 8192;

@@ -1,6 +1,7 @@
-import { JetStreamClient, KV } from 'nats';
+import { JetStreamClient, JetStreamManager, KV } from 'nats';
 import { assertPartitionCount, DEFAULT_PARTITIONS } from '@app/hashing';
-import { KV_CLUSTER } from './names';
+import { DELIVERY_CONSUMER_PREFIX, KV_CLUSTER, STREAM_DELIVERIES } from './names';
+import { streamNotFound } from './nats-errors';
 
 export class PartitionMismatchError extends Error {}
 /** The count is being changed (`npm run admin -- cluster:repartition`): wait, then start with the new one. */
@@ -24,10 +25,10 @@ export function parsePartitions(value: string): number | 'changing' {
 
 /**
  * The partition count is fixed per cluster and stored in NATS: the first node records its setting
- * (DEFAULT_PARTITIONS when none is given), every later process must agree (a different P would send
+ * (`fallback` when none is given: DEFAULT_PARTITIONS, or more with node routing), every later process must agree (a different P would send
  * a webhook's tasks to two partitions). Only `cluster:repartition` changes it, with every node stopped.
  */
-export async function agreePartitions(js: JetStreamClient, wanted: number | undefined, replicas = 1): Promise<number> {
+export async function agreePartitions(js: JetStreamClient, wanted: number | undefined, replicas = 1, fallback = DEFAULT_PARTITIONS): Promise<number> {
   const kv = await openClusterKv(js, replicas);
   const existing = await kv.get(PARTITIONS_KEY);
   if (existing && existing.operation === 'PUT') {
@@ -40,24 +41,18 @@ export async function agreePartitions(js: JetStreamClient, wanted: number | unde
     }
     return stored;
   }
-  const p = wanted ?? DEFAULT_PARTITIONS;
+  const p = wanted ?? fallback;
   try {
     await kv.create(PARTITIONS_KEY, String(p));
     return p;
   } catch {
-    return agreePartitions(js, wanted, replicas); // created concurrently: check what won
+    return agreePartitions(js, wanted, replicas, fallback); // created concurrently: check what won
   }
 }
 
 export type TaskRouting = 'partition' | 'node';
 export const TASK_ROUTING_KEY = 'task-routing';
 
-/**
- * How fan-out routes delivery tasks is fixed per cluster like the partition count: the first node
- * records its setting (`partition` when none is given, and for a cluster older than the setting),
- * every later node must agree. With two routings in one cluster, tasks would wait on subjects
- * nobody consumes.
- */
 /** The cluster's routing as recorded, without recording one: undefined until a delivery node has. */
 export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promise<TaskRouting | undefined> {
   const existing = await (await openClusterKv(js, replicas)).get(TASK_ROUTING_KEY);
@@ -65,7 +60,14 @@ export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promis
   return existing.string() === 'node' ? 'node' : 'partition';
 }
 
-export async function agreeTaskRouting(js: JetStreamClient, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {
+/**
+ * How fan-out routes delivery tasks is fixed per cluster like the partition count: the first node
+ * records its setting (`node` when none is given), every later node must agree. A cluster that ran
+ * before the setting existed routes by partition (its nodes made `deliver-<p>` consumers), and keeps
+ * doing so until `cluster:repartition --routing node`. With two routings in one cluster, tasks
+ * would wait on subjects nobody consumes.
+ */
+export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManager, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {
   const kv = await openClusterKv(js, replicas);
   const existing = await kv.get(TASK_ROUTING_KEY);
   if (existing && existing.operation === 'PUT') {
@@ -74,11 +76,25 @@ export async function agreeTaskRouting(js: JetStreamClient, wanted: TaskRouting 
       throw new PartitionMismatchError(`this cluster routes delivery tasks by ${stored} but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start`);
     return stored;
   }
-  const routing = wanted ?? 'partition';
+  const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? 'node');
+  if (wanted !== undefined && routing !== wanted)
+    throw new PartitionMismatchError(
+      `this cluster routed delivery tasks by partition before the routing was recorded, but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start (cluster:repartition --routing changes it)`,
+    );
   try {
     await kv.create(TASK_ROUTING_KEY, routing);
     return routing;
   } catch {
-    return agreeTaskRouting(js, wanted, replicas); // created concurrently: check what won
+    return agreeTaskRouting(js, jsm, wanted, replicas); // created concurrently: check what won
   }
+}
+
+/** Did nodes of a release before the routing setting run on this cluster (they made a consumer per partition)? */
+async function routedByPartitionBefore(jsm: JetStreamManager): Promise<boolean> {
+  try {
+    for (const c of await jsm.consumers.list(STREAM_DELIVERIES).next()) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) return true;
+  } catch (err) {
+    if (!streamNotFound(err)) throw err;
+  }
+  return false;
 }

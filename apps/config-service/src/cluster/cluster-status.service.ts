@@ -5,6 +5,7 @@ import { balancedAssignment } from '@app/hashing';
 import {
   CLUSTER_TIMING,
   deliveryConsumer,
+  mailboxConsumer,
   InjectNats,
   NodeHeartbeat,
   NodeLease,
@@ -40,7 +41,14 @@ export interface ClusterNodeView {
    * JetStream leader for it); their tasks wait meanwhile. Null from a node that does not report it.
    */
   stalled_partitions: number[] | null;
+  /**
+   * Node routing: tasks in this node's mailbox not yet settled (waiting plus taken and unacked);
+   * null with partition routing, where each partition's `lag` says it.
+   */
+  mailbox_lag: number | null;
 }
+
+const lagOf = (info: ConsumerInfo | undefined) => (info ? info.num_pending + info.num_ack_pending : null);
 
 export interface ClusterBalanceView {
   mean_partitions: number;
@@ -58,7 +66,7 @@ export interface ClusterPartitionView {
   /** Since the holder's node lease was last renewed (it expires at lease_ttl_ms). */
   lease_age_ms: number | null;
   held_since: string | null;
-  /** Tasks not yet delivered to the consumer plus delivered but not acknowledged. */
+  /** Tasks not yet delivered to the consumer plus delivered but not acknowledged; null with node routing (see the nodes' mailbox_lag). */
   lag: number | null;
   num_pending: number | null;
   num_ack_pending: number | null;
@@ -104,11 +112,40 @@ function mismatched(partitions: readonly ClusterPartitionView[], nodes: Readonly
   return partitions.filter((v) => (deliverers.get(v.partition) ?? []).join() !== (v.owner ?? '')).map((v) => v.partition);
 }
 
+const ENTRIES_TIMEOUT_MS = 15_000;
+
 async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; created: Date }>> {
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  const out = await Promise.all(keys.map((k) => kv.get(k)));
-  return out.flatMap((e) => (e && e.operation === 'PUT' ? [{ key: e.key, value: e.json<T>(), created: e.created }] : []));
+  // One watch over the bucket's latest values, not a get per key: 8192 partition keys as as many
+  // requests at once timed out on a loaded machine.
+  const out = new Map<string, { key: string; value: T; created: Date }>();
+  let seen = 0;
+  let complete = false;
+  const holder: { watch?: { stop(): void } } = {};
+  const watch = await kv.watch({
+    initializedFn: () => {
+      complete = true;
+      if (!seen) holder.watch?.stop(); // an empty bucket: nothing will come
+    },
+  });
+  holder.watch = watch;
+  const timer = setTimeout(() => watch.stop(), ENTRIES_TIMEOUT_MS);
+  try {
+    for await (const e of watch) {
+      seen++;
+      if (e.operation === 'PUT') out.set(e.key, { key: e.key, value: e.json<T>(), created: e.created });
+      else out.delete(e.key);
+      if (e.delta === 0) {
+        complete = true;
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    watch.stop();
+  }
+  // ETIMEDOUT: a dependency that did not answer in time (503 with Retry-After), not a bug.
+  if (!complete) throw Object.assign(new Error(`reading a KV bucket took over ${ENTRIES_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' });
+  return [...out.values()];
 }
 
 /** The operator's view of the delivery cluster, read from NATS only: members, node leases, partition holders, lag. */
@@ -164,7 +201,7 @@ export class ClusterStatusService {
         owner: lease?.owner.node ?? null,
         lease_age_ms: lease ? Math.max(0, now - lease.renewed.getTime()) : null,
         held_since: lease?.owner.acquired_at ?? null,
-        lag: info ? info.num_pending + info.num_ack_pending : null,
+        lag: lagOf(info),
         num_pending: info?.num_pending ?? null,
         num_ack_pending: info?.num_ack_pending ?? null,
       });
@@ -192,6 +229,7 @@ export class ClusterStatusService {
           oldest_lease_renewal_ms: renewal,
           fenced: heartbeatAge > CLUSTER_TIMING.memberTtlMs || (renewal ?? 0) > fenceAfterMs,
           stalled_partitions: n.value.load?.stalled_partitions ?? null,
+          mailbox_lag: lagOf(consumers.get(mailboxConsumer(n.value.node))),
         };
       })
       .sort((a, b) => a.node.localeCompare(b.node));
@@ -205,7 +243,8 @@ export class ClusterStatusService {
       unowned_partitions: partitionViews.filter((v) => !v.owner).map((v) => v.partition),
       mismatched_partitions: mismatched(partitionViews, nodes),
       stalled_partitions: [...new Set(nodeViews.flatMap((n) => n.stalled_partitions ?? []))].sort((a, b) => a - b),
-      total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0),
+      // Partition consumers (partition routing) and node mailboxes (node routing): one of the two is empty.
+      total_lag: partitionViews.reduce((s, v) => s + (v.lag ?? 0), 0) + nodeViews.reduce((s, n) => s + (n.mailbox_lag ?? 0), 0),
     };
   }
 }

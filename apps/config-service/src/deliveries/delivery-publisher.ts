@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
 import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, readTaskRouting, untilDone } from '@app/messaging';
-import { partitionOf } from '@app/hashing';
+import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, partitionOf } from '@app/hashing';
 
 /**
  * Puts single delivery tasks (test sends) on the same path fan-out uses with partition routing. With
@@ -23,10 +23,15 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
   }
 
   partitions(): Promise<number> {
-    this.partitionCount ??= agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas).catch((err) => {
-      this.partitionCount = undefined;
-      throw err;
-    });
+    // A cluster no delivery node has started yet gets the default count of the default routing (node).
+    this.partitionCount ??= readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)
+      .then((routing) =>
+        agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas, routing === 'partition' ? DEFAULT_PARTITIONS : DEFAULT_PARTITIONS_NODE_ROUTING),
+      )
+      .catch((err) => {
+        this.partitionCount = undefined;
+        throw err;
+      });
     return this.partitionCount;
   }
 

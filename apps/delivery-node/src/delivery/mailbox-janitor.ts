@@ -1,12 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AckPolicy, ConsumerInfo, DeliverPolicy, JetStreamManager, JsMsg, NatsConnection, nanos } from 'nats';
-import { alreadyExists, CLUSTER_TIMING, InjectNats, KickedLoop, MAILBOX_CONSUMER_PREFIX, MAILBOX_SUBJECT_PREFIX, STREAM_DELIVERIES, DeliveryTask } from '@app/messaging';
+import {
+  alreadyExists,
+  CLUSTER_TIMING,
+  DELIVERIES_SUBJECT_PREFIX,
+  DeliveryTask,
+  InjectNats,
+  KickedLoop,
+  MAILBOX_CONSUMER_PREFIX,
+  MAILBOX_SUBJECT_PREFIX,
+  STREAM_DELIVERIES,
+} from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { ACK_WAIT_MS, MAILBOX_IN_FLIGHT } from './partition-consumers';
 import { readTaskMessage } from './task-message';
 
 const PASS_EVERY_MS = 5000;
+/** The janitor's consumer over the partition subjects (see drainStrays). */
+const STRAYS_CONSUMER = 'strays';
 const FETCH = 500;
 /** Messages drained from one mailbox per pass at most; the next pass goes on. */
 const MAX_PER_PASS = 20_000;
@@ -84,8 +96,30 @@ export class MailboxJanitor {
         if (now - since >= FORGET_AFTER_MS) await this.forget(jsm, token, since);
         continue;
       }
-      if (waiting) await this.drain(jsm, token, info);
+      if (waiting) {
+        const drained = await this.drain(jsm, `${MAILBOX_CONSUMER_PREFIX}${token}`, `${MAILBOX_SUBJECT_PREFIX}${token}`, !info);
+        if (drained) this.logger.warn(`moved ${drained} task messages from the mailbox of delivery node ${token}, which is gone, to the due-time queue`);
+      }
     }
+    await this.drainStrays(jsm);
+  }
+
+  /**
+   * Tasks on partition subjects (`deliveries.<p>`) have no consumer with node routing: published by
+   * a config service of an earlier release, or by hand. Each would also hold the reconciler's bound
+   * (the stream's oldest task) back for as long as the stream keeps it, so they go to the due-time
+   * queue too, through one consumer over all partition subjects.
+   */
+  private async drainStrays(jsm: JetStreamManager): Promise<void> {
+    const subject = `${DELIVERIES_SUBJECT_PREFIX}*`;
+    const stream = await jsm.streams.info(STREAM_DELIVERIES, { subjects_filter: subject });
+    if (!Object.keys(stream.state.subjects ?? {}).length) return;
+    const exists = await jsm.consumers.info(STREAM_DELIVERIES, STRAYS_CONSUMER).then(
+      () => true,
+      () => false,
+    );
+    const drained = await this.drain(jsm, STRAYS_CONSUMER, subject, !exists);
+    if (drained) this.logger.warn(`moved ${drained} task messages found on partition subjects, which nothing reads with node routing, to the due-time queue`);
   }
 
   /**
@@ -106,14 +140,13 @@ export class MailboxJanitor {
     this.logger.log(`deleted the empty mailbox of delivery node ${token}, gone for ${Math.round((Date.now() - since) / 1000)} s`);
   }
 
-  /** Moves what the mailbox holds to the due-time queue. */
-  private async drain(jsm: JetStreamManager, token: string, info: ConsumerInfo | undefined): Promise<void> {
-    const name = `${MAILBOX_CONSUMER_PREFIX}${token}`;
-    if (!info) {
+  /** Moves what a consumer's subject holds to the due-time queue (unreadable messages are dropped); returns the messages taken. */
+  private async drain(jsm: JetStreamManager, name: string, subject: string, create: boolean): Promise<number> {
+    if (create) {
       await jsm.consumers
         .add(STREAM_DELIVERIES, {
           durable_name: name,
-          filter_subject: `${MAILBOX_SUBJECT_PREFIX}${token}`,
+          filter_subject: subject,
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,
           ack_wait: nanos(ACK_WAIT_MS),
@@ -142,6 +175,6 @@ export class MailboxJanitor {
       drained += batch.length;
       this.metrics.mailboxTasksDrained.inc(tasks.length);
     }
-    if (drained) this.logger.warn(`moved ${drained} task messages from the mailbox of delivery node ${token}, which is gone, to the due-time queue`);
+    return drained;
   }
 }
