@@ -93,6 +93,11 @@ describe('cluster:repartition', () => {
 
     await stopNodes();
     const third = await publishMany(20); // waits in EVENTS for the new partitions
+    // More partitions than partition routing allows (a consumer each): refused, nothing changed.
+    const tooMany = await admin(16384);
+    expect(!tooMany.ok && tooMany.err).toMatch(/partition routing allows at most 8192 partitions/);
+    expect((await (await openClusterKv(h.nc.jetstream())).get('partitions'))?.string()).toBe(String(FROM));
+
     const changed = await admin(TO, '--routing', 'node');
     expect(changed.ok ? 'done' : changed.err).toBe('done');
     expect(changed).toMatchObject({ ok: true, out: { from: FROM, to: TO, routing: 'node' } });

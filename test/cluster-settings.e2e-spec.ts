@@ -71,5 +71,11 @@ describe('cluster partition count', () => {
     expect(await readTaskRouting(older.jetstream())).toBeUndefined(); // refused: nothing recorded
     expect(await agreeTaskRouting(older.jetstream(), jsm, undefined)).toBe('partition');
     expect(await readTaskRouting(older.jetstream())).toBe('partition');
+
+    // While the count is being changed (cluster:repartition deletes every consumer then), nothing is judged.
+    const changing = await freshCluster();
+    await (await openClusterKv(changing.jetstream())).put('partitions', changingTo(64));
+    await expect(agreeTaskRouting(changing.jetstream(), await changing.jetstreamManager(), undefined)).rejects.toBeInstanceOf(PartitionChangeInProgressError);
+    expect(await readTaskRouting(changing.jetstream())).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING } from '@app/hashing';
+import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import {
   agreePartitions,
   agreeTaskRouting,
@@ -81,6 +81,10 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas, routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS),
       (err) => err instanceof PartitionMismatchError,
     );
+    if (routing === 'partition' && partitions > MAX_PARTITIONS_PARTITION_ROUTING)
+      throw new Error(
+        `this cluster has ${partitions} partitions and routes tasks by partition, which allows at most ${MAX_PARTITIONS_PARTITION_ROUTING} (a consumer each); cluster:repartition --routing node`,
+      );
     await this.watcher.start();
     // DELIVERY_OWNERSHIP=static: this node delivers every partition (only for a node that runs alone).
     const leased = env.ownership === 'leased';

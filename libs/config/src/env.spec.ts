@@ -48,7 +48,7 @@ describe('configuration', () => {
 
   it('parses every kind of value', () => {
     const c = node({
-      DELIVERY_PARTITIONS: '8192',
+      DELIVERY_PARTITIONS: '16384',
       DELIVERY_OWNERSHIP: 'static',
       DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
       DELIVERY_FANOUT_CLAIMS: 'false',
@@ -65,7 +65,7 @@ describe('configuration', () => {
       NATS_PASSWORD: 'pw',
     });
     expect(c).toMatchObject({
-      partitions: 8192,
+      partitions: 16384,
       ownership: 'static',
       allowPrivateNetworks: true,
       fanoutClaims: false,
@@ -90,7 +90,7 @@ describe('configuration', () => {
 
   it.each([
     ['DELIVERY_PARTITIONS', '0'],
-    ['DELIVERY_PARTITIONS', '8193'],
+    ['DELIVERY_PARTITIONS', '16385'],
     ['DELIVERY_PARTITIONS', '1.5'],
     ['NATS_REPLICAS', 'three'],
     ['CONFIG_PORT', '70000'],

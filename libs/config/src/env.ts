@@ -62,11 +62,10 @@ export interface PlatformEnv {
 }
 
 /**
- * The most partitions a cluster may have. Each is a durable consumer and a lease: one node holding
- * 8192 takes about 23 s to start and 28 % of a core idle (16384: 83 s and 70 %, and nats-server
- * 64 %); see "Partition count" in the README.
+ * The most partitions a cluster may have (the default of a new one, with node routing). With node
+ * routing a partition is a key written when it changes hands; see "Partition count" in the README.
  */
-export const MAX_PARTITIONS = 8192;
+export const MAX_PARTITIONS = 16384;
 
 /** A refused environment: the message is one line naming the variable, never its value when secret. */
 export class EnvError extends Error {}

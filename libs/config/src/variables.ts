@@ -79,8 +79,9 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'DELIVERY_PARTITIONS',
     apps: ['config-service', 'delivery-node'],
     secret: false,
-    default: "the cluster's (8192 for a new one; 1024 with partition routing)",
-    description: 'partitions of the deliveries stream (1..8192), fixed per cluster and stored in NATS; a node with a different value refuses to start',
+    default: "the cluster's (16384 for a new one; 1024 with partition routing)",
+    description:
+      'partitions of the deliveries stream (1..16384; at most 8192 with partition routing), fixed per cluster and stored in NATS; a node with a different value refuses to start',
   },
   { name: 'NODE_ID', apps: ['delivery-node'], secret: false, default: 'generated', description: "the delivery node's id" },
   { name: 'PORT', apps: ['delivery-node'], secret: false, default: '3100', description: "the delivery node's /health and /metrics port" },

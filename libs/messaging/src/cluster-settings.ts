@@ -76,6 +76,9 @@ export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManage
       throw new PartitionMismatchError(`this cluster routes delivery tasks by ${stored} but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start`);
     return stored;
   }
+  const count = await kv.get(PARTITIONS_KEY);
+  if (count?.operation === 'PUT' && parsePartitions(count.string()) === 'changing')
+    throw new PartitionChangeInProgressError(`the partition count is being changed (${count.string()}); waiting`);
   const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? 'node');
   if (wanted !== undefined && routing !== wanted)
     throw new PartitionMismatchError(
@@ -92,7 +95,7 @@ export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManage
 /** Did nodes of a release before the routing setting run on this cluster (they made a consumer per partition)? */
 async function routedByPartitionBefore(jsm: JetStreamManager): Promise<boolean> {
   try {
-    for (const c of await jsm.consumers.list(STREAM_DELIVERIES).next()) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) return true;
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX)) return true;
   } catch (err) {
     if (!streamNotFound(err)) throw err;
   }

@@ -1,8 +1,8 @@
 import type { NatsConnection } from 'nats';
-import { assertPartitionCount } from '@app/hashing';
+import { assertPartitionCount, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import { CLUSTER_TIMING, openNodesKv, openPartitionOwnersKv } from './cluster-kv';
 import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY, TASK_ROUTING_KEY, TaskRouting } from './cluster-settings';
-import { DELIVERY_CONSUMER_PREFIX, MAILBOX_CONSUMER_PREFIX, STREAM_DELIVERIES } from './names';
+import { STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
 export class RepartitionRefusedError extends Error {}
@@ -58,24 +58,32 @@ export async function repartitionCluster(
   const from = stored?.operation === 'PUT' ? parsePartitions(stored.string()) : null;
   const storedRouting = await clusterKv.get(TASK_ROUTING_KEY);
   const routingNow: TaskRouting = storedRouting?.operation === 'PUT' && storedRouting.string() === 'node' ? 'node' : 'partition';
-  if (from === partitions && (routing ?? routingNow) === routingNow) return { from, to: partitions, routing: routingNow, moved_rows: 0, purged_tasks: 0 };
+  const routingAfter = routing ?? routingNow;
+  if (routingAfter === 'partition' && partitions > MAX_PARTITIONS_PARTITION_ROUTING)
+    throw new RepartitionRefusedError(`partition routing allows at most ${MAX_PARTITIONS_PARTITION_ROUTING} partitions (a consumer each); add --routing node`);
+  if (from === partitions && routingAfter === routingNow) return { from, to: partitions, routing: routingNow, moved_rows: 0, purged_tasks: 0 };
   const marker = changingTo(partitions);
   const revision = stored?.operation === 'PUT' ? await clusterKv.update(PARTITIONS_KEY, marker, stored.revision) : await clusterKv.create(PARTITIONS_KEY, marker);
+  // Recorded now, before any consumer goes: a node started meanwhile waits for the count, and must
+  // not judge the routing from consumers this step is deleting.
+  await clusterKv.put(TASK_ROUTING_KEY, routingAfter);
 
   const owners: string[] = [];
   for await (const key of await ownersKv.keys()) owners.push(key);
   await Promise.all(owners.map((key) => ownersKv.delete(key)));
   let purged = 0;
   try {
-    for await (const c of jsm.consumers.list(STREAM_DELIVERIES))
-      if (c.name.startsWith(DELIVERY_CONSUMER_PREFIX) || c.name.startsWith(MAILBOX_CONSUMER_PREFIX)) await jsm.consumers.delete(STREAM_DELIVERIES, c.name);
+    // Every consumer of the stream: partitions', mailboxes' and the mailbox janitor's (whose filter over
+    // all partition subjects would keep partition consumers from being made).
+    const names: string[] = [];
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) names.push(c.name);
+    for (const name of names) await jsm.consumers.delete(STREAM_DELIVERIES, name);
     purged = (await jsm.streams.purge(STREAM_DELIVERIES)).purged;
   } catch (err) {
     if (!streamNotFound(err)) throw err;
   }
 
   const moved = await moveRows(partitions);
-  if (routing) await clusterKv.put(TASK_ROUTING_KEY, routing);
   await clusterKv.update(PARTITIONS_KEY, String(partitions), revision);
-  return { from, to: partitions, routing: routing ?? routingNow, moved_rows: moved, purged_tasks: purged };
+  return { from, to: partitions, routing: routingAfter, moved_rows: moved, purged_tasks: purged };
 }

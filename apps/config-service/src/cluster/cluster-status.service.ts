@@ -128,6 +128,7 @@ async function entries<T>(kv: KV): Promise<Array<{ key: string; value: T; create
     },
   });
   holder.watch = watch;
+  if (complete && !seen) watch.stop(); // initializedFn already ran (an empty bucket is said at once)
   const timer = setTimeout(() => watch.stop(), ENTRIES_TIMEOUT_MS);
   try {
     for await (const e of watch) {

@@ -78,7 +78,11 @@ export class MailboxJanitor {
     }
     const jsm = await this.nc.jetstreamManager();
     const consumers = new Map<string, ConsumerInfo>();
-    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) if (c.name.startsWith(MAILBOX_CONSUMER_PREFIX)) consumers.set(c.name.slice(MAILBOX_CONSUMER_PREFIX.length), c);
+    let strays: ConsumerInfo | undefined;
+    for await (const c of jsm.consumers.list(STREAM_DELIVERIES)) {
+      if (c.name.startsWith(MAILBOX_CONSUMER_PREFIX)) consumers.set(c.name.slice(MAILBOX_CONSUMER_PREFIX.length), c);
+      else if (c.name === STRAYS_CONSUMER) strays = c;
+    }
     const stream = await jsm.streams.info(STREAM_DELIVERIES, { subjects_filter: `${MAILBOX_SUBJECT_PREFIX}*` });
     const queued = new Map(Object.entries(stream.state.subjects ?? {}).map(([subject, n]) => [subject.slice(MAILBOX_SUBJECT_PREFIX.length), n]));
     const live = this.liveTokens();
@@ -101,24 +105,24 @@ export class MailboxJanitor {
         if (drained) this.logger.warn(`moved ${drained} task messages from the mailbox of delivery node ${token}, which is gone, to the due-time queue`);
       }
     }
-    await this.drainStrays(jsm);
+    await this.drainStrays(jsm, strays);
   }
 
   /**
    * Tasks on partition subjects (`deliveries.<p>`) have no consumer with node routing: published by
    * a config service of an earlier release, or by hand. Each would also hold the reconciler's bound
    * (the stream's oldest task) back for as long as the stream keeps it, so they go to the due-time
-   * queue too, through one consumer over all partition subjects.
+   * queue too, through one consumer over all partition subjects, deleted once they are gone (its
+   * filter would keep partition consumers from being made, should the cluster go back to them).
    */
-  private async drainStrays(jsm: JetStreamManager): Promise<void> {
+  private async drainStrays(jsm: JetStreamManager, strays: ConsumerInfo | undefined): Promise<void> {
     const subject = `${DELIVERIES_SUBJECT_PREFIX}*`;
     const stream = await jsm.streams.info(STREAM_DELIVERIES, { subjects_filter: subject });
-    if (!Object.keys(stream.state.subjects ?? {}).length) return;
-    const exists = await jsm.consumers.info(STREAM_DELIVERIES, STRAYS_CONSUMER).then(
-      () => true,
-      () => false,
-    );
-    const drained = await this.drain(jsm, STRAYS_CONSUMER, subject, !exists);
+    if (!Object.keys(stream.state.subjects ?? {}).length) {
+      if (strays && !strays.num_pending && !strays.num_ack_pending) await jsm.consumers.delete(STREAM_DELIVERIES, STRAYS_CONSUMER);
+      return;
+    }
+    const drained = await this.drain(jsm, STRAYS_CONSUMER, subject, !strays);
     if (drained) this.logger.warn(`moved ${drained} task messages found on partition subjects, which nothing reads with node routing, to the due-time queue`);
   }
 
