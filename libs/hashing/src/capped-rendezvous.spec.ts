@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { balancedAssignment, balancedOwners, nodeCaps, partitionCap } from './capped-rendezvous';
+import { DEFAULT_PARTITIONS_NODE_ROUTING } from './partition-of';
 import { ownerOf, score } from './rendezvous';
 
 const nodes = (n: number, prefix = 'node-') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -76,7 +77,7 @@ describe('balancedAssignment (capped rendezvous)', () => {
   it('on a join or a leave moves every partition of the node that changed, under 1.6 x the ideal share on average and 3 x each time', () => {
     // Measured over 3,000 random memberships of 2..64 nodes at P = 1024: mean 1.43, p99 2.46, max 2.95
     // (the bounded-load greedy this replaced: mean 1.43, p99 3.16, max 3.51). The product goal,
-    // 1.2 x at every N, is not met: see README, "The delivery cluster".
+    // 1.2 x at every N, is not met at 1024: it is at the default count (the next test).
     const P = 1024;
     const ratios: number[] = [];
     fc.assert(
@@ -100,6 +101,30 @@ describe('balancedAssignment (capped rendezvous)', () => {
       runs(40),
     );
     expect(sum(ratios) / ratios.length).toBeLessThan(1.6);
+  });
+
+  it(`at the default count (${DEFAULT_PARTITIONS_NODE_ROUTING}), a join or a leave of up to 64 nodes moves at most 1.2 x the ideal share, and the busiest node holds at most 1.1 x the mean`, () => {
+    const P = DEFAULT_PARTITIONS_NODE_ROUTING;
+    fc.assert(
+      fc.property(
+        membership.filter((ids) => ids.length >= 2),
+        fc.nat(),
+        (ids, pick) => {
+          const before = balancedOwners(P, ids);
+          const leaver = ids[pick % ids.length];
+          const left = balancedOwners(
+            P,
+            ids.filter((id) => id !== leaver),
+          );
+          // The leave, and the join back (the same pair of memberships): the ideal is 1/N of the partitions.
+          expect(moved(before, left) / (P / ids.length)).toBeLessThanOrEqual(1.2);
+          const counts = new Map<string, number>();
+          for (const o of before) counts.set(o!, (counts.get(o!) ?? 0) + 1);
+          expect(Math.max(...counts.values()) / (P / ids.length)).toBeLessThanOrEqual(1.1 + 1e-9);
+        },
+      ),
+      runs(24),
+    );
   });
 
   it('moves at most 2.6 x the ideal share for the node-1..node-N sequence of npm run sim:ring (P = 1024)', () => {
