@@ -11,7 +11,8 @@ jest.setTimeout(300_000);
  * once, and the operator's cluster view lists every partition.
  */
 describe(`a cluster of ${MAX_PARTITIONS} partitions`, () => {
-  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(MAX_PARTITIONS) }, consumer: true, config: true, nats: true });
+  // Node routing: partition routing allows at most 8192 (a consumer each).
+  const h = useHarness({ env: { DELIVERY_PARTITIONS: String(MAX_PARTITIONS), DELIVERY_TASK_ROUTING: 'node' }, consumer: true, config: true, nats: true });
   let node: NodeProcess | undefined;
 
   beforeAll(() => h.onClose(() => node?.stop(60_000)));

@@ -55,9 +55,12 @@ describe('cluster partition count', () => {
     expect(await agreePartitions(c.jetstream(), undefined)).toBe(8);
   });
 
-  it('records node routing for a new cluster, and partition routing for one whose nodes made a consumer per partition', async () => {
+  it('records the routing asked for (partition by default), and partition routing for a cluster whose nodes made a consumer per partition', async () => {
+    const byDefault = await freshCluster();
+    expect(await readTaskRouting(byDefault.jetstream())).toBeUndefined();
+    expect(await agreeTaskRouting(byDefault.jetstream(), await byDefault.jetstreamManager(), undefined)).toBe('partition');
     const fresh = await freshCluster();
-    expect(await readTaskRouting(fresh.jetstream())).toBeUndefined();
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).toBe('node');
     expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), undefined)).toBe('node');
     expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).toBe('node');
     await expect(agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).rejects.toBeInstanceOf(PartitionMismatchError);

@@ -208,7 +208,7 @@ describe('isolation (one node)', () => {
     const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const mailboxes = (await jsm.consumers.list(STREAM_DELIVERIES).next()).filter((c) => c.name.startsWith(MAILBOX_CONSUMER_PREFIX)).map((c) => c.config.filter_subject!);
-    expect(mailboxes.length).toBe(1); // node routing, the default: the node's mailbox
+    expect(mailboxes.length).toBeLessThanOrEqual(1); // the node's mailbox, with node routing
     for (const subject of [deliverySubject(p), ...mailboxes]) {
       for (const data of ['not json', '{"event_id":"x","webhook_id":"y"}', JSON.stringify({ event_id: randomUUID(), webhook_id: 'nope', account_id: 7 }), '\u0000']) {
         await js.publish(subject, data);

@@ -62,8 +62,8 @@ export interface PlatformEnv {
 }
 
 /**
- * The most partitions a cluster may have (the default of a new one, with node routing). With node
- * routing a partition is a key written when it changes hands; see "Partition count" in the README.
+ * The most partitions a cluster may have (a new cluster's default with node routing, where a
+ * partition is a key written when it changes hands); see "Partition count" in the README.
  */
 export const MAX_PARTITIONS = 16384;
 

@@ -79,7 +79,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'DELIVERY_PARTITIONS',
     apps: ['config-service', 'delivery-node'],
     secret: false,
-    default: "the cluster's (16384 for a new one; 1024 with partition routing)",
+    default: "the cluster's (1024 for a new one; 16384 with node routing)",
     description:
       'partitions of the deliveries stream (1..16384; at most 8192 with partition routing), fixed per cluster and stored in NATS; a node with a different value refuses to start',
   },
@@ -105,9 +105,9 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'DELIVERY_TASK_ROUTING',
     apps: ['delivery-node'],
     secret: false,
-    default: "the cluster's (`node` for a new one)",
+    default: "the cluster's (`partition` for a new one)",
     description:
-      '`node`: delivery tasks go to a mailbox per delivery node, so the partition count costs NATS nothing; `partition`: a subject and durable consumer per partition, as clusters that ran before the setting keep (see The delivery cluster); recorded by the first node of a cluster, later nodes must agree',
+      '`node`: delivery tasks go to a mailbox per delivery node, so the partition count costs NATS nothing (not the default yet, see The delivery cluster); `partition`: a subject and durable consumer per partition; recorded by the first node of a cluster, later nodes must agree',
   },
   {
     name: 'FANOUT_AUDIT_INTERVAL_MS',

@@ -77,7 +77,7 @@ describe('balancedAssignment (capped rendezvous)', () => {
   it('on a join or a leave moves every partition of the node that changed, under 1.6 x the ideal share on average and 3 x each time', () => {
     // Measured over 3,000 random memberships of 2..64 nodes at P = 1024: mean 1.43, p99 2.46, max 2.95
     // (the bounded-load greedy this replaced: mean 1.43, p99 3.16, max 3.51). The product goal,
-    // 1.2 x at every N, is not met at 1024: it is at the default count (the next test).
+    // 1.2 x at every N, is not met at 1024: it is at node routing's default count (the next test).
     const P = 1024;
     const ratios: number[] = [];
     fc.assert(
@@ -103,7 +103,7 @@ describe('balancedAssignment (capped rendezvous)', () => {
     expect(sum(ratios) / ratios.length).toBeLessThan(1.6);
   });
 
-  it(`at the default count (${DEFAULT_PARTITIONS_NODE_ROUTING}), a join or a leave of up to 64 nodes moves at most 1.2 x the ideal share, and the busiest node holds at most 1.1 x the mean`, () => {
+  it(`at the default count with node routing (${DEFAULT_PARTITIONS_NODE_ROUTING}), a join or a leave of up to 64 nodes moves at most 1.2 x the ideal share, and the busiest node holds at most 1.1 x the mean`, () => {
     const P = DEFAULT_PARTITIONS_NODE_ROUTING;
     fc.assert(
       fc.property(

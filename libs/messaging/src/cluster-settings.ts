@@ -62,9 +62,9 @@ export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promis
 
 /**
  * How fan-out routes delivery tasks is fixed per cluster like the partition count: the first node
- * records its setting (`node` when none is given), every later node must agree. A cluster that ran
- * before the setting existed routes by partition (its nodes made `deliver-<p>` consumers), and keeps
- * doing so until `cluster:repartition --routing node`. With two routings in one cluster, tasks
+ * records its setting (`partition` when none is given), every later node must agree. A cluster that
+ * ran before the setting existed routes by partition (its nodes made `deliver-<p>` consumers), and
+ * keeps doing so until `cluster:repartition --routing node`. With two routings in one cluster, tasks
  * would wait on subjects nobody consumes.
  */
 export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManager, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {
@@ -79,7 +79,7 @@ export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManage
   const count = await kv.get(PARTITIONS_KEY);
   if (count?.operation === 'PUT' && parsePartitions(count.string()) === 'changing')
     throw new PartitionChangeInProgressError(`the partition count is being changed (${count.string()}); waiting`);
-  const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? 'node');
+  const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? 'partition');
   if (wanted !== undefined && routing !== wanted)
     throw new PartitionMismatchError(
       `this cluster routed delivery tasks by partition before the routing was recorded, but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start (cluster:repartition --routing changes it)`,

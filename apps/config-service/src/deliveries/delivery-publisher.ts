@@ -23,10 +23,10 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
   }
 
   partitions(): Promise<number> {
-    // A cluster no delivery node has started yet gets the default count of the default routing (node).
+    // A cluster no delivery node has started yet gets the default count of the default routing (partition).
     this.partitionCount ??= readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)
       .then((routing) =>
-        agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas, routing === 'partition' ? DEFAULT_PARTITIONS : DEFAULT_PARTITIONS_NODE_ROUTING),
+        agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas, routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS),
       )
       .catch((err) => {
         this.partitionCount = undefined;
