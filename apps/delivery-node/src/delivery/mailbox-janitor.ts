@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AckPolicy, ConsumerInfo, DeliverPolicy, JetStreamManager, JsMsg, NatsConnection, nanos } from 'nats';
+import { ConsumerInfo, JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import {
-  alreadyExists,
   CLUSTER_TIMING,
   DELIVERIES_SUBJECT_PREFIX,
   DeliveryTask,
@@ -13,7 +12,7 @@ import {
 } from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
-import { ACK_WAIT_MS, MAILBOX_IN_FLIGHT } from './partition-consumers';
+import { ensureTaskConsumer, MAILBOX_IN_FLIGHT } from './partition-consumers';
 import { readTaskMessage } from './task-message';
 
 const PASS_EVERY_MS = 5000;
@@ -146,21 +145,7 @@ export class MailboxJanitor {
 
   /** Moves what a consumer's subject holds to the due-time queue (unreadable messages are dropped); returns the messages taken. */
   private async drain(jsm: JetStreamManager, name: string, subject: string, create: boolean): Promise<number> {
-    if (create) {
-      await jsm.consumers
-        .add(STREAM_DELIVERIES, {
-          durable_name: name,
-          filter_subject: subject,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(ACK_WAIT_MS),
-          max_ack_pending: MAILBOX_IN_FLIGHT,
-          max_deliver: -1,
-        })
-        .catch((err) => {
-          if (!alreadyExists(err)) throw err;
-        });
-    }
+    if (create) await ensureTaskConsumer(jsm, name, subject, MAILBOX_IN_FLIGHT);
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     let drained = 0;
     while (drained < MAX_PER_PASS) {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { AckPolicy, DeliverPolicy, JetStreamManager, JsMsg, NatsConnection, nanos } from 'nats';
 import {
   alreadyExists,
   ConcurrencyGate,
@@ -65,6 +65,29 @@ const STALLED_LOG_MS = 60_000;
  * restart after one failure or a start in the set-up queue takes when NATS answers.
  */
 export const STALLED_AFTER_MS = 3000;
+
+/**
+ * Makes a durable pull consumer of the deliveries stream on one subject (a partition's, a mailbox),
+ * or adopts the one there, with `budget` as its max_ack_pending: one made by an earlier version, or
+ * by the mailbox janitor while its node was away, keeps its own budget until told otherwise.
+ */
+export async function ensureTaskConsumer(jsm: JetStreamManager, name: string, subject: string, budget: number): Promise<void> {
+  await jsm.consumers
+    .add(STREAM_DELIVERIES, {
+      durable_name: name,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_MS),
+      max_ack_pending: budget,
+      max_deliver: -1,
+    })
+    .catch(async (err) => {
+      if (!alreadyExists(err)) throw err;
+      const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
+      if (info.config.max_ack_pending !== budget) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: budget });
+    });
+}
 
 /**
  * Partition routing: one durable pull consumer per owned partition (`deliver-<p>` on
@@ -195,24 +218,8 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** Creates (or adopts) the partition's durable consumer and starts pulling from it; undefined once stopping. */
   private async attach(partition: number, session: LoopSession) {
     if (session.stopping) return undefined;
-    const jsm = await this.nc.jetstreamManager();
     const name = deliveryConsumer(partition);
-    await jsm.consumers
-      .add(STREAM_DELIVERIES, {
-        durable_name: name,
-        filter_subject: deliverySubject(partition),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(ACK_WAIT_MS),
-        max_ack_pending: PARTITION_IN_FLIGHT,
-        max_deliver: -1,
-      })
-      .catch(async (err) => {
-        if (!alreadyExists(err)) throw err;
-        // A consumer made by an earlier version keeps its budget until told otherwise.
-        const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
-        if (info.config.max_ack_pending !== PARTITION_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: PARTITION_IN_FLIGHT });
-      });
+    await ensureTaskConsumer(await this.nc.jetstreamManager(), name, deliverySubject(partition), PARTITION_IN_FLIGHT);
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     if (session.stopping) return undefined;
     return consumer.consume({ max_messages: PULL_MESSAGES, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
@@ -220,24 +227,8 @@ export class PartitionConsumers implements OnApplicationShutdown {
 
   private async consumeMailbox(session: LoopSession): Promise<void> {
     const box = this.mailbox!;
-    const jsm = await this.nc.jetstreamManager();
     const name = mailboxConsumer(box.nodeId);
-    await jsm.consumers
-      .add(STREAM_DELIVERIES, {
-        durable_name: name,
-        filter_subject: mailboxSubject(box.nodeId),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(ACK_WAIT_MS),
-        max_ack_pending: MAILBOX_IN_FLIGHT,
-        max_deliver: -1,
-      })
-      .catch(async (err) => {
-        if (!alreadyExists(err)) throw err;
-        // One the mailbox janitor made while this node was away keeps its budget until told otherwise.
-        const info = await jsm.consumers.info(STREAM_DELIVERIES, name);
-        if (info.config.max_ack_pending !== MAILBOX_IN_FLIGHT) await jsm.consumers.update(STREAM_DELIVERIES, name, { max_ack_pending: MAILBOX_IN_FLIGHT });
-      });
+    await ensureTaskConsumer(await this.nc.jetstreamManager(), name, mailboxSubject(box.nodeId), MAILBOX_IN_FLIGHT);
     const consumer = await this.nc.jetstream().consumers.get(STREAM_DELIVERIES, name);
     if (session.stopping) return;
     const messages = await consumer.consume({ max_messages: PULL_MESSAGES * 4, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
