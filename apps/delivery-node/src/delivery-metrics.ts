@@ -22,6 +22,8 @@ export class DeliveryMetrics {
   readonly mailboxTasksDrained: Counter;
   readonly dueBacklog: Gauge;
   readonly ownedPartitions: Gauge;
+  readonly sendBudget: Gauge;
+  readonly sendsInFlight: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -60,6 +62,8 @@ export class DeliveryMetrics {
     );
     this.dueBacklog = gauge('webhook_due_backlog', 'Deliveries past their due time in the due-time queue of the partitions this node owns (its backlog)');
     this.ownedPartitions = gauge('webhook_owned_partitions', 'Partitions this node delivers');
+    this.sendBudget = gauge('webhook_send_budget', 'Sends this node lets be in flight at once, learnt from its event-loop lag');
+    this.sendsInFlight = gauge('webhook_sends_in_flight', 'Sends started and not yet answered');
   }
 
   observe(outcome: AttemptOutcome): void {

@@ -7,6 +7,7 @@ import { AccountsRepository, DeliveriesRepository, DeliveryAttemptsRepository, E
 import { Database } from './database';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryNodeService } from './delivery-node.service';
+import { NodeSendBudget, SendBudget } from './delivery/send-budget';
 import { DeliveryDispatcher } from './delivery/delivery-dispatcher';
 import { DeliveryExecutor } from './delivery/delivery-executor';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
@@ -50,6 +51,8 @@ import { WebhookIndexWatcher } from './webhook-index/webhook-index.watcher';
     { provide: PARTITION_FENCE, useExisting: OwnershipFence },
     DeliveryExecutor,
     DeliveryRecorder,
+    NodeSendBudget,
+    { provide: SendBudget, useExisting: NodeSendBudget },
     DeliveryDispatcher,
     PartitionConsumers,
     RetryScanner,

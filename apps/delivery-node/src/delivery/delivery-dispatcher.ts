@@ -8,6 +8,7 @@ import { PARTITION_FENCE, PartitionFence, UNFENCED } from '../ownership/partitio
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
+import { SendBudget } from './send-budget';
 import { WebhookLane } from './webhook-lane';
 
 /**
@@ -61,6 +62,8 @@ export class DeliveryDispatcher {
     private readonly webhooks: WebhooksRepository,
     /** Fencing: may this node send for the partition right now? (Leases can lapse between pulls.) */
     @Optional() @Inject(PARTITION_FENCE) private readonly fence: PartitionFence = UNFENCED,
+    /** The node's sends in flight across all lanes; none for a dispatcher built alone (unit tests). */
+    @Optional() private readonly budget?: SendBudget,
   ) {
     index.onChange((c) => {
       if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
@@ -197,7 +200,7 @@ export class DeliveryDispatcher {
     let lane = this.lanes.get(webhookId);
     if (!lane) {
       const rate = this.index.get(webhookId)?.rate_limit ?? 1;
-      lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered));
+      lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered), Date.now, this.budget);
       this.lanes.set(webhookId, lane);
     }
     return lane;

@@ -1,5 +1,9 @@
 import { ConsumerWindowLimiter, type SendSlot } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
+import type { BudgetWaiter, SendBudget } from './send-budget';
+
+/** For a lane built alone (unit tests): every send may start. */
+const UNBOUNDED: Pick<SendBudget, 'take' | 'give' | 'forget'> = { take: () => true, give: () => undefined, forget: () => undefined };
 
 /**
  * The queue of one webhook, with a bounded number of sends in flight. Sends are paced evenly,
@@ -9,7 +13,7 @@ import type { DeliveryItem } from './delivery-item';
  * ago. So a webhook with a backlog gets about its whole `rate_limit` (less its consumer's answer
  * time), and no one-second window at the consumer ever sees more, whatever the network does.
  */
-export class WebhookLane {
+export class WebhookLane implements BudgetWaiter {
   readonly queue: DeliveryItem[] = [];
   /** `<partition>:<account>` of this webhook (a webhook has one of each), once it has had work. */
   accountKey?: string;
@@ -24,7 +28,13 @@ export class WebhookLane {
     /** Makes the attempt; calls `answered` as soon as the consumer's answer (or the failure) is in. */
     private readonly run: (lane: WebhookLane, item: DeliveryItem, answered: () => void) => Promise<void>,
     private readonly now: () => number = Date.now,
+    /** The node's sends in flight across all lanes (see SendBudget): a send starts only with a slot of it. */
+    private readonly budget: Pick<SendBudget, 'take' | 'give' | 'forget'> = UNBOUNDED,
   ) {}
+
+  resume(): void {
+    this.pump();
+  }
 
   /**
    * Deliveries held in memory at most, queued and in flight: a few seconds of sends, and far below a
@@ -58,6 +68,7 @@ export class WebhookLane {
         }, Math.ceil(wait));
         return;
       }
+      if (!this.budget.take(this)) return; // resumed when a slot frees
       const interval = 1000 / this.limiter.rate;
       // Late by less than one interval: keep the schedule (catch up); later than that: start afresh.
       this.nextAt = (this.nextAt > now - interval ? this.nextAt : now) + interval;
@@ -77,6 +88,7 @@ export class WebhookLane {
   private answered(slot: SendSlot): void {
     if (slot.answeredAt !== Infinity) return;
     this.limiter.answered(slot, this.now());
+    this.budget.give();
     this.pump();
   }
 
@@ -90,6 +102,7 @@ export class WebhookLane {
   }
 
   stop(): void {
+    this.budget.forget(this);
     clearTimeout(this.timer);
     this.timer = undefined;
   }

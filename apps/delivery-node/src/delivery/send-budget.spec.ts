@@ -1,0 +1,164 @@
+import { ConsumerWindowLimiter } from '@app/delivery';
+import type { DeliveryItem } from './delivery-item';
+import { BudgetWaiter, SendBudget } from './send-budget';
+import { WebhookLane } from './webhook-lane';
+
+const OPTS = { initial: 4, min: 2, max: 64, overloadedLagMs: 100, idleLagMs: 25 };
+
+/** A waiter that takes one slot each time it is resumed, while it has sends left. */
+function waiter(budget: SendBudget, name: string, sends: number, log: string[]): BudgetWaiter & { left: number } {
+  const w = {
+    left: sends,
+    resume() {
+      if (w.left > 0 && budget.take(w)) {
+        w.left--;
+        log.push(name);
+      }
+    },
+  };
+  return w;
+}
+
+describe('SendBudget', () => {
+  it('lets `limit` sends start, then lines the rest up and wakes them one send per turn, in order', () => {
+    const budget = new SendBudget(OPTS);
+    const log: string[] = [];
+    const a = waiter(budget, 'a', 10, log);
+    const b = waiter(budget, 'b', 10, log);
+    for (let i = 0; i < 5; i++) a.resume(); // a takes 4, the fifth is refused: a waits
+    b.resume(); // b waits behind a
+    expect(log).toEqual(['a', 'a', 'a', 'a']);
+    expect(budget.sendsInFlight).toBe(4);
+    expect(budget.waiters).toBe(2);
+    budget.give(); // one slot: a's turn (it waited first), one send
+    expect(log.slice(4)).toEqual(['a']);
+    budget.give(); // then b's
+    expect(log.slice(5)).toEqual(['b']);
+    expect(budget.sendsInFlight).toBe(4);
+  });
+
+  it('a lane that takes a slot while others wait goes behind them, however often it asks', () => {
+    const budget = new SendBudget({ ...OPTS, initial: 1 });
+    const log: string[] = [];
+    const a = waiter(budget, 'a', 10, log);
+    const b = waiter(budget, 'b', 10, log);
+    a.resume();
+    b.resume(); // waits
+    a.resume(); // waits behind b
+    a.resume();
+    for (let i = 0; i < 4; i++) {
+      budget.give();
+      // a woken lane that asks again at once (its pump loop) is refused and lines up behind the other
+      const last = log[log.length - 1] === 'a' ? a : b;
+      last.resume();
+    }
+    expect(log).toEqual(['a', 'b', 'a', 'b', 'a']);
+  });
+
+  it('a woken waiter that does not send leaves the slot to the next in line', () => {
+    const budget = new SendBudget({ ...OPTS, initial: 1 });
+    const log: string[] = [];
+    const a = waiter(budget, 'a', 1, log);
+    const idle = waiter(budget, 'idle', 1, log);
+    const b = waiter(budget, 'b', 1, log);
+    a.resume();
+    idle.resume();
+    b.resume();
+    idle.left = 0; // by the time its turn comes it has nothing to send
+    budget.give();
+    expect(log).toEqual(['a', 'b']);
+    expect(budget.waiters).toBe(0);
+  });
+
+  it('a forgotten waiter is never woken', () => {
+    const budget = new SendBudget({ ...OPTS, initial: 1 });
+    const log: string[] = [];
+    const a = waiter(budget, 'a', 1, log);
+    const gone = waiter(budget, 'gone', 1, log);
+    a.resume();
+    gone.resume();
+    budget.forget(gone);
+    budget.give();
+    expect(log).toEqual(['a']);
+  });
+
+  it('shrinks while the event loop lags, down to its minimum; grows while it held sends back and the loop keeps up, up to its maximum', () => {
+    const budget = new SendBudget({ ...OPTS, initial: 40 });
+    budget.adjust(150);
+    expect(budget.limit).toBe(32);
+    for (let i = 0; i < 50; i++) budget.adjust(500);
+    expect(budget.limit).toBe(OPTS.min);
+    budget.adjust(5); // nothing was held back: no reason to grow
+    expect(budget.limit).toBe(OPTS.min);
+    let started = 0;
+    const greedy: BudgetWaiter = {
+      resume: () => {
+        while (budget.take(greedy)) started++; // as a lane's pump loop: until refused (held back)
+      },
+    };
+    greedy.resume();
+    for (let i = 0; i < 40; i++) budget.adjust(5);
+    expect(budget.limit).toBe(OPTS.max);
+    expect(started).toBe(OPTS.max); // each growth woke the waiter into the new room
+    budget.adjust(60); // between the two marks: unchanged
+    expect(budget.limit).toBe(OPTS.max);
+  });
+
+  it('sends that only wait on a slow endpoint do not hold other sends back for long: the loop keeps up, so the budget grows', () => {
+    const budget = new SendBudget({ ...OPTS, initial: 8 });
+    const log: string[] = [];
+    const slow = waiter(budget, 'slow', 8, log);
+    for (let i = 0; i < 8; i++) slow.resume(); // every slot held by sends that hang
+    const other = waiter(budget, 'other', 1, log);
+    other.resume();
+    expect(log).not.toContain('other');
+    budget.adjust(3); // the next look at the loop: idle, sends held back
+    expect(log).toContain('other');
+  });
+});
+
+describe('WebhookLane with a shared SendBudget (fake clock)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 0 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('many lanes together never have more sends in flight than the budget, and every delivery is sent', async () => {
+    const budget = new SendBudget({ ...OPTS, initial: 16, min: 16, max: 16 });
+    let inFlight = 0;
+    let most = 0;
+    const sent = new Map<string, number>();
+    const lanes = Array.from({ length: 20 }, (_, l) => {
+      const lane = new WebhookLane(
+        `w${l}`,
+        new ConsumerWindowLimiter(100),
+        async (_lane, item, answered) => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 30));
+          inFlight--;
+          answered();
+          sent.set(item.task.webhook_id, (sent.get(item.task.webhook_id) ?? 0) + 1);
+        },
+        Date.now,
+        budget,
+      );
+      for (let i = 0; i < 25; i++) lane.queue.push(lanedItem(`w${l}`, i));
+      return lane;
+    });
+    for (const lane of lanes) lane.pump();
+    await jest.advanceTimersByTimeAsync(10_000);
+    for (const lane of lanes) lane.stop();
+    expect(most).toBe(16);
+    expect([...sent.values()]).toEqual(Array(20).fill(25));
+    expect(budget.sendsInFlight).toBe(0);
+    expect(budget.waiters).toBe(0);
+  });
+});
+
+function lanedItem(webhookId: string, n: number): DeliveryItem {
+  return {
+    task: { event_id: `e${n}`, webhook_id: webhookId, account_id: 'a', type: 't', time: '', is_test: false },
+    partition: 0,
+    attemptsBefore: 0,
+    settle: () => undefined,
+    release: () => undefined,
+  };
+}
