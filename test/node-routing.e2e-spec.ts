@@ -86,6 +86,14 @@ describe('node routing: one mailbox per delivery node', () => {
       what: 'the late copy taken and settled',
     });
     expect(arrivals(paths[onB]).get(first[0])).toBe(1);
+    // So is one that says its rows were written long before it was stored (published late): only
+    // a copy stored within seconds of its rows is sent unchecked.
+    const recordedLongBefore = await h.nc.jetstream().publish(mailboxSubject('node-b'), JSON.stringify({ tasks: [late], recorded_at: Date.now() - 60_000 }));
+    await eventually(async () => (await jsm.consumers.info(STREAM_DELIVERIES, mailboxConsumer('node-b'))).ack_floor.stream_seq >= recordedLongBefore.seq, {
+      timeoutMs: 30_000,
+      what: 'the copy published late taken and settled',
+    });
+    expect(arrivals(paths[onB]).get(first[0])).toBe(1);
 
     // 2. node-a dies. For a few seconds node-b still counts it a member and sends the tasks of its
     // partitions to its mailbox, where nobody pulls them: the mailbox janitor hands them on.

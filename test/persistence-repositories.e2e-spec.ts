@@ -91,10 +91,14 @@ describe('delivery repositories', () => {
   it('records events with their deliveries once, and refuses an id used by another account', async () => {
     const e1 = event();
     const e2 = event();
-    expect(await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)])).toEqual({ foreign: new Set(), repeated: new Set() });
+    const first = await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]);
+    expect(first).toEqual({ foreign: new Set(), repeated: new Set(), recordedAt: expect.any(Number) });
+    // The time it gives is its rows' created_at (the mailbox's first-copy window compares it with the message's).
+    const [{ created_ms }] = await database.query<{ created_ms: number }>('select (extract(epoch from created_at) * 1000)::float8 as created_ms from deliveries where event_id = $1', [e1.id]);
+    expect(first.recordedAt).toBeCloseTo(Number(created_ms), 3);
     // Again: nothing new, nothing refused, and e1 said to be recorded before (its deliveries may have been sent).
     const e4 = event();
-    expect(await events.recordEventsWithDeliveries([e1, e4], [delivery(e1.id), delivery(e4.id)])).toEqual({ foreign: new Set(), repeated: new Set([e1.id]) });
+    expect(await events.recordEventsWithDeliveries([e1, e4], [delivery(e1.id), delivery(e4.id)])).toMatchObject({ foreign: new Set(), repeated: new Set([e1.id]) });
     const stolen = event(accountB, e1.id);
     const e3 = event(accountB);
     const { foreign, repeated } = await events.recordEventsWithDeliveries([stolen, e3], [delivery(stolen.id, 3, accountB), delivery(e3.id, 3, accountB)]);
@@ -120,7 +124,7 @@ describe('delivery repositories', () => {
     expect(await row(waiting.id)).toMatchObject({ status: 'PENDING', next_attempt_at: null });
     // Recorded again, claimed the other way round: a repeated event's rows are not rewritten.
     const before = (await row(claimed.id)).next_attempt_at;
-    expect(await events.recordEventsWithDeliveries([claimed, waiting], [delivery(claimed.id), { ...delivery(waiting.id), claimSeconds: 45 }])).toEqual({
+    expect(await events.recordEventsWithDeliveries([claimed, waiting], [delivery(claimed.id), { ...delivery(waiting.id), claimSeconds: 45 }])).toMatchObject({
       foreign: new Set(),
       repeated: new Set([claimed.id, waiting.id]),
     });

@@ -27,4 +27,10 @@ export function deliveryMsgId(eventId: string, webhookId: string): string {
 export interface DeliveryTaskBatch {
   tasks: DeliveryTask[];
   recheck?: true;
+  /**
+   * When the deliveries' rows were written, by the database's clock (ms since the epoch; the
+   * earliest when they came from several statements). Lets a mailbox tell a first copy that cannot
+   * have been re-driven yet (see the delivery node's FIRST_COPY_WINDOW_MS).
+   */
+  recorded_at?: number;
 }

@@ -7,6 +7,7 @@ import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { TaskRouter } from '../fanout/task-router';
 import { PartitionConsumers } from './partition-consumers';
+import { CLOCK_MARGIN_MS } from './task-clocks';
 
 const BATCH = 1000;
 /**
@@ -14,8 +15,6 @@ const BATCH = 1000;
  * cheaper than an info request each: a node holding 8192 partitions asked 8192 times a pass.
  */
 export const LIST_FROM = 64;
-/** How far the database's and NATS's clocks may disagree (node routing, see oldestTask). */
-const CLOCK_MARGIN_MS = 5000;
 /** Pages looked at per pass; the next pass goes on from the start. */
 const MAX_PAGES = 20;
 
@@ -86,7 +85,8 @@ export class DeliveryReconciler {
    * is left. The stream's oldest message does: a task is published after its row is written, so no
    * task of a row written before that message can still be in the stream (less CLOCK_MARGIN_MS, as
    * the database and NATS clocks may differ). Should a task be published later than that after its
-   * row, re-driving early costs no second send: every task from a mailbox is checked against its row.
+   * row, re-driving early costs no second send: such a task is checked against its row before it is
+   * sent (see FIRST_COPY_WINDOW_MS), as is every copy handed out again.
    */
   private async oldestTask(): Promise<Date> {
     const { state } = await (await this.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES);

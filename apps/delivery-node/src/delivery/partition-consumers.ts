@@ -20,7 +20,8 @@ import { listForLog } from '../log-lists';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
-import { readTaskMessage } from './task-message';
+import { FIRST_COPY_WINDOW_MS } from './task-clocks';
+import { readTaskMessage, TaskMessageContent } from './task-message';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
 export const ACK_WAIT_MS = 30_000;
@@ -288,20 +289,21 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
     const settlement = new MessageSettlement(msg, content.tasks.length, this);
     this.unacked.set(msg.seq, msg);
-    const taken = this.takeMailboxTasks(content.tasks, settlement).finally(() => this.parking.delete(taken));
+    const taken = this.takeMailboxTasks(content.tasks, settlement, !isFreshFirstCopy(msg, content)).finally(() => this.parking.delete(taken));
     this.parking.add(taken);
   }
 
   /**
-   * Every task from a mailbox is checked against its row before it goes anywhere, first copies
-   * included: with node routing no partition consumer tells the reconciler that a task is still on
-   * its way, so a row may have been re-driven (made due, and sent by its holder) while its copy waited
-   * in a mailbox. Then tasks of partitions held here go to the lanes; the others (routed by a
+   * Tasks from a mailbox: those of partitions held here go to the lanes; the others (routed by a
    * membership this node no longer has, or just before a handover) to the due-time queue, where their
-   * holder finds them. Should the check or that write fail, the whole message comes back later, with
-   * nothing of it taken.
+   * holder finds them. With `check`, only those whose row still waits for a first send go on: with
+   * node routing no partition consumer tells the reconciler that a task is still on its way, so a row
+   * may have been re-driven (made due, and sent by its holder) while a copy that came late waited in
+   * a mailbox; every copy handed out again and every copy of an event fanned out again is checked
+   * too, and so is a message with tasks for elsewhere (rare): should the check or the write fail,
+   * the whole message comes back later, with nothing of it taken.
    */
-  private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement): Promise<void> {
+  private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement, check: boolean): Promise<void> {
     const box = this.mailbox!;
     const partition = (t: DeliveryTask) => {
       let p = box.partitionOf.get(t.webhook_id); // a sha256 per task costs a busy node a few percent
@@ -319,6 +321,10 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (!fresh.length) return;
     const held = fresh.filter((t) => box.held.has(partition(t)));
     const foreign = fresh.filter((t) => !box.held.has(partition(t)));
+    if (!check && !foreign.length) {
+      for (const task of held) this.offer(partition(task), task, settlement);
+      return;
+    }
     this.dispatcher.reserve(held);
     let waiting: Set<string>;
     try {
@@ -431,6 +437,15 @@ export class PartitionConsumers implements OnApplicationShutdown {
       .finally(() => this.parking.delete(parked));
     this.parking.add(parked);
   }
+}
+
+/**
+ * A mailbox message handed out for the first time, of deliveries recorded for the first time, and
+ * stored soon after their rows were written: its rows cannot have been re-driven (see FIRST_COPY_WINDOW_MS).
+ */
+function isFreshFirstCopy(msg: JsMsg, content: TaskMessageContent): boolean {
+  if (content.recheck || msg.redelivered || content.recordedAt === undefined) return false;
+  return msg.info.timestampNanos / 1e6 - content.recordedAt <= FIRST_COPY_WINDOW_MS;
 }
 
 /**

@@ -8,6 +8,8 @@ export interface TaskMessageContent {
   invalid: number;
   /** Copies of deliveries recorded before: send only those still waiting for a first send. */
   recheck: boolean;
+  /** When fan-out wrote the deliveries' rows, by the database's clock (ms since the epoch), if the message says. */
+  recordedAt?: number;
 }
 
 /** A task as fan-out or the config service wrote it, or undefined for anything else. */
@@ -41,5 +43,11 @@ export function readTaskMessage(data: Uint8Array): TaskMessageContent | undefine
   }
   const tasks = list.map(asTask).filter((t): t is DeliveryTask => t !== undefined);
   if (!tasks.length) return undefined;
-  return { tasks, invalid: list.length - tasks.length, recheck: (body as { recheck?: unknown }).recheck === true };
+  const recordedAt = (body as { recorded_at?: unknown }).recorded_at;
+  return {
+    tasks,
+    invalid: list.length - tasks.length,
+    recheck: (body as { recheck?: unknown }).recheck === true,
+    ...(typeof recordedAt === 'number' && Number.isFinite(recordedAt) ? { recordedAt } : {}),
+  };
 }

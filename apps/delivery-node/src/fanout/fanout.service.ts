@@ -49,6 +49,8 @@ export interface PlannedTask {
   recheck: boolean;
   /** Recorded claimed by this node (its partition is consumed here): for its lane, not for the stream. */
   claimed: boolean;
+  /** When its row was written, by the database's clock (see DeliveryTaskBatch.recorded_at). */
+  recordedAt?: number;
 }
 
 /**
@@ -190,6 +192,7 @@ export class FanoutService {
       })),
     );
     for (const id of recorded.repeated) repeated.add(id);
+    if (recorded.recordedAt !== undefined) for (const t of tasks) t.recordedAt = recorded.recordedAt;
     // An id already recorded for another account is not this event: never mix the two.
     return new Map([...recorded.foreign].map((id) => [id, { code: 'duplicate-id', reason: `event id ${id} is already used by another account` }]));
   }

@@ -37,6 +37,13 @@ describe('taskMessages', () => {
     ]);
   });
 
+  it('says when the rows of its deliveries were written: the earliest of them, and nothing when one of them does not say', () => {
+    const at = (t: PlannedTask, recordedAt?: number): PlannedTask => ({ ...t, recordedAt });
+    const [m1, m2] = taskMessages([at(planned(0), 2000), at(planned(0), 1000), at(planned(1), 1000), at(planned(1))]);
+    expect((JSON.parse(m1.data as string) as DeliveryTaskBatch).recorded_at).toBe(1000);
+    expect(JSON.parse(m2.data as string)).not.toHaveProperty('recorded_at'); // then the copy is checked
+  });
+
   it('cuts a partition into messages of at most the given size', () => {
     const tasks = Array.from({ length: 7 }, () => planned(0));
     expect(taskMessages(tasks, undefined, 3).map((m) => m.members)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);

@@ -31,6 +31,8 @@ export function taskMessages(tasks: readonly PlannedTask[], subjectOf: (partitio
       const first = tasks[members[0]];
       const body: DeliveryTaskBatch = { tasks: members.map((i) => tasks[i].task) };
       if (first.recheck) body.recheck = true;
+      const recordedAt = earliestRecording(tasks, members);
+      if (recordedAt !== undefined) body.recorded_at = recordedAt;
       let ids = '';
       for (const i of members) ids += `${deliveryMsgId(tasks[i].task.event_id, tasks[i].task.webhook_id)},`;
       const digest = createHash('sha256').update(ids).digest('base64url');
@@ -38,4 +40,15 @@ export function taskMessages(tasks: readonly PlannedTask[], subjectOf: (partitio
     }
   }
   return out;
+}
+
+/** The earliest time the members' rows were written; undefined when one of them does not say. */
+function earliestRecording(tasks: readonly PlannedTask[], members: number[]): number | undefined {
+  let earliest = Infinity;
+  for (const i of members) {
+    const at = tasks[i].recordedAt;
+    if (at === undefined) return undefined;
+    if (at < earliest) earliest = at;
+  }
+  return earliest;
 }

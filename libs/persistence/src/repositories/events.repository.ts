@@ -34,7 +34,7 @@ const RECORD_EVENTS_SQL = `
     where d.event_id not in (select id from foreign_ids)
     on conflict do nothing
   )
-  select o.id, o.fresh, o.id in (select id from foreign_ids) as foreign from owner o`;
+  select o.id, o.fresh, o.id in (select id from foreign_ids) as foreign, (extract(epoch from now()) * 1000)::float8 as recorded_ms from owner o`;
 
 /** The `events` table: every accepted published event, for the events API and the deliveries' tasks. */
 export class EventsRepository {
@@ -56,12 +56,15 @@ export class EventsRepository {
    * The statement's snapshot cannot see an event that a concurrent fan-out of the same id committed
    * while this one waited on its conflict: such an id comes back without an owner, and a second
    * statement (a fresh snapshot) settles it, as repeated or foreign.
+   *
+   * `recordedAt`: the database's clock (ms since the epoch) as the statement began, which is the
+   * `created_at` of every delivery it wrote (undefined when it wrote none).
    */
-  async recordEventsWithDeliveries(events: ValidEvent[], deliveries: NewDelivery[]): Promise<{ foreign: Set<string>; repeated: Set<string> }> {
+  async recordEventsWithDeliveries(events: ValidEvent[], deliveries: NewDelivery[]): Promise<{ foreign: Set<string>; repeated: Set<string>; recordedAt?: number }> {
     const foreign = new Set<string>();
     const repeated = new Set<string>();
     if (!events.length) return { foreign, repeated };
-    const owners = await this.db.pool.query<{ id: string; fresh: boolean; foreign: boolean }>({
+    const owners = await this.db.pool.query<{ id: string; fresh: boolean; foreign: boolean; recorded_ms: number }>({
       name: 'record-events-with-deliveries',
       text: RECORD_EVENTS_SQL,
       values: [
@@ -81,7 +84,8 @@ export class EventsRepository {
     }
     const unsettled = events.filter((e) => !settled.has(e.id));
     if (unsettled.length) await this.settleConcurrent(unsettled, deliveries, foreign, repeated);
-    return { foreign, repeated };
+    const recordedAt = owners.rows.length ? Number(owners.rows[0].recorded_ms) : undefined;
+    return { foreign, repeated, ...(recordedAt !== undefined ? { recordedAt } : {}) };
   }
 
   /** Events another fan-out committed meanwhile: recorded before (their deliveries written now) or foreign. */
