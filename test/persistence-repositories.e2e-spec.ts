@@ -94,7 +94,10 @@ describe('delivery repositories', () => {
     const first = await events.recordEventsWithDeliveries([e1, e2], [delivery(e1.id), delivery(e2.id)]);
     expect(first).toEqual({ foreign: new Set(), repeated: new Set(), recordedAt: expect.any(Number) });
     // The time it gives is its rows' created_at (the mailbox's first-copy window compares it with the message's).
-    const [{ created_ms }] = await database.query<{ created_ms: number }>('select (extract(epoch from created_at) * 1000)::float8 as created_ms from deliveries where event_id = $1', [e1.id]);
+    const [{ created_ms }] = await database.query<{ created_ms: number }>(
+      'select (extract(epoch from created_at) * 1000)::float8 as created_ms from deliveries where event_id = $1',
+      [e1.id],
+    );
     expect(first.recordedAt).toBeCloseTo(Number(created_ms), 3);
     // Again: nothing new, nothing refused, and e1 said to be recorded before (its deliveries may have been sent).
     const e4 = event();

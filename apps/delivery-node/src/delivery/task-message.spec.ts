@@ -20,7 +20,7 @@ describe('readTaskMessage', () => {
     expect(readTaskMessage(bytes({ tasks: many }))).toEqual({ tasks: many, invalid: 0, recheck: false });
     expect(readTaskMessage(bytes({ tasks: many, recheck: true }))?.recheck).toBe(true);
     expect(readTaskMessage(bytes({ tasks: many, recorded_at: 1795958400303.5 }))?.recordedAt).toBe(1795958400303.5);
-    for (const recorded_at of ['1795958400303', null, 1e400, {}]) expect(readTaskMessage(bytes({ tasks: many, recorded_at }))).not.toHaveProperty('recordedAt');
+    for (const recorded_at of ['1795958400303', null, {}]) expect(readTaskMessage(bytes({ tasks: many, recorded_at }))).not.toHaveProperty('recordedAt');
   });
 
   it('leaves out the entries of a batch that are not tasks, and counts them', () => {
