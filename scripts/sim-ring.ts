@@ -3,9 +3,9 @@
  * and a skewed webhook load), and the share of partitions moved on a join or a leave, for plain
  * rendezvous hashing ("before") and capped rendezvous ("after", what nodes use), over node ids
  * node-1..node-N and over seeded sets of random UUIDs; then the time to compute one assignment.
- * Usage: npm run sim:ring -- [--partitions 1024] [--max-nodes 64] [--random-sets 3]
+ * Usage: npm run sim:ring -- [--partitions 16384] [--max-nodes 64] [--random-sets 3]
  */
-import { balancedOwners, DEFAULT_PARTITIONS, ownerOf, partitionOf } from '../libs/hashing/src';
+import { balancedOwners, DEFAULT_PARTITIONS_NODE_ROUTING, ownerOf, partitionOf } from '../libs/hashing/src';
 import { parseArgs } from './cli-args';
 
 type Owners = Array<string | undefined>;
@@ -147,7 +147,7 @@ function report(title: string, scheme: Scheme, P: number, maxNodes: number, rand
 
 function main(): void {
   const { flags } = parseArgs(process.argv.slice(2));
-  const P = Number(flags.partitions ?? DEFAULT_PARTITIONS);
+  const P = Number(flags.partitions ?? DEFAULT_PARTITIONS_NODE_ROUTING);
   const maxNodes = Number(flags['max-nodes'] ?? 64);
   const randomSets = Number(flags['random-sets'] ?? 3);
   if (!Number.isInteger(P) || P < 1) throw new Error(`--partitions needs a positive integer, got ${P}`);

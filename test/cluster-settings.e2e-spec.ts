@@ -55,15 +55,16 @@ describe('cluster partition count', () => {
     expect(await agreePartitions(c.jetstream(), undefined)).toBe(8);
   });
 
-  it('records the routing asked for (partition by default), and partition routing for a cluster whose nodes made a consumer per partition', async () => {
+  it('records the routing asked for (node by default), and partition routing for a cluster whose nodes made a consumer per partition', async () => {
     const byDefault = await freshCluster();
     expect(await readTaskRouting(byDefault.jetstream())).toBeUndefined();
-    expect(await agreeTaskRouting(byDefault.jetstream(), await byDefault.jetstreamManager(), undefined)).toBe('partition');
+    expect(await agreeTaskRouting(byDefault.jetstream(), await byDefault.jetstreamManager(), undefined)).toBe('node');
+    expect(await readTaskRouting(byDefault.jetstream())).toBe('node');
     const fresh = await freshCluster();
-    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).toBe('node');
-    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), undefined)).toBe('node');
-    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).toBe('node');
-    await expect(agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).rejects.toBeInstanceOf(PartitionMismatchError);
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).toBe('partition');
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), undefined)).toBe('partition');
+    expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).toBe('partition');
+    await expect(agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).rejects.toBeInstanceOf(PartitionMismatchError);
 
     // A cluster that ran before the setting: its nodes made deliver-<p> consumers.
     const older = await freshCluster();

@@ -268,7 +268,10 @@ describe('delivery repositories', () => {
     const page = await deliveries.findUnscheduled([7], 60, 10);
     expect(page.map((r) => r.event_id)).toEqual([unscheduled.id]);
     expect(await deliveries.findUnscheduled([7], 60, 10, page[0])).toEqual([]);
-    expect(await deliveries.markUnscheduledDue(page)).toBe(1);
+    // Bounded by creation time (a copy of its task may still be on its way): not made due.
+    expect(await deliveries.markUnscheduledDue(page, new Date(Date.now() - 2 * 3600_000))).toBe(0);
+    expect(await row(unscheduled.id)).toMatchObject({ next_attempt_at: null });
+    expect(await deliveries.markUnscheduledDue(page, new Date())).toBe(1);
     expect(await deliveries.markUnscheduledDue(page)).toBe(0);
     expect(await deliveries.countOverdue([7])).toBe(1); // the re-driven row; the claimed one is not due again yet
   });
@@ -337,7 +340,11 @@ describe('delivery repositories', () => {
       await database.query(`update deliveries set status = 'FAILED', first_attempt_at = now() where event_id = $1`, [id]);
       await ormDeliveries.requeue({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
       expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null, next_attempt_at: expect.any(Date) });
+      // A row still waiting for its first send is left as it is: its task is on its way (and may be
+      // sent unchecked), so making it due too would send it twice.
       await database.query(`update deliveries set next_attempt_at = null where event_id = $1`, [id]);
+      await ormDeliveries.requeue({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
+      expect(await row(id)).toMatchObject({ status: 'PENDING', next_attempt_at: null });
       await ormDeliveries.markDue(id, hook);
       expect((await row(id)).next_attempt_at).toEqual(expect.any(Date));
     });

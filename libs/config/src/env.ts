@@ -38,7 +38,7 @@ export interface PlatformEnv {
   ownership: 'leased' | 'static';
   allowPrivateNetworks: boolean;
   caFile: string | undefined;
-  /** Unset: use the cluster's stored partition count (1024 for a new cluster). */
+  /** Unset: use the cluster's stored partition count (16384 for a new cluster, 1024 with partition routing). */
   partitions: number | undefined;
   streamReplicas: number;
   logLevel: LogLevelName;
@@ -51,7 +51,8 @@ export interface PlatformEnv {
   /**
    * Where fan-out sends delivery tasks for the cluster's first node to record (then every node must
    * agree): `partition`, a subject and a durable consumer per partition; `node`, a mailbox subject and
-   * consumer per delivery node, so the partition count costs NATS nothing. Undefined: the cluster's.
+   * consumer per delivery node, so the partition count costs NATS nothing. Undefined: the cluster's
+   * (`node` for a new one).
    */
   taskRouting: 'partition' | 'node' | undefined;
   /** How often the fan-out audit looks for events taken off the events stream without being recorded. */

@@ -15,11 +15,10 @@ export function assertPartitionCount(partitions: number): void {
   }
 }
 
-/** Partitions of a new cluster: enough that balanced ownership stays within 1.1 x the mean up to 64 nodes. */
 /** A new cluster's partition count with partition routing: each partition is a durable consumer of its own. */
 export const DEFAULT_PARTITIONS = 1024;
 /**
- * A new cluster's partition count with node routing: a partition costs NATS nothing,
+ * A new cluster's partition count with node routing (the default routing): a partition costs NATS nothing,
  * and 16384 keeps a join or a leave within 1.2 x the ideal share up to 64 nodes (npm run sim:ring).
  */
 export const DEFAULT_PARTITIONS_NODE_ROUTING = 16384;

@@ -52,26 +52,31 @@ export async function agreePartitions(js: JetStreamClient, wanted: number | unde
 
 export type TaskRouting = 'partition' | 'node';
 export const TASK_ROUTING_KEY = 'task-routing';
+/** What a new cluster's first node records when it is not told (DELIVERY_TASK_ROUTING unset). */
+export const DEFAULT_TASK_ROUTING: TaskRouting = 'node';
+
+/** The routing a `task-routing` entry records; undefined when none is (no entry, or deleted). */
+export function storedTaskRouting(entry: { operation: string; string(): string } | null | undefined): TaskRouting | undefined {
+  if (entry?.operation !== 'PUT') return undefined;
+  return entry.string() === 'node' ? 'node' : 'partition';
+}
 
 /** The cluster's routing as recorded, without recording one: undefined until a delivery node has. */
 export async function readTaskRouting(js: JetStreamClient, replicas = 1): Promise<TaskRouting | undefined> {
-  const existing = await (await openClusterKv(js, replicas)).get(TASK_ROUTING_KEY);
-  if (existing?.operation !== 'PUT') return undefined;
-  return existing.string() === 'node' ? 'node' : 'partition';
+  return storedTaskRouting(await (await openClusterKv(js, replicas)).get(TASK_ROUTING_KEY));
 }
 
 /**
  * How fan-out routes delivery tasks is fixed per cluster like the partition count: the first node
- * records its setting (`partition` when none is given), every later node must agree. A cluster that
+ * records its setting (DEFAULT_TASK_ROUTING, `node`, when none is given), every later node must agree. A cluster that
  * ran before the setting existed routes by partition (its nodes made `deliver-<p>` consumers), and
  * keeps doing so until `cluster:repartition --routing node`. With two routings in one cluster, tasks
  * would wait on subjects nobody consumes.
  */
 export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManager, wanted: TaskRouting | undefined, replicas = 1): Promise<TaskRouting> {
   const kv = await openClusterKv(js, replicas);
-  const existing = await kv.get(TASK_ROUTING_KEY);
-  if (existing && existing.operation === 'PUT') {
-    const stored = existing.string() === 'node' ? 'node' : 'partition';
+  const stored = storedTaskRouting(await kv.get(TASK_ROUTING_KEY));
+  if (stored) {
     if (wanted !== undefined && stored !== wanted)
       throw new PartitionMismatchError(`this cluster routes delivery tasks by ${stored} but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start`);
     return stored;
@@ -79,7 +84,7 @@ export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManage
   const count = await kv.get(PARTITIONS_KEY);
   if (count?.operation === 'PUT' && parsePartitions(count.string()) === 'changing')
     throw new PartitionChangeInProgressError(`the partition count is being changed (${count.string()}); waiting`);
-  const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? 'partition');
+  const routing = (await routedByPartitionBefore(jsm)) ? 'partition' : (wanted ?? DEFAULT_TASK_ROUTING);
   if (wanted !== undefined && routing !== wanted)
     throw new PartitionMismatchError(
       `this cluster routed delivery tasks by partition before the routing was recorded, but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start (cluster:repartition --routing changes it)`,

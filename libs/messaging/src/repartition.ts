@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { assertPartitionCount, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import { CLUSTER_TIMING, openNodesKv, openPartitionOwnersKv } from './cluster-kv';
-import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY, TASK_ROUTING_KEY, TaskRouting } from './cluster-settings';
+import { changingTo, openClusterKv, parsePartitions, PARTITIONS_KEY, storedTaskRouting, TASK_ROUTING_KEY, TaskRouting } from './cluster-settings';
 import { STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
@@ -57,7 +57,8 @@ export async function repartitionCluster(
   const stored = await clusterKv.get(PARTITIONS_KEY);
   const from = stored?.operation === 'PUT' ? parsePartitions(stored.string()) : null;
   const storedRouting = await clusterKv.get(TASK_ROUTING_KEY);
-  const routingNow: TaskRouting = storedRouting?.operation === 'PUT' && storedRouting.string() === 'node' ? 'node' : 'partition';
+  // Nothing recorded: no node has run since the routing was recorded, so any that ran routed by partition.
+  const routingNow: TaskRouting = storedTaskRouting(storedRouting) ?? 'partition';
   const routingAfter = routing ?? routingNow;
   if (routingAfter === 'partition' && partitions > MAX_PARTITIONS_PARTITION_ROUTING)
     throw new RepartitionRefusedError(`partition routing allows at most ${MAX_PARTITIONS_PARTITION_ROUTING} partitions (a consumer each); add --routing node`);

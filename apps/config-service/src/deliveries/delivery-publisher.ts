@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { agreePartitions, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, readTaskRouting, untilDone } from '@app/messaging';
+import { agreePartitions, DEFAULT_TASK_ROUTING, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, readTaskRouting, untilDone } from '@app/messaging';
 import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, partitionOf } from '@app/hashing';
 
 /**
@@ -23,10 +23,15 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
   }
 
   partitions(): Promise<number> {
-    // A cluster no delivery node has started yet gets the default count of the default routing (partition).
+    // A cluster no delivery node has started yet gets the default count of the default routing.
     this.partitionCount ??= readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)
       .then((routing) =>
-        agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas, routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS),
+        agreePartitions(
+          this.nc.jetstream(),
+          this.config.partitions,
+          this.config.streamReplicas,
+          (routing ?? DEFAULT_TASK_ROUTING) === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS,
+        ),
       )
       .catch((err) => {
         this.partitionCount = undefined;

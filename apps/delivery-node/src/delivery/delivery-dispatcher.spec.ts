@@ -180,6 +180,34 @@ describe('DeliveryDispatcher', () => {
     for (const spy of quiet) spy.mockRestore();
   });
 
+  it("drops a deleted webhook's lane once its last delivery is done, and keeps a live one's", async () => {
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('kept') });
+    index.apply({ kind: 'put', webhook: hook('deleted') });
+    let answer!: () => void;
+    const executor = {
+      attempt: () => new Promise((resolve) => (answer = () => resolve({ success: true, statusCode: 200, latencyMs: 1 }))),
+      forget: () => undefined,
+    } as unknown as DeliveryExecutor;
+    const recorder = { attempt: async () => undefined } as unknown as DeliveryRecorder;
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
+    const settled: string[] = [];
+    dispatcher.admit({ ...item('kept'), settle: () => void settled.push('kept') });
+    await until(() => answer !== undefined);
+    answer();
+    await until(() => settled.length === 1);
+    expect(dispatcher.laneCount).toBe(1);
+    answer = undefined as never;
+    dispatcher.admit({ ...item('deleted'), settle: () => void settled.push('deleted') });
+    await until(() => answer !== undefined);
+    index.apply({ kind: 'delete', id: 'deleted' }); // while its send is in flight: the lane stays until it is done
+    expect(dispatcher.laneCount).toBe(2);
+    answer();
+    await until(() => settled.length === 2);
+    await until(() => dispatcher.laneCount === 1);
+    expect(dispatcher.laneCount).toBe(1);
+  });
+
   it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });

@@ -69,7 +69,9 @@ export class DeliveryDispatcher {
       if (c.kind === 'put') this.lanes.get(c.webhook.id)?.limiter.setRate(c.webhook.rate_limit);
       else this.executor.forget(c.id);
       const id = c.kind === 'put' ? c.webhook.id : c.id;
-      this.lanes.get(id)?.pump();
+      const lane = this.lanes.get(id);
+      lane?.pump();
+      if (lane) this.dropIfGone(lane);
     });
   }
 
@@ -201,6 +203,7 @@ export class DeliveryDispatcher {
     if (!lane) {
       const rate = this.index.get(webhookId)?.rate_limit ?? 1;
       lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered), Date.now, this.budget);
+      lane.onIdle = (l) => this.dropIfGone(l);
       this.lanes.set(webhookId, lane);
     }
     return lane;
@@ -223,11 +226,19 @@ export class DeliveryDispatcher {
     } finally {
       this.inflight.delete(key);
       if (!requeued) this.unhold(item, key);
-      if (lane.idle && !this.index.get(lane.webhookId)) {
-        lane.stop();
-        this.lanes.delete(lane.webhookId);
-      }
     }
+  }
+
+  /** A lane with nothing left to do, of a webhook that is gone, is dropped (with its place in the send budget's line). */
+  private dropIfGone(lane: WebhookLane): void {
+    if (!lane.idle || this.index.get(lane.webhookId) || this.lanes.get(lane.webhookId) !== lane) return;
+    lane.stop();
+    this.lanes.delete(lane.webhookId);
+  }
+
+  /** Lanes held now (one per webhook with work here since it was last idle and gone). */
+  get laneCount(): number {
+    return this.lanes.size;
   }
 
   /** The fence checks of a partition's sends, made once per partition (not two closures per send). */

@@ -7,7 +7,7 @@ import { DeliveryMetrics } from '../delivery-metrics';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { TaskRouter } from '../fanout/task-router';
 import { PartitionConsumers } from './partition-consumers';
-import { CLOCK_MARGIN_MS } from './task-clocks';
+import { noTaskLeftBefore } from './task-clocks';
 
 const BATCH = 1000;
 /**
@@ -68,7 +68,7 @@ export class DeliveryReconciler {
     // Long enough owned that any copy a previous owner held has come back to us (ack wait < age).
     const settled = [...owned].filter((p) => now - this.ownedSince.get(p)! >= this.afterMs);
     if (!settled.length) return;
-    if (this.router.routing === 'node') return this.reDrive(settled, await this.oldestTask());
+    if (this.router.routing === 'node') return this.reDrive(settled, await noTaskLeftBefore(this.nc));
     const unacked = this.consumers.unackedByPartition();
     const infos = await this.consumerInfos(settled);
     // Nothing left to read, and every task handed out is one we hold (none still with a previous owner).
@@ -81,19 +81,11 @@ export class DeliveryReconciler {
   }
 
   /**
-   * Node routing: a partition's tasks may be in any node's mailbox, so no consumer says whether one
-   * is left. The stream's oldest message does: a task is published after its row is written, so no
-   * task of a row written before that message can still be in the stream (less CLOCK_MARGIN_MS, as
-   * the database and NATS clocks may differ). Should a task be published later than that after its
-   * row, re-driving early costs no second send: such a task is checked against its row before it is
-   * sent (see FIRST_COPY_WINDOW_MS), as is every copy handed out again.
+   * Makes due the rows of these partitions that were never scheduled, are old enough (and written
+   * before `createdBefore`), and are not held here. Node routing: a partition's tasks may be in any
+   * node's mailbox, so no consumer says whether one is left; the stream's oldest message does
+   * (noTaskLeftBefore).
    */
-  private async oldestTask(): Promise<Date> {
-    const { state } = await (await this.nc.jetstreamManager()).streams.info(STREAM_DELIVERIES);
-    return new Date((state.messages ? Date.parse(state.first_ts) : Date.now()) - CLOCK_MARGIN_MS);
-  }
-
-  /** Makes due the rows of these partitions that were never scheduled, are old enough (and written before `createdBefore`), and are not held here. */
   private async reDrive(drained: number[], createdBefore?: Date): Promise<void> {
     // Pages in creation order past the rows this node holds (under a backlog it may hold thousands).
     let after: DeliveryPagePosition | undefined;

@@ -13,6 +13,7 @@ import {
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { ensureTaskConsumer, MAILBOX_IN_FLIGHT } from './partition-consumers';
+import { noTaskLeftBefore } from './task-clocks';
 import { readTaskMessage } from './task-message';
 
 const PASS_EVERY_MS = 5000;
@@ -153,16 +154,23 @@ export class MailboxJanitor {
       for await (const m of await consumer.fetch({ max_messages: FETCH, expires: 1000 })) batch.push(m);
       if (!batch.length) break;
       const tasks: DeliveryTask[] = [];
-      for (const m of batch) tasks.push(...(readTaskMessage(m.data)?.tasks ?? []));
+      // A rechecked copy may have a first copy on its way elsewhere, perhaps to be sent unchecked:
+      // its rows are made due only once none can be (see noTaskLeftBefore).
+      const rechecked: DeliveryTask[] = [];
+      for (const m of batch) {
+        const content = readTaskMessage(m.data);
+        if (content) (content.recheck ? rechecked : tasks).push(...content.tasks);
+      }
       try {
         if (tasks.length) await this.deliveries.markUnscheduledDue(tasks);
+        if (rechecked.length) await this.deliveries.markUnscheduledDue(rechecked, await noTaskLeftBefore(this.nc));
       } catch (err) {
         for (const m of batch) m.nak();
         throw err;
       }
       for (const m of batch) m.ack();
       drained += batch.length;
-      this.metrics.mailboxTasksDrained.inc(tasks.length);
+      this.metrics.mailboxTasksDrained.inc(tasks.length + rechecked.length);
     }
     return drained;
   }

@@ -20,7 +20,7 @@ import { listForLog } from '../log-lists';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
-import { FIRST_COPY_WINDOW_MS } from './task-clocks';
+import { FIRST_COPY_WINDOW_MS, noTaskLeftBefore } from './task-clocks';
 import { readTaskMessage, TaskMessageContent } from './task-message';
 
 /** Longer than a lane wait (about 11 s) plus a send (10 s) plus recording; short enough that a crashed node's tasks come back soon. */
@@ -289,7 +289,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
     const settlement = new MessageSettlement(msg, content.tasks.length, this);
     this.unacked.set(msg.seq, msg);
-    const taken = this.takeMailboxTasks(content.tasks, settlement, !isFreshFirstCopy(msg, content)).finally(() => this.parking.delete(taken));
+    const taken = this.takeMailboxTasks(content.tasks, settlement, !isFreshFirstCopy(msg, content), content.recheck).finally(() => this.parking.delete(taken));
     this.parking.add(taken);
   }
 
@@ -301,9 +301,10 @@ export class PartitionConsumers implements OnApplicationShutdown {
    * may have been re-driven (made due, and sent by its holder) while a copy that came late waited in
    * a mailbox; every copy handed out again and every copy of an event fanned out again is checked
    * too, and so is a message with tasks for elsewhere (rare): should the check or the write fail,
-   * the whole message comes back later, with nothing of it taken.
+   * the whole message comes back later, with nothing of it taken. A rechecked copy for elsewhere
+   * makes due only rows no other copy can still be on its way for (see noTaskLeftBefore).
    */
-  private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement, check: boolean): Promise<void> {
+  private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement, check: boolean, recheck: boolean): Promise<void> {
     const box = this.mailbox!;
     const partition = (t: DeliveryTask) => {
       let p = box.partitionOf.get(t.webhook_id); // a sha256 per task costs a busy node a few percent
@@ -327,8 +328,10 @@ export class PartitionConsumers implements OnApplicationShutdown {
     }
     this.dispatcher.reserve(held);
     let waiting: Set<string>;
+    let dueBound: Date | undefined;
     try {
-      const [rows] = await Promise.all([held.length ? this.deliveries.waitingForTask(held) : [], foreign.length ? this.deliveries.markUnscheduledDue(foreign) : 0]);
+      if (recheck) dueBound = await noTaskLeftBefore(this.nc);
+      const [rows] = await Promise.all([held.length ? this.deliveries.waitingForTask(held) : [], foreign.length ? this.deliveries.markUnscheduledDue(foreign, dueBound) : 0]);
       waiting = new Set(rows.map(itemKey));
     } catch (err) {
       this.dispatcher.unreserve(held);
@@ -348,7 +351,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     }
     if (!lost.length) return;
     await this.deliveries
-      .markUnscheduledDue(lost)
+      .markUnscheduledDue(lost, dueBound)
       .catch((err: Error) => this.logger.warn(`could not hand ${lost.length} delivery tasks of partitions just lost to the due-time queue; the reconciler will: ${err.message}`));
     for (let i = 0; i < lost.length; i++) settlement.done();
   }

@@ -1,25 +1,32 @@
 import { ConsumerWindowLimiter } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
-import { BudgetWaiter, SendBudget } from './send-budget';
+import { BudgetSlot, BudgetWaiter, SendBudget, SLOW_SEND_MS } from './send-budget';
 import { WebhookLane } from './webhook-lane';
 
 const OPTS = { initial: 4, min: 2, max: 64, overloadedLagMs: 100, idleLagMs: 25 };
+
+/** Slots taken, oldest first: `answer()` gives back the oldest. */
+let taken: BudgetSlot[] = [];
+const answer = (budget: SendBudget) => budget.give(taken.shift()!);
 
 /** A waiter that takes one slot each time it is resumed, while it has sends left. */
 function waiter(budget: SendBudget, name: string, sends: number, log: string[]): BudgetWaiter & { left: number } {
   const w = {
     left: sends,
     resume() {
-      if (w.left > 0 && budget.take(w)) {
-        w.left--;
-        log.push(name);
-      }
+      if (w.left <= 0) return;
+      const slot = budget.take(w);
+      if (!slot) return;
+      taken.push(slot);
+      w.left--;
+      log.push(name);
     },
   };
   return w;
 }
 
 describe('SendBudget', () => {
+  beforeEach(() => (taken = []));
   it('lets `limit` sends start, then lines the rest up and wakes them one send per turn, in order', () => {
     const budget = new SendBudget(OPTS);
     const log: string[] = [];
@@ -30,9 +37,9 @@ describe('SendBudget', () => {
     expect(log).toEqual(['a', 'a', 'a', 'a']);
     expect(budget.sendsInFlight).toBe(4);
     expect(budget.waiters).toBe(2);
-    budget.give(); // one slot: a's turn (it waited first), one send
+    answer(budget); // one slot: a's turn (it waited first), one send
     expect(log.slice(4)).toEqual(['a']);
-    budget.give(); // then b's
+    answer(budget); // then b's
     expect(log.slice(5)).toEqual(['b']);
     expect(budget.sendsInFlight).toBe(4);
   });
@@ -47,7 +54,7 @@ describe('SendBudget', () => {
     a.resume(); // waits behind b
     a.resume();
     for (let i = 0; i < 4; i++) {
-      budget.give();
+      answer(budget);
       // a woken lane that asks again at once (its pump loop) is refused and lines up behind the other
       const last = log[log.length - 1] === 'a' ? a : b;
       last.resume();
@@ -65,7 +72,7 @@ describe('SendBudget', () => {
     idle.resume();
     b.resume();
     idle.left = 0; // by the time its turn comes it has nothing to send
-    budget.give();
+    answer(budget);
     expect(log).toEqual(['a', 'b']);
     expect(budget.waiters).toBe(0);
   });
@@ -78,12 +85,12 @@ describe('SendBudget', () => {
     a.resume();
     gone.resume();
     budget.forget(gone);
-    budget.give();
+    answer(budget);
     expect(log).toEqual(['a']);
   });
 
   it('shrinks while the event loop lags, down to its minimum; grows while it held sends back and the loop keeps up, up to its maximum', () => {
-    const budget = new SendBudget({ ...OPTS, initial: 40 });
+    const budget = new SendBudget({ ...OPTS, initial: 40 }, () => 0); // no send grows slow here;
     budget.adjust(150);
     expect(budget.limit).toBe(32);
     for (let i = 0; i < 50; i++) budget.adjust(500);
@@ -93,7 +100,7 @@ describe('SendBudget', () => {
     let started = 0;
     const greedy: BudgetWaiter = {
       resume: () => {
-        while (budget.take(greedy)) started++; // as a lane's pump loop: until refused (held back)
+        while (budget.take(greedy)) started++; // as a lane's pump loop: until refused (held back); never answered
       },
     };
     greedy.resume();
@@ -104,16 +111,25 @@ describe('SendBudget', () => {
     expect(budget.limit).toBe(OPTS.max);
   });
 
-  it('sends that only wait on a slow endpoint do not hold other sends back for long: the loop keeps up, so the budget grows', () => {
-    const budget = new SendBudget({ ...OPTS, initial: 8 });
+  it('a send in flight for longer than SLOW_SEND_MS stops counting, so hanging endpoints cannot hold every slot, even while the loop lags', () => {
+    let now = 0;
+    const budget = new SendBudget({ ...OPTS, initial: 8 }, () => now);
     const log: string[] = [];
-    const slow = waiter(budget, 'slow', 8, log);
-    for (let i = 0; i < 8; i++) slow.resume(); // every slot held by sends that hang
-    const other = waiter(budget, 'other', 1, log);
+    const hung = waiter(budget, 'hung', 8, log);
+    for (let i = 0; i < 8; i++) hung.resume(); // every slot held by sends that hang
+    const other = waiter(budget, 'other', 2, log);
     other.resume();
     expect(log).not.toContain('other');
-    budget.adjust(3); // the next look at the loop: idle, sends held back
-    expect(log).toContain('other');
+    now = SLOW_SEND_MS - 1;
+    budget.adjust(150); // lagging: the bound shrinks, and the hung sends still count
+    expect(log).not.toContain('other');
+    now = SLOW_SEND_MS + 1;
+    budget.adjust(150);
+    expect(log.filter((n) => n === 'other')).toHaveLength(1);
+    expect(budget.sendsInFlight).toBe(1);
+    // A hung send answered late (its timeout) gives nothing back twice.
+    for (const slot of taken.splice(0, 8)) budget.give(slot);
+    expect(budget.sendsInFlight).toBe(1);
   });
 });
 

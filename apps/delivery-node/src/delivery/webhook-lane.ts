@@ -1,9 +1,10 @@
 import { ConsumerWindowLimiter, type SendSlot } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
-import type { BudgetWaiter, SendBudget } from './send-budget';
+import type { BudgetSlot, BudgetWaiter, SendBudget } from './send-budget';
 
 /** For a lane built alone (unit tests): every send may start. */
-const UNBOUNDED: Pick<SendBudget, 'take' | 'give' | 'forget'> = { take: () => true, give: () => undefined, forget: () => undefined };
+const UNCOUNTED: BudgetSlot = { startedAt: 0, counted: false };
+const UNBOUNDED: Pick<SendBudget, 'take' | 'give' | 'forget'> = { take: () => UNCOUNTED, give: () => undefined, forget: () => undefined };
 
 /**
  * The queue of one webhook, with a bounded number of sends in flight. Sends are paced evenly,
@@ -18,6 +19,8 @@ export class WebhookLane implements BudgetWaiter {
   /** `<partition>:<account>` of this webhook (a webhook has one of each), once it has had work. */
   accountKey?: string;
   inFlight = 0;
+  /** Called when the lane has nothing queued or in flight any more (after a send's outcome is recorded). */
+  onIdle?: (lane: WebhookLane) => void;
   private timer?: NodeJS.Timeout;
   /** Earliest start of the next send by the even pacing. */
   private nextAt = -Infinity;
@@ -68,7 +71,8 @@ export class WebhookLane implements BudgetWaiter {
         }, Math.ceil(wait));
         return;
       }
-      if (!this.budget.take(this)) return; // resumed when a slot frees
+      const counted = this.budget.take(this);
+      if (!counted) return; // resumed when a slot frees
       const interval = 1000 / this.limiter.rate;
       // Late by less than one interval: keep the schedule (catch up); later than that: start afresh.
       this.nextAt = (this.nextAt > now - interval ? this.nextAt : now) + interval;
@@ -76,19 +80,20 @@ export class WebhookLane implements BudgetWaiter {
       const item = this.queue.shift()!;
       this.inFlight++;
       const ended = () => {
-        this.answered(slot);
+        this.answered(slot, counted);
         this.inFlight--;
         this.pump();
+        if (this.idle) this.onIdle?.(this);
       };
       // then(ended, ended), not finally(): finally chains two more promises per send.
-      void this.run(this, item, () => this.answered(slot)).then(ended, ended);
+      void this.run(this, item, () => this.answered(slot, counted)).then(ended, ended);
     }
   }
 
-  private answered(slot: SendSlot): void {
+  private answered(slot: SendSlot, counted: BudgetSlot): void {
     if (slot.answeredAt !== Infinity) return;
     this.limiter.answered(slot, this.now());
-    this.budget.give();
+    this.budget.give(counted);
     this.pump();
   }
 

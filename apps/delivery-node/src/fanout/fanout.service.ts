@@ -91,7 +91,13 @@ export class FanoutService {
       return false;
     });
     const tasks: FanoutPlan['tasks'] = [];
+    // One event published twice into one batch (a publisher retrying without Nats-Msg-Id): its
+    // deliveries once. Two first copies of one delivery could both be sent unchecked.
+    const planned = new Set<string>();
     for (const { i, event } of accepted) {
+      const key = `${event.account_id}:${event.id}`;
+      if (planned.has(key)) continue;
+      planned.add(key);
       for (const w of this.index.subscribers(event.account_id, event.type)) {
         const partition = this.partitionOf(w.id, partitions);
         tasks.push({

@@ -144,14 +144,15 @@ export class DeliveriesRepository {
     );
   }
 
-  /** Makes the rows due now, those still PENDING and unscheduled; returns how many it changed. */
-  async markUnscheduledDue(rows: { event_id: string; webhook_id: string }[]): Promise<number> {
+  /** Makes the rows due now, those still PENDING and unscheduled (and written before `createdBefore`); returns how many it changed. */
+  async markUnscheduledDue(rows: { event_id: string; webhook_id: string }[], createdBefore?: Date): Promise<number> {
     const updated = await this.db.query(
       `update deliveries d set next_attempt_at = now(), updated_at = now()
            from unnest($1::uuid[], $2::uuid[]) as v(event_id, webhook_id)
            where d.event_id = v.event_id and d.webhook_id = v.webhook_id and d.status = 'PENDING' and d.next_attempt_at is null
+             and ($3::timestamptz is null or d.created_at < $3)
            returning d.event_id`,
-      [rows.map((r) => r.event_id), rows.map((r) => r.webhook_id)],
+      [rows.map((r) => r.event_id), rows.map((r) => r.webhook_id), createdBefore ?? null],
     );
     return updated.length;
   }
@@ -176,11 +177,16 @@ export class DeliveriesOrmRepository {
     return pending.map((r) => r.webhook_id);
   }
 
-  /** Makes the delivery due now, created if missing, or PENDING again with a fresh retry window. */
+  /**
+   * Makes the delivery due now, created if missing, or PENDING again with a fresh retry window. A
+   * row still waiting for its first send (PENDING, never scheduled) is left as it is: its task is
+   * on its way, and may be sent unchecked when it comes (or, if it was lost, the reconciler re-drives it).
+   */
   async requeue(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
     await em.execute(
       `insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at) values (?, ?, ?, ?, now())
-           on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, updated_at = now()`,
+           on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, updated_at = now()
+           where not (deliveries.status = 'PENDING' and deliveries.next_attempt_at is null)`,
       [d.eventId, d.webhookId, d.accountId, d.partition],
     );
   }
