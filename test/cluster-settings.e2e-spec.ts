@@ -66,6 +66,14 @@ describe('cluster partition count', () => {
     expect(await agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'partition')).toBe('partition');
     await expect(agreeTaskRouting(fresh.jetstream(), await fresh.jetstreamManager(), 'node')).rejects.toBeInstanceOf(PartitionMismatchError);
 
+    // The config service recorded the default count (16384) before any node: partition routing,
+    // which cannot take it, is refused before anything is recorded (else no node could start).
+    const countFirst = await freshCluster();
+    expect(await agreePartitions(countFirst.jetstream(), undefined, 1, 16384)).toBe(16384);
+    await expect(agreeTaskRouting(countFirst.jetstream(), await countFirst.jetstreamManager(), 'partition')).rejects.toBeInstanceOf(PartitionMismatchError);
+    expect(await readTaskRouting(countFirst.jetstream())).toBeUndefined();
+    expect(await agreeTaskRouting(countFirst.jetstream(), await countFirst.jetstreamManager(), undefined)).toBe('node');
+
     // A cluster that ran before the setting: its nodes made deliver-<p> consumers.
     const older = await freshCluster();
     const jsm = await older.jetstreamManager();

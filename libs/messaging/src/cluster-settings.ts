@@ -1,5 +1,5 @@
 import { JetStreamClient, JetStreamManager, KV } from 'nats';
-import { assertPartitionCount, DEFAULT_PARTITIONS } from '@app/hashing';
+import { assertPartitionCount, DEFAULT_PARTITIONS, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import { DELIVERY_CONSUMER_PREFIX, KV_CLUSTER, STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
@@ -88,6 +88,12 @@ export async function agreeTaskRouting(js: JetStreamClient, jsm: JetStreamManage
   if (wanted !== undefined && routing !== wanted)
     throw new PartitionMismatchError(
       `this cluster routed delivery tasks by partition before the routing was recorded, but DELIVERY_TASK_ROUTING is ${wanted}; refusing to start (cluster:repartition --routing changes it)`,
+    );
+  // Checked before anything is recorded: a routing recorded that the count cannot take would lock every later node out.
+  const recordedCount = count?.operation === 'PUT' ? parsePartitions(count.string()) : null;
+  if (routing === 'partition' && typeof recordedCount === 'number' && recordedCount > MAX_PARTITIONS_PARTITION_ROUTING)
+    throw new PartitionMismatchError(
+      `this cluster already has ${recordedCount} partitions (recorded by the config service before any delivery node started), more than partition routing allows (${MAX_PARTITIONS_PARTITION_ROUTING}); refusing to record it: leave DELIVERY_TASK_ROUTING unset or node`,
     );
   try {
     await kv.create(TASK_ROUTING_KEY, routing);

@@ -20,6 +20,7 @@ import { listForLog } from '../log-lists';
 import { DeliveryDispatcher } from './delivery-dispatcher';
 import { DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
+import { RecentKeys } from './recent-keys';
 import { FIRST_COPY_WINDOW_MS, noTaskLeftBefore } from './task-clocks';
 import { readTaskMessage, TaskMessageContent } from './task-message';
 
@@ -56,6 +57,8 @@ const PULL_EXPIRES_MS = 15_000;
  * are what keep one tenant from filling it.
  */
 export const MAILBOX_IN_FLIGHT = 20_000;
+/** How long a rechecked copy's deliveries are remembered (see PartitionConsumers.recentRechecks). */
+const RECHECK_MEMORY_MS = 60_000;
 /** How soon a message whose deliveries could not be checked (database unreachable) is offered again. */
 const RECHECK_RETRY_MS = 2000;
 /** How often the partitions whose consumer keeps failing are looked at; they are logged when that set first appears, then once a minute. */
@@ -106,6 +109,12 @@ export class PartitionConsumers implements OnApplicationShutdown {
   private readonly unacked = new Map<number, JsMsg>();
   /** Deliveries handed back to the due-time queue, not durable yet. */
   private readonly parking = new Set<Promise<void>>();
+  /**
+   * Node routing: deliveries of rechecked copies taken from the mailbox lately (key -> until when).
+   * A rechecked copy can come before the first copy of the same delivery (two fan-outs of one event
+   * at once); the first copy, though fresh, is then read like a copy, not sent unchecked.
+   */
+  private readonly recentRechecks = new RecentKeys(RECHECK_MEMORY_MS, 100_000);
   private readonly keepAlive = setInterval(() => {
     for (const msg of this.unacked.values()) msg.working();
   }, ACK_WAIT_MS / 3).unref();
@@ -289,7 +298,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
     const settlement = new MessageSettlement(msg, content.tasks.length, this);
     this.unacked.set(msg.seq, msg);
-    const taken = this.takeMailboxTasks(content.tasks, settlement, !isFreshFirstCopy(msg, content), content.recheck).finally(() => this.parking.delete(taken));
+    if (content.recheck) for (const t of content.tasks) this.recentRechecks.add(itemKey(t));
+    const unchecked = isFreshFirstCopy(msg, content) && !content.tasks.some((t) => this.recentRechecks.has(itemKey(t)));
+    const taken = this.takeMailboxTasks(content.tasks, settlement, !unchecked, content.recheck).finally(() => this.parking.delete(taken));
     this.parking.add(taken);
   }
 
