@@ -204,6 +204,7 @@ describe('DeliveryDispatcher', () => {
     expect(dispatcher.laneCount).toBe(2);
     answer();
     await until(() => settled.length === 2);
+    expect(dispatcher.laneCount).toBe(2); // kept past its rate-limit window, should the webhook come back
     await until(() => dispatcher.laneCount === 1);
     expect(dispatcher.laneCount).toBe(1);
   });

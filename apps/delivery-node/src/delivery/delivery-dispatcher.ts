@@ -19,6 +19,8 @@ import { WebhookLane } from './webhook-lane';
 export const ACCOUNT_HELD_MAX = 500;
 /** How soon a delivery for a webhook this node does not know yet is offered again. */
 const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
+/** How long after its webhook went and its last send was done a lane is dropped: past any rate-limit window. */
+const LANE_DROP_AFTER_MS = 2000;
 /** How soon a delivery whose attempt threw (a bug, a secret that no longer decrypts) is offered again. */
 const UNEXPECTED_ERROR_WAIT_MS = 5000;
 
@@ -229,11 +231,19 @@ export class DeliveryDispatcher {
     }
   }
 
-  /** A lane with nothing left to do, of a webhook that is gone, is dropped (with its place in the send budget's line). */
+  /**
+   * A lane with nothing left to do, of a webhook that is gone, is dropped (with its place in the
+   * send budget's line), LANE_DROP_AFTER_MS later: should the webhook come back meanwhile (the
+   * index resynced), its rate-limit window still counts the sends of the last second.
+   */
   private dropIfGone(lane: WebhookLane): void {
-    if (!lane.idle || this.index.get(lane.webhookId) || this.lanes.get(lane.webhookId) !== lane) return;
-    lane.stop();
-    this.lanes.delete(lane.webhookId);
+    const gone = () => lane.idle && !this.index.get(lane.webhookId) && this.lanes.get(lane.webhookId) === lane;
+    if (!gone()) return;
+    setTimeout(() => {
+      if (!gone()) return;
+      lane.stop();
+      this.lanes.delete(lane.webhookId);
+    }, LANE_DROP_AFTER_MS).unref();
   }
 
   /** Lanes held now (one per webhook with work here since it was last idle and gone). */
