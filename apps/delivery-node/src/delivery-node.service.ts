@@ -19,6 +19,7 @@ import {
   PartitionMismatchError,
   untilDone,
 } from '@app/messaging';
+import { listForLog } from './log-lists';
 import { DeliveryMetrics } from './delivery-metrics';
 import { DeliveryRecorder } from './delivery/delivery-recorder';
 import { MailboxJanitor } from './delivery/mailbox-janitor';
@@ -104,7 +105,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
       // Each partition consumer retries and restarts by itself; readiness shows it until it runs.
       for (const p of gained) void this.consumers.start(p);
       if (gained.length || lost.length)
-        this.logger.log(`partitions ${gained.length ? `+[${gained.join(',')}]` : ''}${lost.length ? ` -[${lost.join(',')}]` : ''}; now ${this.ownership!.owned().size}`);
+        this.logger.log(`partitions ${gained.length ? `+[${listForLog(gained)}]` : ''}${lost.length ? ` -[${listForLog(lost)}]` : ''}; now ${this.ownership!.owned().size}`);
       this.metrics.ownedPartitions.set(this.ownership!.owned().size);
     });
     await this.fanout.start(partitions);

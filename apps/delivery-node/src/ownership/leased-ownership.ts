@@ -234,7 +234,7 @@ export class LeasedOwnership extends PartitionOwnership {
     const desired = this.desired();
     const leaseId = this.lease.trustedId();
     const untrusted = [...this.holds].filter(([, h]) => h.lease !== leaseId).map(([p]) => p);
-    if (untrusted.length) this.logger.warn(`fenced: the node lease is lost or too old to trust; stopping partitions ${untrusted.join(',')}`);
+    if (untrusted.length) this.logger.warn(`fenced: the node lease is lost or too old to trust; stopping partitions ${listForLog(untrusted)}`);
     const unwanted = [...this.holds.keys()].filter((p) => !desired.has(p) && !untrusted.includes(p));
     await this.lose([...untrusted, ...unwanted], 'rebalance');
 
@@ -279,7 +279,7 @@ export class LeasedOwnership extends PartitionOwnership {
         await this.writes.run(() => this.kv.delete(partitionKey(p), { previousSeq: hold.revision }).catch(() => this.markUnsure(p, hold.revision)));
       }),
     );
-    this.logger.log(`released partitions ${partitions.join(',')} (${why})`);
+    this.logger.log(`released partitions ${listForLog(partitions)} (${why})`);
     if (!this.stopping) void this.membership.beat();
   }
 
