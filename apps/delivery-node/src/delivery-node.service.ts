@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
+import { MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import {
   agreePartitions,
   agreeTaskRouting,
+  defaultPartitions,
   CLUSTER_TIMING,
   retireEarlierReleaseLeases,
   ensureStreams,
@@ -79,7 +80,7 @@ export class DeliveryNodeService implements OnApplicationBootstrap, BeforeApplic
     );
     const partitions = await untilDone(
       'reading the partition count',
-      () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas, routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS),
+      () => agreePartitions(this.nc.jetstream(), env.partitions, env.streamReplicas, defaultPartitions(routing)),
       (err) => err instanceof PartitionMismatchError,
     );
     if (routing === 'partition' && partitions > MAX_PARTITIONS_PARTITION_ROUTING)

@@ -1,5 +1,5 @@
 import { JetStreamClient, JetStreamManager, KV } from 'nats';
-import { assertPartitionCount, DEFAULT_PARTITIONS, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
+import { assertPartitionCount, DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, MAX_PARTITIONS_PARTITION_ROUTING } from '@app/hashing';
 import { DELIVERY_CONSUMER_PREFIX, KV_CLUSTER, STREAM_DELIVERIES } from './names';
 import { streamNotFound } from './nats-errors';
 
@@ -54,6 +54,11 @@ export type TaskRouting = 'partition' | 'node';
 export const TASK_ROUTING_KEY = 'task-routing';
 /** What a new cluster's first node records when it is not told (DELIVERY_TASK_ROUTING unset). */
 export const DEFAULT_TASK_ROUTING: TaskRouting = 'node';
+
+/** A new cluster's partition count for its routing (when DELIVERY_PARTITIONS does not say). */
+export function defaultPartitions(routing: TaskRouting): number {
+  return routing === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS;
+}
 
 /** The routing a `task-routing` entry records; undefined when none is (no entry, or deleted). */
 export function storedTaskRouting(entry: { operation: string; string(): string } | null | undefined): TaskRouting | undefined {

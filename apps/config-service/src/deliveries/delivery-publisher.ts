@@ -1,8 +1,19 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import { AppConfig } from '@app/config';
-import { agreePartitions, DEFAULT_TASK_ROUTING, deliveryMsgId, deliverySubject, DeliveryTask, ensureStreams, InjectNats, readTaskRouting, untilDone } from '@app/messaging';
-import { DEFAULT_PARTITIONS, DEFAULT_PARTITIONS_NODE_ROUTING, partitionOf } from '@app/hashing';
+import {
+  agreePartitions,
+  DEFAULT_TASK_ROUTING,
+  defaultPartitions,
+  deliveryMsgId,
+  deliverySubject,
+  DeliveryTask,
+  ensureStreams,
+  InjectNats,
+  readTaskRouting,
+  untilDone,
+} from '@app/messaging';
+import { partitionOf } from '@app/hashing';
 
 /**
  * Puts single delivery tasks (test sends) on the same path fan-out uses with partition routing. With
@@ -25,14 +36,7 @@ export class DeliveryPublisher implements OnApplicationBootstrap {
   partitions(): Promise<number> {
     // A cluster no delivery node has started yet gets the default count of the default routing.
     this.partitionCount ??= readTaskRouting(this.nc.jetstream(), this.config.streamReplicas)
-      .then((routing) =>
-        agreePartitions(
-          this.nc.jetstream(),
-          this.config.partitions,
-          this.config.streamReplicas,
-          (routing ?? DEFAULT_TASK_ROUTING) === 'node' ? DEFAULT_PARTITIONS_NODE_ROUTING : DEFAULT_PARTITIONS,
-        ),
-      )
+      .then((routing) => agreePartitions(this.nc.jetstream(), this.config.partitions, this.config.streamReplicas, defaultPartitions(routing ?? DEFAULT_TASK_ROUTING)))
       .catch((err) => {
         this.partitionCount = undefined;
         throw err;

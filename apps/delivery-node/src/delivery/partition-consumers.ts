@@ -312,8 +312,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
    * may have been re-driven (made due, and sent by its holder) while a copy that came late waited in
    * a mailbox; every copy handed out again and every copy of an event fanned out again is checked
    * too, and so is a message with tasks for elsewhere (rare): should the check or the write fail,
-   * the whole message comes back later, with nothing of it taken. A rechecked copy for elsewhere
-   * makes due only rows no other copy can still be on its way for (see noTaskLeftBefore).
+   * the whole message comes back later, with nothing of it taken.
    */
   private async takeMailboxTasks(tasks: DeliveryTask[], settlement: MessageSettlement, check: boolean, recheck: boolean): Promise<void> {
     const box = this.mailbox!;
@@ -337,12 +336,15 @@ export class PartitionConsumers implements OnApplicationShutdown {
       for (const task of held) this.offer(partition(task), task, settlement);
       return;
     }
+    // A rechecked copy makes due only rows no other copy can still be on its way for; the stream is
+    // asked for that bound only when a rechecked copy has rows to make due.
+    let dueBound: Promise<Date> | undefined;
+    const markDue = (rows: DeliveryTask[]) =>
+      recheck ? (dueBound ??= noTaskLeftBefore(this.nc)).then((bound) => this.deliveries.markUnscheduledDue(rows, bound)) : this.deliveries.markUnscheduledDue(rows);
     this.dispatcher.reserve(held);
     let waiting: Set<string>;
-    let dueBound: Date | undefined;
     try {
-      if (recheck) dueBound = await noTaskLeftBefore(this.nc);
-      const [rows] = await Promise.all([held.length ? this.deliveries.waitingForTask(held) : [], foreign.length ? this.deliveries.markUnscheduledDue(foreign, dueBound) : 0]);
+      const [rows] = await Promise.all([held.length ? this.deliveries.waitingForTask(held) : [], foreign.length ? markDue(foreign) : 0]);
       waiting = new Set(rows.map(itemKey));
     } catch (err) {
       this.dispatcher.unreserve(held);
@@ -361,9 +363,9 @@ export class PartitionConsumers implements OnApplicationShutdown {
       else lost.push(task); // its partition went while the check ran
     }
     if (!lost.length) return;
-    await this.deliveries
-      .markUnscheduledDue(lost, dueBound)
-      .catch((err: Error) => this.logger.warn(`could not hand ${lost.length} delivery tasks of partitions just lost to the due-time queue; the reconciler will: ${err.message}`));
+    await markDue(lost).catch((err: Error) =>
+      this.logger.warn(`could not hand ${lost.length} delivery tasks of partitions just lost to the due-time queue; the reconciler will: ${err.message}`),
+    );
     for (let i = 0; i < lost.length; i++) settlement.done();
   }
 
