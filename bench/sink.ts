@@ -9,14 +9,16 @@ import { serveRpc } from './support/child-rpc';
  * so that neither the raw client nor the delivery node shares a CPU budget with it. It answers every
  * request 200 "ok" after reading the whole body, counts requests, and keeps the arrival time of each
  * per path (milliseconds on the wall clock, sub-millisecond resolution). With `latency` on it also
- * keeps arrival minus the body's `time` (the publish time the bench wrote into the event).
+ * keeps each arrival with the body's event id, for the bench to subtract the time it published that
+ * event (its own wall clock, sub-millisecond: the body's `time` has whole milliseconds only, which
+ * added half a millisecond on average).
  */
 const now = () => performance.timeOrigin + performance.now();
 
 let total = 0;
 let connections = 0; // TLS handshakes completed since the last reset
 let arrivals = new Map<string, number[]>();
-let latencies: number[] = [];
+let arrivalsById: Array<[string, number]> = [];
 let distinct = new Set<string>(); // path + webhook-id: a duplicate send of one delivery counts once
 let latencyOn = false;
 let waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
@@ -34,7 +36,7 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
     list.push(at);
     if (latencyOn) {
       try {
-        latencies.push(at - Date.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')).time));
+        arrivalsById.push([(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string }).id, at]);
       } catch {
         // not one of ours
       }
@@ -77,7 +79,7 @@ serveRpc({
     total = 0;
     connections = 0;
     arrivals = new Map();
-    latencies = [];
+    arrivalsById = [];
     distinct = new Set();
     latencyOn = !!m.latency;
     return true;
@@ -94,8 +96,9 @@ serveRpc({
   arrivals(m: { paths: string[] }) {
     return Object.fromEntries(m.paths.map((p) => [p, arrivals.get(p) ?? []]));
   },
-  latencies() {
-    return latencies;
+  /** [event id, arrival] of every request since a reset with `latency` on. */
+  arrivalsById() {
+    return arrivalsById;
   },
   waitTotal(m: { n: number; timeoutMs: number; distinct?: boolean }) {
     return waitUntil(() => (m.distinct ? distinct.size : total) >= m.n, m.timeoutMs, `${m.n} ${m.distinct ? 'distinct deliveries' : 'requests'}`);

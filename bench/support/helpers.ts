@@ -11,8 +11,11 @@ export interface Sink {
   reset(opts?: { latency?: boolean }): Promise<void>;
   stats(): Promise<{ total: number; distinct: number; connections: number; paths: number; first: number | null; last: number | null }>;
   arrivals(paths: string[]): Promise<Record<string, number[]>>;
-  /** Arrival minus the body's `time`, in ms, for requests received while `latency` was on. */
-  latencies(): Promise<number[]>;
+  /**
+   * Arrival minus publish time, in ms, of each request received while `latency` was on, from the
+   * bench's own publish times by event id (wall clock, sub-millisecond, as the sink's arrivals).
+   */
+  latencies(publishedAt: Map<string, number>): Promise<number[]>;
   /** Until `n` requests (with `distinct`: `n` different path + webhook-id pairs) have arrived. */
   waitTotal(n: number, timeoutMs?: number, distinct?: boolean): Promise<void>;
   waitPaths(want: Record<string, number>, timeoutMs?: number): Promise<void>;
@@ -29,7 +32,11 @@ export async function startSinkProcess(pki: Pick<TestPki, 'certFile' | 'keyFile'
     reset: async (opts = {}) => void (await child.call('reset', opts)),
     stats: () => child.call('stats'),
     arrivals: (paths) => child.call('arrivals', { paths }),
-    latencies: () => child.call('latencies'),
+    latencies: async (publishedAt) =>
+      (await child.call<Array<[string, number]>>('arrivalsById')).flatMap(([id, at]) => {
+        const sent = publishedAt.get(id);
+        return sent === undefined ? [] : [at - sent];
+      }),
     waitTotal: async (n, timeoutMs = 300_000, distinct = false) => void (await child.call('waitTotal', { n, timeoutMs, distinct }, timeoutMs + 5_000)),
     waitPaths: async (want, timeoutMs = 300_000) => void (await child.call('waitPaths', { want, timeoutMs }, timeoutMs + 5_000)),
     close: () => child.close(),
