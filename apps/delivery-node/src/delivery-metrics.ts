@@ -24,6 +24,8 @@ export class DeliveryMetrics {
   readonly ownedPartitions: Gauge;
   readonly sendBudget: Gauge;
   readonly sendsInFlight: Gauge;
+  readonly fanoutPlan: Histogram;
+  readonly eventLoopLag: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -33,13 +35,13 @@ export class DeliveryMetrics {
     this.attemptLatency = new Histogram({
       name: 'webhook_delivery_attempt_seconds',
       help: 'Latency of one delivery attempt',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.endToEnd = new Histogram({
       name: 'webhook_event_to_delivery_seconds',
       help: 'From the event time to its successful delivery',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
     this.failed = counter('webhook_deliveries_failed_total', 'Deliveries given up after 24 hours of retries');
@@ -64,6 +66,14 @@ export class DeliveryMetrics {
     this.ownedPartitions = gauge('webhook_owned_partitions', 'Partitions this node delivers');
     this.sendBudget = gauge('webhook_send_budget', 'Sends this node lets be in flight at once, learnt from its event-loop lag');
     this.sendsInFlight = gauge('webhook_sends_in_flight', 'Sends started and not yet answered');
+    // The two figures that explain most of the publish-to-delivery time of a node that keeps up.
+    this.fanoutPlan = new Histogram({
+      name: 'webhook_fanout_plan_seconds',
+      help: 'Fan-out of one batch of events up to the first send: checking, matching and recording events and deliveries (one statement)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.eventLoopLag = gauge('webhook_event_loop_lag_seconds', "How late this node's event loop ran its last 100 ms tick: every step of a delivery waits this long");
   }
 
   observe(outcome: AttemptOutcome): void {

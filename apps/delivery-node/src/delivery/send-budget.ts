@@ -165,8 +165,10 @@ export class NodeSendBudget extends SendBudget implements OnApplicationShutdown 
     let last = performance.now();
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.adjust(Math.max(0, now - last - SAMPLE_MS));
+      const lag = Math.max(0, now - last - SAMPLE_MS);
+      this.adjust(lag);
       last = now;
+      metrics.eventLoopLag.set(lag / 1000);
       metrics.sendBudget.set(this.limit);
       metrics.sendsInFlight.set(this.sendsInFlight);
     }, SAMPLE_MS);

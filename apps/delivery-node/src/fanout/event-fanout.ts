@@ -73,11 +73,13 @@ export class EventFanout {
     // Claims while this node keeps up; past that the stream holds the rest and the partition
     // consumers take it at their pace (a burst taken into the lanes at once overruns the sends).
     let room = CLAIM_HEADROOM - this.dispatcher.heldCount;
+    const planning = this.metrics.fanoutPlan.startTimer();
     const plan = await this.fanout.plan(
       batch.map((m) => ({ subject: m.subject, data: decoder.decode(m.data) })),
       partitions,
       (p) => this.claims && this.consumers.consuming(p) && room-- > 0,
     );
+    planning();
     const published = plan.tasks.filter((t) => !t.claimed);
     for (const t of plan.tasks) if (t.claimed) this.consumers.takeClaimed(t.partition, t.task);
     // Each event is done once every message carrying one of its deliveries is stored; an event
