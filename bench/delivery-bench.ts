@@ -9,6 +9,7 @@ import { publishEvent } from '../libs/messaging/src';
 import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTestPlatform, Teardown, testEvent, TestPlatform, waitForWebhooksInKv } from '../libs/testing/src';
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
+import { bucketQuantile, bucketsBetween, histogramBuckets } from './support/histogram';
 import { DEFAULT_SIZES, scaleOutLine } from './support/scale-out';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
 import { appendRun } from './support/results-file';
@@ -203,6 +204,8 @@ async function main(): Promise<void> {
     const latencyRate = LATENCY_RATE > 0 ? LATENCY_RATE : e2eRate / 2;
     const eventsPerSecond = latencyRate / HOOKS_PER_ACCOUNT;
     await sink.reset({ latency: true });
+    const nodeMetrics = async () => (await fetch(`http://127.0.0.1:${node!.port}/metrics`)).text();
+    const metricsBefore = await nodeMetrics();
     const latStart = performance.now();
     const pending: Promise<unknown>[] = [];
     let sentEvents = 0;
@@ -219,6 +222,11 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     await sink.waitTotal(sentEvents * HOOKS_PER_ACCOUNT, 120_000);
     const lat = (await sink.latencies(publishedAt)).sort((a, b) => a - b);
+    // Where the time went, from the node's own histograms over the latency phase.
+    const metricsAfter = await nodeMetrics();
+    const phase = (name: string) => bucketsBetween(histogramBuckets(metricsBefore, name), histogramBuckets(metricsAfter, name));
+    const planP50 = bucketQuantile(phase('webhook_fanout_plan_seconds'), 0.5);
+    const attemptP50 = bucketQuantile(phase('webhook_delivery_attempt_seconds'), 0.5);
     const rawSteady = await raw.steady((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS, RAW_LATENCY_SECONDS, webhooks);
 
     // 4. Rate accuracy: one webhook at 100/s and one at 5/s, each with a backlog of R x RATE_SECONDS.
@@ -268,6 +276,11 @@ async function main(): Promise<void> {
       `CPU per request (ms), raw:        client ${perDelivery(rawCpu.client)}, sink ${perDelivery(rawCpu.sink)}; total ${perDelivery(rawCpuTotal)}  (${f2((2 * rawCpuTotal) / (ceiling.seconds * 1000))} cores busy)`,
     );
     say(`CPU ratio       end to end costs ${f2(e2eCpuTotal / rawCpuTotal)} x the raw request`);
+    // However the work is spread over threads or processes, the machine's cores bound the rate.
+    const cpuBound = (m.cores * 1000 * expected) / e2eCpuTotal;
+    say(
+      `CPU bound       every core busy at this CPU per delivery: at most ${r0(cpuBound)} deliveries/s, ${f2(cpuBound / ceiling.perSecond)} of the raw ceiling; 0.6 of it needs at most ${f3((m.cores * 1000) / (0.6 * ceiling.perSecond))} ms per delivery in all`,
+    );
     say(
       `through stream  ${r0(streamed.rate)} deliveries/s, ${f2(streamed.rate / ceiling.perSecond)} of the raw ceiling (DELIVERY_FANOUT_CLAIMS=false: every delivery published and pulled, as the share a node fans out for others; ${streamed.duplicates} duplicate sends); CPU per delivery (ms): ${e2eParts.map((k) => `${k} ${perDelivery(streamed.cpu[k])}`).join(', ')}; total ${perDelivery(streamed.cpuTotal)}`,
     );
@@ -281,6 +294,9 @@ async function main(): Promise<void> {
     );
     say(
       `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (${LATENCY_RATE > 0 ? 'as asked' : 'half of capacity'}) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${f2(pct(lat, 50))} ms, p99 ${f2(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
+    );
+    say(
+      `latency parts   (the node's histograms over that phase, p50 inside its bucket) fan-out plan, recording included, ${planP50 === undefined ? 'n/a' : `${f2(planP50 * 1000)} ms`}; attempt (whole ms) ${attemptP50 === undefined ? 'n/a' : `${f2(attemptP50 * 1000)} ms`}`,
     );
     for (const a of accuracy) {
       const over =
@@ -388,7 +404,11 @@ Each \`npm run bench\` appends a section (newest last). How the figures are made
   publish-to-delivery = arrival at the sink minus the moment the bench published the event (both
   wall clocks of this machine, sub-millisecond; the event's \`time\` has whole milliseconds only,
   so until 2026-11-29 evening this figure read about 0.5 ms high). Raw: request round trip at
-  the same rate, open loop, 5 s.
+  the same rate, open loop, 5 s. "Latency parts": the node's own histograms read before and after
+  that phase: the fan-out plan (checking, matching, recording; before any send) and the attempt.
+- **CPU bound.** The machine's cores divided by the total CPU per delivery: the most any spread of
+  the same work over threads or processes could reach on this machine. When it is under 0.6 of the
+  raw ceiling, only less CPU per delivery gets there.
 - **Memory.** VmRSS of the node from \`/proc/<pid>/status\`; then a fresh node with 100,000 webhook
   snapshots in the KV bucket (written directly), 1,000 of them (rate_limit 1) given 3 deliveries each.
 
