@@ -209,6 +209,32 @@ describe('DeliveryDispatcher', () => {
     expect(dispatcher.laneCount).toBe(1);
   });
 
+  it("drops a gone webhook's lane however it goes idle: a hand-back of its partition, or a lane made only to park", async () => {
+    const t = setup(() => []);
+    const settled: string[] = [];
+    // Hand-back: one send answered, the next waiting for its turn (rate 1), then the webhook goes
+    // and its partition is handed back: no send ends after that, so only the hand-back can drop it.
+    t.index.apply({ kind: 'put', webhook: hook('handed-back', { rate_limit: 1 }) });
+    t.dispatcher.admit(item('handed-back', 'acct', settled));
+    await until(() => t.sends() === 1);
+    const waiting = item('handed-back', 'acct', settled);
+    expect(t.dispatcher.admit(waiting)).toBe('queued');
+    t.release();
+    await until(() => settled.length === 1);
+    t.index.apply({ kind: 'delete', id: 'handed-back' });
+    expect(t.dispatcher.releasePartitions(new Set([0]))).toEqual([waiting]);
+    // Park only: the account holds its most, so a delivery of a deleted webhook is parked in a lane
+    // made for it, which never sends.
+    for (let h = 0; h < 10; h++) t.index.apply({ kind: 'put', webhook: hook(`h${h}`) });
+    for (let h = 0; h < 10; h++) for (let i = 0; i < 250; i++) t.dispatcher.admit(item(`h${h}`));
+    const lanesBefore = t.dispatcher.laneCount;
+    expect(t.dispatcher.admit(item('never-known'))).toBe('parked');
+    expect(t.dispatcher.laneCount).toBe(lanesBefore + 1);
+    // Both dropped once past their rate-limit window; the live webhooks' lanes stay.
+    await until(() => t.dispatcher.laneCount === lanesBefore - 1);
+    expect(t.dispatcher.laneCount).toBe(10);
+  });
+
   it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });
