@@ -214,7 +214,7 @@ async function main(): Promise<void> {
       const due = Math.floor(((performance.now() - latStart) / 1000) * eventsPerSecond);
       for (; sentEvents < due; sentEvents++) {
         const e = event(accounts[sentEvents % ACCOUNTS], sentEvents);
-        publishedAt.set(e.id, performance.timeOrigin + performance.now());
+        publishedAt.set(e.id, wall());
         pending.push(publishEvent(js, e));
       }
       await sleep(5);
@@ -222,6 +222,7 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     await sink.waitTotal(sentEvents * HOOKS_PER_ACCOUNT, 120_000);
     const lat = (await sink.latencies(publishedAt)).sort((a, b) => a - b);
+    if (lat.length < sentEvents * HOOKS_PER_ACCOUNT) throw new Error(`latency: ${lat.length} arrivals matched a publish time, ${sentEvents * HOOKS_PER_ACCOUNT} expected`);
     // Where the time went, from the node's own histograms over the latency phase.
     const metricsAfter = await nodeMetrics();
     const phase = (name: string) => bucketsBetween(histogramBuckets(metricsBefore, name), histogramBuckets(metricsAfter, name));
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
     // However the work is spread over threads or processes, the machine's cores bound the rate.
     const cpuBound = (m.cores * 1000 * expected) / e2eCpuTotal;
     say(
-      `CPU bound       every core busy at this CPU per delivery: at most ${r0(cpuBound)} deliveries/s, ${f2(cpuBound / ceiling.perSecond)} of the raw ceiling; 0.6 of it needs at most ${f3((m.cores * 1000) / (0.6 * ceiling.perSecond))} ms per delivery in all`,
+      `CPU bound       every core (logical CPU) busy at this CPU per delivery: at most ${r0(cpuBound)} deliveries/s, ${f2(cpuBound / ceiling.perSecond)} of the raw ceiling; reaching 0.6 of the raw ceiling needs at most ${f3((m.cores * 1000) / (0.6 * ceiling.perSecond))} ms per delivery in all`,
     );
     say(
       `through stream  ${r0(streamed.rate)} deliveries/s, ${f2(streamed.rate / ceiling.perSecond)} of the raw ceiling (DELIVERY_FANOUT_CLAIMS=false: every delivery published and pulled, as the share a node fans out for others; ${streamed.duplicates} duplicate sends); CPU per delivery (ms): ${e2eParts.map((k) => `${k} ${perDelivery(streamed.cpu[k])}`).join(', ')}; total ${perDelivery(streamed.cpuTotal)}`,
@@ -296,7 +297,7 @@ async function main(): Promise<void> {
       `latency at ${r0((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS)} deliveries/s (${LATENCY_RATE > 0 ? 'as asked' : 'half of capacity'}) for ${LATENCY_SECONDS} s: publish-to-delivery p50 ${f2(pct(lat, 50))} ms, p99 ${f2(pct(lat, 99))} ms; raw request at the same rate p50 ${f2(rawSteady.p50)} ms, p99 ${f2(rawSteady.p99)} ms; p50 ratio ${f2(pct(lat, 50) / rawSteady.p50)}`,
     );
     say(
-      `latency parts   (the node's histograms over that phase, p50 inside its bucket) fan-out plan, recording included, ${planP50 === undefined ? 'n/a' : `${f2(planP50 * 1000)} ms`}; attempt (whole ms) ${attemptP50 === undefined ? 'n/a' : `${f2(attemptP50 * 1000)} ms`}`,
+      `latency parts   (the node's histograms over that phase, p50 inside its bucket) fan-out plan, recording included, ${planP50 === undefined ? 'n/a' : `${f2(planP50 * 1000)} ms`}; attempt ${attemptP50 === undefined ? 'n/a' : `${f2(attemptP50 * 1000)} ms`}`,
     );
     for (const a of accuracy) {
       const over =

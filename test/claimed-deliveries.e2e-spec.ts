@@ -42,12 +42,11 @@ describe('deliveries of the partitions a node consumes', () => {
     expect(counter(page, 'webhook_delivery_tasks_claimed_total')).toBe(40);
     expect(counter(page, 'webhook_delivery_tasks_published_total')).toBe(0);
     expect(counter(page, 'webhook_retries_claimed_total')).toBe(0); // none came through the due-time queue
-    // What explains the publish-to-delivery time: each planned batch timed, each delivery's time,
-    // and the event loop's lag (a page is always served between two 100 ms samples of it).
+    // What explains the publish-to-delivery time: each planned batch timed, and each delivery's
+    // time (counted once the node has its recording's answer, which may come just after the row is visible).
     expect(counter(page, 'webhook_fanout_plan_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(counter(page, 'webhook_fanout_plan_seconds_sum')).toBeGreaterThan(0);
-    expect(counter(page, 'webhook_event_to_delivery_seconds_count')).toBe(40);
-    expect(page).toMatch(/^webhook_event_loop_lag_seconds \d/m);
+    await eventually(async () => counter(await metrics(), 'webhook_event_to_delivery_seconds_count') === 40, { timeoutMs: 10_000, what: 'every delivery timed' });
     for (const path of ['/a', '/b']) {
       const bodies = h.consumer.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).id as string);
       expect(bodies.sort()).toEqual([...ids].sort());

@@ -69,11 +69,11 @@ export class DeliveryMetrics {
     // The two figures that explain most of the publish-to-delivery time of a node that keeps up.
     this.fanoutPlan = new Histogram({
       name: 'webhook_fanout_plan_seconds',
-      help: 'Fan-out of one batch of events up to the first send: checking, matching and recording events and deliveries (one statement)',
+      help: 'Fan-out of one batch of events up to the first send: checking, matching and recording events and deliveries (one statement unless a bad event is split off)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.eventLoopLag = gauge('webhook_event_loop_lag_seconds', "How late this node's event loop ran its last 100 ms tick: every step of a delivery waits this long");
+    this.eventLoopLag = gauge('webhook_event_loop_lag_seconds', "How late this node's event loop ran its last 100 ms tick (work that was ready waited about as long)");
   }
 
   observe(outcome: AttemptOutcome): void {

@@ -51,6 +51,7 @@ export interface SendResult {
   /** A 2xx status. Redirects are not followed, so a 3xx is a failure. */
   ok: boolean;
   status?: number;
+  /** Sub-millisecond (for the latency histogram); whoever stores it in an integer column rounds it. */
   latencyMs: number;
   /**
    * Why the attempt failed, for people reading the attempt log ('timeout waiting for response
@@ -154,9 +155,9 @@ export class HttpSender {
       const collector = new ResponseCollector(this.maxResponseBytes, signal);
       (pool?.agent ?? this.dispatcher).dispatch({ origin: target.origin, path: target.path, method: req.method ?? 'POST', headers: req.headers, body: req.body }, collector);
       const res = await collector.result;
-      return this.result(res.status, res.rawHeaders, res.excerpt, Math.round(performance.now() - started));
+      return this.result(res.status, res.rawHeaders, res.excerpt, performance.now() - started);
     } catch (thrown) {
-      const latencyMs = Math.round(performance.now() - started);
+      const latencyMs = performance.now() - started;
       const { reason: err, status, rawHeaders, excerpt } = thrown instanceof ExchangeError ? thrown : new ExchangeError(thrown, undefined, undefined, undefined);
       if (status === undefined && signal.reason instanceof StoppedError)
         return { ok: false, latencyMs, stopped: true, error: 'stopped: this node may no longer deliver for the webhook' };

@@ -244,13 +244,18 @@ export class DeliveryDispatcher {
    */
   private dropIfGone(lane: WebhookLane): void {
     const gone = () => lane.idle && !this.index.get(lane.webhookId) && this.lanes.get(lane.webhookId) === lane;
-    if (!gone()) return;
+    if (!gone() || this.dropping.has(lane)) return;
+    this.dropping.add(lane); // one timer per lane, however many paths saw it idle
     setTimeout(() => {
+      this.dropping.delete(lane);
       if (!gone()) return;
       lane.stop();
       this.lanes.delete(lane.webhookId);
     }, LANE_DROP_AFTER_MS).unref();
   }
+
+  /** Lanes with a drop scheduled (see dropIfGone). */
+  private readonly dropping = new Set<WebhookLane>();
 
   /** Lanes held now (one per webhook with work here since it was last idle and gone). */
   get laneCount(): number {

@@ -1,6 +1,8 @@
 import { ConsumerWindowLimiter } from '@app/delivery';
 import type { DeliveryItem } from './delivery-item';
-import { BudgetSlot, BudgetWaiter, SendBudget, SLOW_SEND_MS } from './send-budget';
+import { Registry } from 'prom-client';
+import { DeliveryMetrics } from '../delivery-metrics';
+import { BudgetSlot, BudgetWaiter, NodeSendBudget, SendBudget, SLOW_SEND_MS } from './send-budget';
 import { WebhookLane } from './webhook-lane';
 
 const OPTS = { initial: 4, min: 2, max: 64, overloadedLagMs: 100, idleLagMs: 25 };
@@ -178,3 +180,21 @@ function lanedItem(webhookId: string, n: number): DeliveryItem {
     release: () => undefined,
   };
 }
+
+describe('NodeSendBudget', () => {
+  it("exports its event loop's lag: a loop held for 300 ms shows at least 150 ms at the next sample", async () => {
+    const registry = new Registry();
+    const budget = new NodeSendBudget(new DeliveryMetrics(registry));
+    const lag = async () => (await registry.getSingleMetric('webhook_event_loop_lag_seconds')!.get()).values[0]?.value ?? 0;
+    try {
+      await new Promise((r) => setTimeout(r, 150)); // a first sample, on time
+      const held = Date.now();
+      while (Date.now() - held < 300); // nothing else runs meanwhile, the sampler included
+      const deadline = Date.now() + 5000;
+      while ((await lag()) < 0.15 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await lag()).toBeGreaterThanOrEqual(0.15);
+    } finally {
+      budget.onApplicationShutdown();
+    }
+  });
+});
