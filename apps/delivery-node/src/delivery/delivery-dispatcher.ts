@@ -89,7 +89,7 @@ export class DeliveryDispatcher {
     const backlog = lane.queue.length + lane.inFlight;
     if (backlog >= lane.capacity || (this.heldByAccount.get(accountKey(item)) ?? 0) >= ACCOUNT_HELD_MAX) {
       this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
-      if (lane.idle) this.dropIfGone(lane); // made only to be looked at: no send will make it idle later
+      this.dropIfGone(lane); // a lane made only to park: no send will end in it to look again
       return 'parked';
     }
     this.hold(item, key);
@@ -157,7 +157,7 @@ export class DeliveryDispatcher {
       const taken = lane.drainQueued((i) => partitions.has(i.partition));
       if (!taken.length) continue;
       out.push(...taken);
-      if (lane.idle) this.dropIfGone(lane); // emptied without a send ending: nothing else would look again
+      this.dropIfGone(lane); // emptied without a send ending: nothing else would look again
     }
     for (const item of out) this.unhold(item);
     return out;
