@@ -10,6 +10,7 @@ import { ApiClient, listen, makeTestPki, NodeProcess, spawnDeliveryNode, startTe
 import { fillWebhooksKv } from './support/kv-fill';
 import { pct, rateAccuracy, startRawClient, startSinkProcess } from './support/helpers';
 import { bucketQuantile, bucketsBetween, histogramBuckets } from './support/histogram';
+import { gcBetween, gcTotals, latencyTail } from './support/latency-tail';
 import { DEFAULT_SIZES, scaleOutLine } from './support/scale-out';
 import { childrenNamed, CLK_TCK, CpuMeter, loadAverage, machine, postgresPids, rssMb } from './support/proc-stats';
 import { appendRun } from './support/results-file';
@@ -42,6 +43,8 @@ const wall = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const r0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const f2 = (n: number) => n.toFixed(2);
+/** A delivery of the latency phase slower than this counts in its tail. */
+const SLOW_MS = 10;
 const f3 = (n: number) => n.toFixed(3);
 
 function event(accountId: string, i: number) {
@@ -221,13 +224,16 @@ async function main(): Promise<void> {
     }
     await Promise.all(pending);
     await sink.waitTotal(sentEvents * HOOKS_PER_ACCOUNT, 120_000);
-    const lat = (await sink.latencies(publishedAt)).sort((a, b) => a - b);
+    const samples = await sink.latencies(publishedAt);
+    const lat = samples.map((s) => s.ms).sort((a, b) => a - b);
     if (lat.length < sentEvents * HOOKS_PER_ACCOUNT) throw new Error(`latency: ${lat.length} arrivals matched a publish time, ${sentEvents * HOOKS_PER_ACCOUNT} expected`);
     // Where the time went, from the node's own histograms over the latency phase.
     const metricsAfter = await nodeMetrics();
     const phase = (name: string) => bucketsBetween(histogramBuckets(metricsBefore, name), histogramBuckets(metricsAfter, name));
     const planP50 = bucketQuantile(phase('webhook_fanout_plan_seconds'), 0.5);
     const attemptP50 = bucketQuantile(phase('webhook_delivery_attempt_seconds'), 0.5);
+    const tail = latencyTail(samples, SLOW_MS);
+    const gc = gcBetween(gcTotals(metricsBefore), gcTotals(metricsAfter));
     const rawSteady = await raw.steady((sentEvents * HOOKS_PER_ACCOUNT) / LATENCY_SECONDS, RAW_LATENCY_SECONDS, webhooks);
 
     // 4. Rate accuracy: one webhook at 100/s and one at 5/s, each with a backlog of R x RATE_SECONDS.
@@ -298,6 +304,10 @@ async function main(): Promise<void> {
     );
     say(
       `latency parts   (the node's histograms over that phase, p50 inside its bucket) fan-out plan, recording included, ${planP50 === undefined ? 'n/a' : `${f2(planP50 * 1000)} ms`}; attempt ${attemptP50 === undefined ? 'n/a' : `${f2(attemptP50 * 1000)} ms`}`,
+    );
+    const gcText = (kind: string) => `${gc[kind]?.count ?? 0} ${kind} (${r0((gc[kind]?.seconds ?? 0) * 1000)} ms)`;
+    say(
+      `latency tail    ${f2(tail.share * 100)} % of deliveries over ${SLOW_MS} ms, published in ${tail.windows} of the phase's ${tail.ofWindows} 100-ms windows (few windows: pauses, not a cost every delivery pays); the node's garbage collections meanwhile: ${gcText('major')}, ${gcText('minor')}`,
     );
     for (const a of accuracy) {
       const over =

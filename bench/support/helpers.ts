@@ -5,6 +5,12 @@ import { forkRpcChild, RpcChild } from './child-rpc';
 /** dist/bench/<name>.js: the compiled helper scripts sit next to the compiled bench. */
 const helper = (name: string) => join(__dirname, '..', `${name}.js`);
 
+/** One delivery of the latency phase: when its event was published (wall clock, ms) and how long it took to arrive. */
+export interface LatencySample {
+  sentAt: number;
+  ms: number;
+}
+
 export interface Sink {
   url: string;
   pid: number;
@@ -12,10 +18,11 @@ export interface Sink {
   stats(): Promise<{ total: number; distinct: number; connections: number; paths: number; first: number | null; last: number | null }>;
   arrivals(paths: string[]): Promise<Record<string, number[]>>;
   /**
-   * Arrival minus publish time, in ms, of each request received while `latency` was on, from the
-   * bench's own publish times by event id (wall clock, sub-millisecond, as the sink's arrivals).
+   * Each request received while `latency` was on: its event's publish time and its arrival minus
+   * that, in ms, from the bench's own publish times by event id (wall clock, sub-millisecond, as the
+   * sink's arrivals).
    */
-  latencies(publishedAt: Map<string, number>): Promise<number[]>;
+  latencies(publishedAt: Map<string, number>): Promise<LatencySample[]>;
   /** Until `n` requests (with `distinct`: `n` different path + webhook-id pairs) have arrived. */
   waitTotal(n: number, timeoutMs?: number, distinct?: boolean): Promise<void>;
   waitPaths(want: Record<string, number>, timeoutMs?: number): Promise<void>;
@@ -35,7 +42,7 @@ export async function startSinkProcess(pki: Pick<TestPki, 'certFile' | 'keyFile'
     latencies: async (publishedAt) =>
       (await child.call<Array<[string, number]>>('arrivalsById')).flatMap(([id, at]) => {
         const sent = publishedAt.get(id);
-        return sent === undefined ? [] : [at - sent];
+        return sent === undefined ? [] : [{ sentAt: sent, ms: at - sent }];
       }),
     waitTotal: async (n, timeoutMs = 300_000, distinct = false) => void (await child.call('waitTotal', { n, timeoutMs, distinct }, timeoutMs + 5_000)),
     waitPaths: async (want, timeoutMs = 300_000) => void (await child.call('waitPaths', { want, timeoutMs }, timeoutMs + 5_000)),
