@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { NatsConnection } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { WebhookIndex } from '../apps/delivery-node/src/webhook-index/webhook-index';
+import { partitionOf } from '@app/hashing';
 import { publishEvent } from '@app/messaging';
 import { ApiClient, eventually, HttpsConsumer, ReceivedRequest, testEvent, TestPlatform, waitForWebhooksInKv } from '@app/testing';
 import { useHarness } from './support/harness';
@@ -380,7 +381,28 @@ describe('event delivery (one node)', () => {
     expect(one.status).toBe(202);
     expect(one.body.webhook_ids).toEqual([hook.id]);
     await consumer.waitFor(() => at('/redeliver').length >= 2);
+    // Ids in capitals are the same ids (once the second send's outcome is recorded).
+    await eventually(async () => (await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks === 0);
+    const upper = await dev.post(`/v2/events/${eventId.toUpperCase()}/redeliver`, { webhook_id: hook.id.toUpperCase() });
+    expect(upper.status).toBe(202);
+    expect(upper.body.webhook_ids).toEqual([hook.id]);
+    await consumer.waitFor(() => at('/redeliver').length >= 3);
     expect((await dev.post(`/v2/events/${randomUUID()}/redeliver`, {})).status).toBe(404);
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
+  it('a test send to a webhook id in capitals is the same webhook: its delivery is in its own partition', async () => {
+    // A webhook whose id in capitals would hash elsewhere, so a send keyed by the path as written shows.
+    let hook = await createHook('/upper-0');
+    for (let i = 1; partitionOf(hook.id.toUpperCase(), 8) === partitionOf(hook.id, 8); i++) {
+      await dev.delete(`/v2/webhooks/${hook.id}`);
+      hook = await createHook(`/upper-${i}`);
+    }
+    const res = await dev.post(`/v2/webhooks/${hook.id.toUpperCase()}/test`, { event_type: 'identity.approved' });
+    expect(res.status).toBe(202);
+    const [row] = await platform.sql<{ partition: number }>('select partition from deliveries where event_id = $1', [res.body.event_id]);
+    expect(row.partition).toBe(partitionOf(hook.id, 8));
+    await consumer.waitFor(() => consumer.requests.some((r) => r.path.startsWith('/upper-') && JSON.parse(r.body).id === res.body.event_id));
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 });

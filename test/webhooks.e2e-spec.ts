@@ -230,6 +230,10 @@ describe('webhook admin API', () => {
       ['unknown field', hook('bad', { colour: 'red' }), 'colour'],
       ['unknown nested field', hook('bad', { api_key: { header: 'X', key: 'k', extra: 1 } }), 'api_key.extra'],
       ['a NUL character in the name', hook('a\u0000b'), 'name'],
+      ['a lone surrogate in the URL', hook('bad', { url: 'https://hooks.example.com/\ud800' }), 'url'],
+      ['a lone surrogate in the name', hook('a\udc00b'), 'name'],
+      ['a field named like a member of every object', hook('bad', { toString: 1 }), 'toString'],
+      ['a nested one', hook('bad', { api_key: { header: 'X-Api-Key', key: 'k', hasOwnProperty: 1 } }), 'api_key.hasOwnProperty'],
       [
         'a NUL character in the client id',
         hook('bad', { auth_type: 'OAUTH', api_key: undefined, oauth: { client_url: 'https://a.example.com', client_id: 'a\u0000', client_secret: 'b' } }),
@@ -252,6 +256,27 @@ describe('webhook admin API', () => {
         expect(res.body).toMatchObject({ status: 400, type: expect.any(String), detail: expect.any(String) });
       }
       expect((await dev.get('/v2/webhooks')).body.webhooks).toHaveLength(0);
+    });
+
+    it('a __proto__ field, a query parameter named like a member of every object, and unstorable text in a change', async () => {
+      const raw = JSON.stringify(hook('bad')).replace(/^\{/, '{"__proto__":{"rate_limit":1},');
+      const res = await dev.request('POST', '/v2/webhooks', undefined, { raw });
+      expect(res.status).toBe(400);
+      expect(res.body.meta.errors.map((e: { field: string }) => e.field)).toContain('__proto__');
+      const query = await dev.get('/v2/webhooks?hasOwnProperty=1');
+      expect(query.status).toBe(400);
+      expect(query.body.meta.errors.map((e: { field: string }) => e.field)).toContain('hasOwnProperty');
+      expect((await dev.get('/v2/webhooks')).body.webhooks).toHaveLength(0);
+
+      const made = await dev.post('/v2/webhooks', hook('kept'));
+      expect(made.status).toBe(201);
+      for (const change of [{ name: 'x\ud800' }, { url: 'https://hooks.example.com/\udfff' }]) {
+        const patched = await dev.patch(`/v2/webhooks/${made.body.id}`, change);
+        expect(patched.status).toBe(400);
+        expect(patched.headers.get('content-type')).toContain('application/problem+json');
+      }
+      expect((await dev.get(`/v2/webhooks/${made.body.id}`)).body).toMatchObject({ name: 'kept', url: made.body.url });
+      expect((await dev.delete(`/v2/webhooks/${made.body.id}`)).status).toBe(204);
     });
 
     it('a cursor this API did not issue', async () => {

@@ -32,36 +32,66 @@ export class StrictValidationPipe implements PipeTransform {
       }
     }
     if (metadata.type === 'body' || metadata.type === 'query') {
-      const nul = findNul(value);
-      if (nul !== undefined) throw new ValidationFailed([{ field: nul, message: 'must not contain NUL characters' }]);
+      const bad = findRefusedInput(value);
+      if (bad) throw new ValidationFailed([bad]);
     }
     return this.inner.transform(value, metadata);
   }
 }
 
+/** A UTF-16 surrogate without its other half: JSON can carry one (`"\ud800"`), no text or jsonb column can store it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate';
+  return undefined;
+}
+
 /**
- * The path of the first string (key or value) holding U+0000, which no text column can store.
+ * The first thing in raw input that must be refused before validation, with its path:
+ * - text PostgreSQL cannot store (NUL, a lone surrogate), in a key or a value: it would reach a
+ *   column only to fail there, as a 500;
+ * - a key named like a member of every object (`toString`, `constructor`, `__proto__`): the
+ *   transformer drops those before the whitelist looks, so they would pass as known fields.
  * Iterative, with an explicit stack: it runs on raw input before anything else looks at it.
  */
-function findNul(value: unknown): string | undefined {
+export function findRefusedInput(value: unknown): { field: string; message: string } | undefined {
   const stack: [unknown, string][] = [[value, '']];
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path || 'body';
+      const why = unstorable(v);
+      if (why) return { field: path || 'body', message: why };
     } else if (v && typeof v === 'object') {
       const entries = Object.entries(v);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [k, child] = entries[i];
-        if (k.includes('\u0000')) return path || 'body';
-        stack.push([child, path ? `${path}.${k}` : k]);
+        const field = path ? `${path}.${k}` : k;
+        const why = unstorable(k);
+        if (why) return { field: path || 'body', message: `field names ${why}` };
+        if (!Array.isArray(v) && (k === '__proto__' || k in Object.prototype)) return { field, message: `${k} should not exist` };
+        stack.push([child, field]);
       }
     }
   }
   return undefined;
 }
 
-/** A path id that is not a UUID is a 400, not a lookup. */
-export const UuidParam = new ParseUUIDPipe({
-  exceptionFactory: () => new ValidationFailed([{ field: 'id', message: 'must be a UUID' }], 'The id in the path must be a UUID.'),
-});
+/**
+ * A path id: not a UUID is a 400, not a lookup; a UUID in capitals is the same id in its one
+ * written form, so whatever hashes, keys or compares it (partitions, KV keys, lists) sees what
+ * the database gives back.
+ */
+@Injectable()
+class CanonicalUuidPipe implements PipeTransform<string, Promise<string>> {
+  private readonly inner = new ParseUUIDPipe({
+    exceptionFactory: () => new ValidationFailed([{ field: 'id', message: 'must be a UUID' }], 'The id in the path must be a UUID.'),
+  });
+
+  async transform(value: string, metadata: ArgumentMetadata): Promise<string> {
+    return (await this.inner.transform(value, metadata)).toLowerCase();
+  }
+}
+
+export const UuidParam = new CanonicalUuidPipe();

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, ValidateBy } from 'class-validator';
 import { isTimestamp, NextPageCursor, PageQueryDto } from '@app/http-common';
 
@@ -31,6 +32,7 @@ export class RedeliverDto {
   @ApiPropertyOptional({ description: 'redeliver to this webhook only' })
   @IsOptional()
   @IsUUID()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) // one written form (see UuidParam)
   webhook_id?: string;
 }
 
