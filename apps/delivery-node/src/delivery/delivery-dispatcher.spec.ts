@@ -5,7 +5,7 @@ import type { WebhookSnapshot } from '@app/domain';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { WebhookIndex } from '../webhook-index/webhook-index';
 import { SqlDatabase, WebhooksRepository } from '@app/persistence';
-import { ACCOUNT_HELD_MAX, DeliveryDispatcher } from './delivery-dispatcher';
+import { ACCOUNT_HELD_MAX, DeliveryDispatcher, UNATTEMPTED_ERROR } from './delivery-dispatcher';
 import type { DeliveryExecutor } from './delivery-executor';
 import type { DeliveryItem } from './delivery-item';
 import type { DeliveryRecorder } from './delivery-recorder';
@@ -235,7 +235,7 @@ describe('DeliveryDispatcher', () => {
     expect(t.dispatcher.laneCount).toBe(10);
   });
 
-  it('an attempt that throws hands the delivery back with a delay, so it never spins', async () => {
+  it('an attempt that throws is a failed attempt: retried on the usual schedule, FAILED after 24 hours, never handed back to spin', async () => {
     const index = new WebhookIndex();
     index.apply({ kind: 'put', webhook: hook('broken') });
     const executor = {
@@ -244,7 +244,40 @@ describe('DeliveryDispatcher', () => {
       },
       forget: () => undefined,
     } as unknown as DeliveryExecutor;
-    const dispatcher = new DeliveryDispatcher(index, executor, {} as DeliveryRecorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
+    const recorded: { item: DeliveryItem; outcome: { success: boolean; error?: string }; status: string; next: Date | null }[] = [];
+    const recorder = {
+      attempt: async (item: DeliveryItem, outcome: { success: boolean; error?: string }, status: string, next: Date | null) => void recorded.push({ item, outcome, status, next }),
+    } as unknown as DeliveryRecorder;
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
+    const released: (number | undefined)[] = [];
+    const settled: string[] = [];
+    const fresh = { ...item('broken', 'acct', settled), release: (d?: number) => void released.push(d) };
+    const old = { ...item('broken', 'acct', settled), attemptsBefore: 30, firstAttemptAt: Date.now() - 25 * 3600_000, release: (d?: number) => void released.push(d) };
+    dispatcher.admit(fresh);
+    dispatcher.admit(old);
+    await until(() => settled.length === 2);
+    expect(released).toEqual([]);
+    const byEvent = new Map(recorded.map((r) => [r.item.task.event_id, r]));
+    expect(byEvent.get(fresh.task.event_id)).toMatchObject({ outcome: { success: false, error: UNATTEMPTED_ERROR }, status: 'PENDING' });
+    expect(byEvent.get(fresh.task.event_id)!.next!.getTime()).toBeGreaterThan(Date.now());
+    expect(byEvent.get(old.task.event_id)).toMatchObject({ status: 'FAILED', next: null });
+  });
+
+  it('an attempt that throws and cannot be recorded either is handed back with a delay, so it never spins', async () => {
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('broken') });
+    const executor = {
+      attempt: async () => {
+        throw new Error('secret does not decrypt');
+      },
+      forget: () => undefined,
+    } as unknown as DeliveryExecutor;
+    const recorder = {
+      attempt: async () => {
+        throw new Error('recorder broken');
+      },
+    } as unknown as DeliveryRecorder;
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
     const delays: (number | undefined)[] = [];
     dispatcher.admit({ ...item('broken'), release: (d?: number) => void delays.push(d) });
     await until(() => delays.length === 1);

@@ -6,7 +6,7 @@ import { WebhookIndex } from '../webhook-index/webhook-index';
 import { DeliveryMetrics } from '../delivery-metrics';
 import { PARTITION_FENCE, PartitionFence, UNFENCED } from '../ownership/partition-fence';
 import { DeliveryExecutor } from './delivery-executor';
-import { DeliveryItem, itemKey } from './delivery-item';
+import { AttemptOutcome, DeliveryItem, itemKey } from './delivery-item';
 import { DeliveryRecorder } from './delivery-recorder';
 import { SendBudget } from './send-budget';
 import { WebhookLane } from './webhook-lane';
@@ -21,7 +21,9 @@ export const ACCOUNT_HELD_MAX = 500;
 const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
 /** How long after its webhook went and its last send was done a lane is dropped: past any rate-limit window. */
 const LANE_DROP_AFTER_MS = 2000;
-/** How soon a delivery whose attempt threw (a bug, a secret that no longer decrypts) is offered again. */
+/** The attempt log's text for an attempt that threw before anything was sent. */
+export const UNATTEMPTED_ERROR = 'not sent: the delivery node could not prepare the request (an internal error, described in the node log)';
+/** How soon a delivery is offered again whose handling threw after its send, or whose unsent attempt could not be recorded. */
 const UNEXPECTED_ERROR_WAIT_MS = 5000;
 
 function accountKey(item: DeliveryItem): string {
@@ -225,16 +227,34 @@ export class DeliveryDispatcher {
     try {
       requeued = await this.deliver(lane, item, answered, flight);
     } catch (err) {
+      // Before the send: a failed attempt (see recordUnattempted). After it, its outcome is recorded already.
+      const unsent = !flight.answered;
       this.logger.error({
-        msg: `delivery failed unexpectedly, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s: ${(err as Error).message}`,
+        msg: `delivery failed unexpectedly${unsent ? ', recorded as a failed attempt' : ` after its send, offered again in ${UNEXPECTED_ERROR_WAIT_MS / 1000} s`}: ${(err as Error).message}`,
         event_id: item.task.event_id,
         webhook_id: item.task.webhook_id,
       });
-      item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
+      if (unsent) await this.recordUnattempted(item).catch(() => item.release(UNEXPECTED_ERROR_WAIT_MS));
+      else item.release(UNEXPECTED_ERROR_WAIT_MS); // not at once: a delivery that keeps failing so must not spin
     } finally {
       this.inflight.delete(key);
       if (!requeued) this.unhold(item, key);
     }
+  }
+
+  /**
+   * An attempt that threw (a bug, a secret that no longer decrypts) is a failed attempt like any
+   * other: retried on the usual schedule and FAILED after 24 hours, with the reason in the attempt
+   * log. Handed back instead, it would come back every few seconds for ever, never counted.
+   */
+  private async recordUnattempted(item: DeliveryItem): Promise<void> {
+    // The attempt log is read by account admins: the cause (a key name, a bug) goes to the node's log only.
+    const outcome: AttemptOutcome = { success: false, error: UNATTEMPTED_ERROR, latencyMs: 0 };
+    const decision = decideAfterAttempt(outcome, { attemptsBefore: item.attemptsBefore, firstAttemptAt: item.firstAttemptAt, now: Date.now() });
+    if (decision.kind !== 'record') throw new Error('no token to refresh');
+    await this.recorder.attempt(item, outcome, decision.status, decision.next);
+    if (decision.status === 'FAILED') this.metrics.failed.inc();
+    item.settle();
   }
 
   /**
