@@ -15,3 +15,4 @@ export * from './repartition';
 export * from './readiness';
 export * from './nats-errors';
 export * from './concurrency-gate';
+export * from './settle-message';

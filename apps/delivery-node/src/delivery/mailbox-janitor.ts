@@ -9,6 +9,7 @@ import {
   MAILBOX_CONSUMER_PREFIX,
   MAILBOX_SUBJECT_PREFIX,
   STREAM_DELIVERIES,
+  settleMessage,
 } from '@app/messaging';
 import { DeliveriesRepository } from '@app/persistence';
 import { DeliveryMetrics } from '../delivery-metrics';
@@ -165,10 +166,10 @@ export class MailboxJanitor {
         if (tasks.length) await this.deliveries.markUnscheduledDue(tasks);
         if (rechecked.length) await this.deliveries.markUnscheduledDue(rechecked, await noTaskLeftBefore(this.nc));
       } catch (err) {
-        for (const m of batch) m.nak();
+        for (const m of batch) settleMessage(m, 'nak');
         throw err;
       }
-      for (const m of batch) m.ack();
+      for (const m of batch) settleMessage(m, 'ack');
       drained += batch.length;
       this.metrics.mailboxTasksDrained.inc(tasks.length + rechecked.length);
     }

@@ -13,6 +13,7 @@ import {
   MAX_BACKOFF_MS,
   STREAM_DELIVERIES,
   SupervisedLoop,
+  settleMessage,
 } from '@app/messaging';
 import { partitionOf } from '@app/hashing';
 import { DeliveriesRepository } from '@app/persistence';
@@ -116,7 +117,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
    */
   private readonly recentRechecks = new RecentKeys(RECHECK_MEMORY_MS, 100_000);
   private readonly keepAlive = setInterval(() => {
-    for (const msg of this.unacked.values()) msg.working();
+    for (const msg of this.unacked.values()) settleMessage(msg, 'working');
   }, ACK_WAIT_MS / 3).unref();
   private readonly logger = new Logger(PartitionConsumers.name);
   private readonly setup = new ConcurrencyGate(SETUP_CONCURRENCY);
@@ -265,7 +266,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
 
   private take(partition: number, msg: JsMsg): void {
     if (!this.running.has(partition)) {
-      msg.nak(); // buffered before stop(): the partition is no longer ours to deliver
+      settleMessage(msg, 'nak'); // buffered before stop(): the partition is no longer ours to deliver
       return;
     }
     // Our own message again (its ack wait ran out while we hold it): the held one settles it, and
@@ -274,7 +275,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     const content = readTaskMessage(msg.data);
     if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
-      msg.term();
+      settleMessage(msg, 'term');
       return;
     }
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
@@ -292,7 +293,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     const content = readTaskMessage(msg.data);
     if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
-      msg.term();
+      settleMessage(msg, 'term');
       return;
     }
     if (content.invalid) this.logger.error(`${content.invalid} unreadable delivery tasks in the message on ${msg.subject} (stream sequence ${msg.seq}); left out`);
@@ -432,13 +433,13 @@ export class PartitionConsumers implements OnApplicationShutdown {
   /** A message's deliveries are all settled: ack it. */
   acked(msg: JsMsg): void {
     this.unacked.delete(msg.seq);
-    msg.ack();
+    settleMessage(msg, 'ack');
   }
 
   /** A message goes back to the stream whole (nothing of it was started). */
   handedBack(msg: JsMsg, delayMs?: number): void {
     this.unacked.delete(msg.seq);
-    msg.nak(delayMs);
+    settleMessage(msg, 'nak', delayMs);
   }
 
   /**

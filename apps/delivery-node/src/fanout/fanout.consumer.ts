@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { alreadyExists, FANOUT_CONSUMER, InjectNats, LoopSession, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
+import { alreadyExists, FANOUT_CONSUMER, InjectNats, LoopSession, settleMessage, STREAM_EVENTS, SupervisedLoop } from '@app/messaging';
 import { BatchDrain } from './batch-drain';
 import { EventFanout } from './event-fanout';
 
@@ -39,7 +39,7 @@ export class FanoutConsumer {
   async stop(): Promise<void> {
     this.batches.halt();
     await this.loop.stop();
-    for (const m of await this.batches.leftovers()) m.nak();
+    for (const m of await this.batches.leftovers()) settleMessage(m, 'nak');
   }
 
   private async consume(session: LoopSession): Promise<void> {
@@ -75,14 +75,14 @@ export class FanoutConsumer {
       ));
     } catch (err) {
       this.logger.warn(`fan-out of ${batch.length} events failed, they will be redelivered: ${(err as Error).message}`);
-      for (const m of batch) m.nak(2000);
+      for (const m of batch) settleMessage(m, 'nak', 2000);
       return;
     }
     let failed = 0;
     outcomes.forEach((err, i) => {
-      if (!err) return batch[i].ack();
+      if (!err) return settleMessage(batch[i], 'ack');
       failed++;
-      batch[i].nak(2000);
+      settleMessage(batch[i], 'nak', 2000);
       if (failed === 1) this.logger.warn(`publishing the fan-out of an event failed, it will be redelivered: ${err.message}`);
     });
   }

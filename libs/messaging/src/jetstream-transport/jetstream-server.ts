@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import type { JetStreamManager, JsMsg, NatsConnection } from 'nats';
 import { lastValueFrom } from 'rxjs';
+import { settleMessage } from '../settle-message';
 import { LoopSession, SupervisedLoop, SupervisedLoopOptions } from '../supervised-loop';
 import { JetStreamContext } from './jetstream-context';
 
@@ -81,28 +82,20 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
   private async handle(binding: JetStreamBinding, msg: JsMsg): Promise<void> {
     const handler = this.getHandlerByPattern(binding.pattern) as MessageHandler;
-    const working = setInterval(() => tryTo(() => msg.working()), WORKING_EVERY_MS);
+    const working = setInterval(() => settleMessage(msg, 'working'), WORKING_EVERY_MS);
     try {
       const result = await handler(msg.data, new JetStreamContext(msg));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     } catch (err) {
       const delay = (binding.retryDelayMs ?? defaultRetryDelayMs)(msg.info.deliveryCount);
       this.log.warn(`${binding.consumer}: message ${msg.seq} failed (delivery ${msg.info.deliveryCount}), redelivered in ${delay} ms: ${describe(err)}`);
-      tryTo(() => msg.nak(delay));
+      settleMessage(msg, 'nak', delay);
       return;
     } finally {
       clearInterval(working);
     }
     // Not confirmed (connection lost): the server redelivers after ack_wait; the handler is idempotent.
     await msg.ackAck().catch((err) => this.log.warn(`${binding.consumer}: ack of message ${msg.seq} not confirmed: ${describe(err)}`));
-  }
-}
-
-function tryTo(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    /* the connection is gone; the server redelivers after ack_wait */
   }
 }
 
