@@ -391,6 +391,23 @@ describe('event delivery (one node)', () => {
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 
+  it('a redeliver asked for while an attempt is on its way is not settled by that attempt', async () => {
+    const hook = await createHook('/redeliver-mid');
+    let answered = 0;
+    handlers.set('/redeliver-mid', () => (answered++ === 0 ? { status: 200, body: 'ok', delayMs: 1500 } : { status: 200, body: 'ok' }));
+    const eventId = await publish();
+    await consumer.waitFor(() => at('/redeliver-mid').length >= 1); // the first send, its answer held back
+    const asked = await dev.post(`/v2/events/${eventId}/redeliver`, { webhook_id: hook.id });
+    expect(asked.status).toBe(202);
+    // The first send's success is recorded after the request: the row stays due, and the redelivery goes out.
+    await consumer.waitFor(() => at('/redeliver-mid').length >= 2);
+    await eventually(async () => (await dev.get(`/v2/events/${eventId}`)).body.undelivered_webhooks === 0);
+    const [row] = await platform.sql<{ attempts: number; status: string }>('select attempts, status from deliveries where event_id = $1 and webhook_id = $2', [eventId, hook.id]);
+    expect(row).toEqual({ attempts: 2, status: 'SUCCEEDED' });
+    handlers.delete('/redeliver-mid');
+    await dev.delete(`/v2/webhooks/${hook.id}`);
+  });
+
   it('a test send to a webhook id in capitals is the same webhook: its delivery is in its own partition', async () => {
     // A webhook whose id in capitals would hash elsewhere, so a send keyed by the path as written shows.
     let hook = await createHook('/upper-0');

@@ -349,6 +349,22 @@ describe('delivery repositories', () => {
       expect((await row(id)).next_attempt_at).toEqual(expect.any(Date));
     });
 
+    it('an attempt that started before a requeue leaves the row due; one that started after settles it', async () => {
+      const id = randomUUID();
+      await ormEvents.insertTest({ id, accountId: accountB, type: 'transfer.completed', objectType: 'transfer', object: {}, createdAt: new Date() });
+      await ormDeliveries.insert({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
+      await database.query(`update deliveries set status = 'SUCCEEDED', next_attempt_at = null, first_attempt_at = now() where event_id = $1`, [id]);
+      await ormDeliveries.requeue({ eventId: id, webhookId: hook, accountId: accountB, partition: 2 });
+      const done = { eventId: id, success: true, statusCode: 200, status: 'SUCCEEDED', next: null, lastError: null };
+      // Sent 5 s ago, answered now: it was on its way when the redelivery was asked for.
+      await attempts.recordAttemptBatch([attempt(id, { ...done, latencyMs: 5000 })], [], 'node-1');
+      expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null, next_attempt_at: expect.any(Date) });
+      expect((await row(id)).next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+      // The redelivery itself, sent after the request.
+      await attempts.recordAttemptBatch([attempt(id, { ...done, attempt: 2, latencyMs: 1, at: new Date(Date.now() + 50) })], [], 'node-1');
+      expect(await row(id)).toMatchObject({ status: 'SUCCEEDED', next_attempt_at: null, attempts: 2 });
+    });
+
     it('pages a webhook attempt log newest first', async () => {
       const e = event();
       await events.recordEventsWithDeliveries([e], [delivery(e.id)]);

@@ -181,11 +181,13 @@ export class DeliveriesOrmRepository {
    * Makes the delivery due now, created if missing, or PENDING again with a fresh retry window. A
    * row still waiting for its first send (PENDING, never scheduled) is left as it is: its task is
    * on its way, and may be sent unchecked when it comes (or, if it was lost, the reconciler re-drives it).
+   * `requeued_at` keeps the moment: an attempt that started before it, recorded after, leaves the
+   * row due (see recordAttemptBatch), so a redelivery asked for mid-send is not lost.
    */
   async requeue(d: NewDelivery, em: EntityManager = this.em): Promise<void> {
     await em.execute(
-      `insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at) values (?, ?, ?, ?, now())
-           on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, updated_at = now()
+      `insert into deliveries (event_id, webhook_id, account_id, partition, next_attempt_at, requeued_at) values (?, ?, ?, ?, now(), now())
+           on conflict (event_id, webhook_id) do update set status = 'PENDING', next_attempt_at = now(), first_attempt_at = null, requeued_at = now(), updated_at = now()
            where not (deliveries.status = 'PENDING' and deliveries.next_attempt_at is null)`,
       [d.eventId, d.webhookId, d.accountId, d.partition],
     );

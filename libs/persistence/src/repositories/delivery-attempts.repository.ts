@@ -43,16 +43,19 @@ const RECORD_SQL = `
     select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
     on conflict (attempt_key) do nothing
   ), attempted as (
+    -- d.requeued_at > the attempt's start (its end less its latency): the delivery was asked for
+    -- again (a redeliver) while this attempt was on its way. The request wants a send after it, so
+    -- the row stays due now with its new 24-hour window unstarted, whatever this attempt's outcome.
     update deliveries d set
-      status = case when d.status = 'SUCCEEDED' then d.status else v.status end,
+      status = case when d.status = 'SUCCEEDED' then d.status when d.requeued_at > v.started_at then 'PENDING' else v.status end,
       attempts = d.attempts + 1,
-      first_attempt_at = coalesce(d.first_attempt_at, v.created_at),
+      first_attempt_at = case when d.requeued_at > v.started_at then d.first_attempt_at else coalesce(d.first_attempt_at, v.created_at) end,
       last_attempt_at = v.created_at,
-      next_attempt_at = case when d.status = 'SUCCEEDED' then null else v.next end,
+      next_attempt_at = case when d.status = 'SUCCEEDED' then null when d.requeued_at > v.started_at then now() else v.next end,
       last_status_code = v.status_code,
       last_error = v.last_error,
       updated_at = now()
-    from attempt_rows v
+    from (select *, created_at - latency_ms * interval '1 millisecond' as started_at from attempt_rows) v
     where d.event_id = v.event_id and d.webhook_id = v.webhook_id
       -- The statement's snapshot does not see its own insert: an attempt found here was recorded by
       -- an earlier run of this batch (its commit answer lost), and its delivery moved on then.
