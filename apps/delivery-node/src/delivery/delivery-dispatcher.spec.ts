@@ -180,10 +180,51 @@ describe('DeliveryDispatcher', () => {
     for (const spy of quiet) spy.mockRestore();
   });
 
-  it("drops a deleted webhook's lane once its last delivery is done, and keeps a live one's", async () => {
+  it("drops every lane idle past its rate-limit window, a live webhook's too, and forgets the secrets of webhooks no longer ours", async () => {
     const index = new WebhookIndex();
-    index.apply({ kind: 'put', webhook: hook('kept') });
-    index.apply({ kind: 'put', webhook: hook('deleted') });
+    for (const id of ['kept', 'deleted', 'moved']) index.apply({ kind: 'put', webhook: hook(id) });
+    let answer!: () => void;
+    const forgotten: string[] = [];
+    const executor = {
+      attempt: () => new Promise((resolve) => (answer = () => resolve({ success: true, statusCode: 200, latencyMs: 1 }))),
+      forget: (id: string) => void forgotten.push(id),
+    } as unknown as DeliveryExecutor;
+    const recorder = { attempt: async () => undefined } as unknown as DeliveryRecorder;
+    const ours = new Set([0]); // partition 1 ('moved') is handed away below
+    const fence = { mayDeliver: (p: number) => ours.has(p) || p === 1, mayContinue: () => true };
+    const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository, fence);
+    const settled: string[] = [];
+    const send = async (id: string, partition = 0) => {
+      answer = undefined as never;
+      dispatcher.admit({ ...item(id), partition, settle: () => void settled.push(id) });
+      await until(() => answer !== undefined);
+    };
+    await send('kept');
+    answer();
+    await send('moved', 1);
+    answer();
+    await send('deleted');
+    index.apply({ kind: 'delete', id: 'deleted' }); // while its send is in flight: the lane stays until it is done
+    expect(dispatcher.laneCount).toBe(3);
+    answer();
+    await until(() => settled.length === 3);
+    fence.mayDeliver = (p: number) => ours.has(p); // partition 1 is no longer ours
+    const idleAt = Date.now();
+    expect(dispatcher.laneCount).toBe(3); // kept past their rate-limit window
+    await until(() => dispatcher.laneCount === 0);
+    expect(Date.now() - idleAt).toBeGreaterThanOrEqual(1900);
+    // The deleted one's secrets went with the index's delete, the moved one's with its lane; the live one's stay.
+    expect(forgotten.sort()).toEqual(['deleted', 'deleted', 'moved']);
+    // The live webhook's next delivery gets a lane afresh.
+    await send('kept');
+    expect(dispatcher.laneCount).toBe(1);
+    answer();
+    await until(() => settled.length === 4);
+  });
+
+  it('keeps a lane that went busy again within the window, and drops it only once idle for a whole one', async () => {
+    const index = new WebhookIndex();
+    index.apply({ kind: 'put', webhook: hook('busy') });
     let answer!: () => void;
     const executor = {
       attempt: () => new Promise((resolve) => (answer = () => resolve({ success: true, statusCode: 200, latencyMs: 1 }))),
@@ -191,22 +232,21 @@ describe('DeliveryDispatcher', () => {
     } as unknown as DeliveryExecutor;
     const recorder = { attempt: async () => undefined } as unknown as DeliveryRecorder;
     const dispatcher = new DeliveryDispatcher(index, executor, recorder, new DeliveryMetrics(new Registry()), {} as WebhooksRepository);
-    const settled: string[] = [];
-    dispatcher.admit({ ...item('kept'), settle: () => void settled.push('kept') });
-    await until(() => answer !== undefined);
-    answer();
-    await until(() => settled.length === 1);
-    expect(dispatcher.laneCount).toBe(1);
-    answer = undefined as never;
-    dispatcher.admit({ ...item('deleted'), settle: () => void settled.push('deleted') });
-    await until(() => answer !== undefined);
-    index.apply({ kind: 'delete', id: 'deleted' }); // while its send is in flight: the lane stays until it is done
-    expect(dispatcher.laneCount).toBe(2);
-    answer();
-    await until(() => settled.length === 2);
-    expect(dispatcher.laneCount).toBe(2); // kept past its rate-limit window, should the webhook come back
-    await until(() => dispatcher.laneCount === 1);
-    expect(dispatcher.laneCount).toBe(1);
+    let settled = 0;
+    const send = async () => {
+      answer = undefined as never;
+      dispatcher.admit({ ...item('busy'), settle: () => void settled++ });
+      await until(() => answer !== undefined);
+      answer();
+      await until(() => settled > 0);
+      settled = 0;
+    };
+    await send();
+    await new Promise((r) => setTimeout(r, 1500));
+    await send(); // idle again 1.5 s after the first time: its drop waits for a whole window from now
+    const lastIdle = Date.now();
+    await until(() => dispatcher.laneCount === 0);
+    expect(Date.now() - lastIdle).toBeGreaterThanOrEqual(1900);
   });
 
   it("drops a gone webhook's lane however it goes idle: a hand-back of its partition, or a lane made only to park", async () => {
@@ -230,9 +270,10 @@ describe('DeliveryDispatcher', () => {
     const lanesBefore = t.dispatcher.laneCount;
     expect(t.dispatcher.admit(item('never-known'))).toBe('parked');
     expect(t.dispatcher.laneCount).toBe(lanesBefore + 1);
-    // Both dropped once past their rate-limit window; the live webhooks' lanes stay.
-    await until(() => t.dispatcher.laneCount === lanesBefore - 1);
-    expect(t.dispatcher.laneCount).toBe(10);
+    // Both dropped once past their rate-limit window, as are the lanes made only to park for the
+    // live webhooks past the account's most (h2..h9); the two with sends in flight stay.
+    await until(() => t.dispatcher.laneCount === 2);
+    expect(t.dispatcher.fullWebhooks().sort()).toEqual(['h0', 'h1']);
   });
 
   it('an attempt that throws is a failed attempt: retried on the usual schedule, FAILED after 24 hours, never handed back to spin', async () => {

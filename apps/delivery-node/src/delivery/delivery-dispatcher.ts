@@ -19,7 +19,7 @@ import { WebhookLane } from './webhook-lane';
 export const ACCOUNT_HELD_MAX = 500;
 /** How soon a delivery for a webhook this node does not know yet is offered again. */
 const UNKNOWN_WEBHOOK_WAIT_MS = 2000;
-/** How long after its webhook went and its last send was done a lane is dropped: past any rate-limit window. */
+/** How long a lane must have been idle to be dropped: past any rate-limit window (see dropWhenIdle). */
 const LANE_DROP_AFTER_MS = 2000;
 /** The attempt log's text for an attempt that threw before anything was sent. */
 export const UNATTEMPTED_ERROR = 'not sent: the delivery node could not prepare the request (an internal error, described in the node log)';
@@ -75,7 +75,7 @@ export class DeliveryDispatcher {
       const id = c.kind === 'put' ? c.webhook.id : c.id;
       const lane = this.lanes.get(id);
       lane?.pump();
-      if (lane) this.dropIfGone(lane);
+      if (lane) this.dropWhenIdle(lane);
     });
   }
 
@@ -88,10 +88,11 @@ export class DeliveryDispatcher {
     if (this.held.has(key)) return 'duplicate';
     const lane = this.lane(item.task.webhook_id);
     lane.accountKey ??= accountKey(item);
+    lane.partition ??= item.partition;
     const backlog = lane.queue.length + lane.inFlight;
     if (backlog >= lane.capacity || (this.heldByAccount.get(accountKey(item)) ?? 0) >= ACCOUNT_HELD_MAX) {
       this.park(item, Math.max(1000, (backlog / lane.limiter.rate) * 1000));
-      this.dropIfGone(lane); // a lane made only to park: no send will end in it to look again
+      this.dropWhenIdle(lane); // a lane made only to park: no send will end in it to look again
       return 'parked';
     }
     this.hold(item, key);
@@ -159,7 +160,7 @@ export class DeliveryDispatcher {
       const taken = lane.drainQueued((i) => partitions.has(i.partition));
       if (!taken.length) continue;
       out.push(...taken);
-      this.dropIfGone(lane); // emptied without a send ending: nothing else would look again
+      this.dropWhenIdle(lane); // emptied without a send ending: nothing else would look again
     }
     for (const item of out) this.unhold(item);
     return out;
@@ -213,7 +214,7 @@ export class DeliveryDispatcher {
     if (!lane) {
       const rate = this.index.get(webhookId)?.rate_limit ?? 1;
       lane = new WebhookLane(webhookId, new ConsumerWindowLimiter(rate), (l, item, answered) => this.run(l, item, answered), Date.now, this.budget);
-      lane.onIdle = (l) => this.dropIfGone(l);
+      lane.onIdle = (l) => this.dropWhenIdle(l);
       this.lanes.set(webhookId, lane);
     }
     return lane;
@@ -258,26 +259,35 @@ export class DeliveryDispatcher {
   }
 
   /**
-   * A lane with nothing left to do, of a webhook that is gone, is dropped (with its place in the
-   * send budget's line), LANE_DROP_AFTER_MS later: should the webhook come back meanwhile (the
-   * index resynced), its rate-limit window still counts the sends of the last second.
+   * A lane with nothing left to do is dropped (with its place in the send budget's line) once it
+   * has been idle LANE_DROP_AFTER_MS: past any rate-limit window, so a lane made afresh for the
+   * webhook's next delivery allows exactly what this one would have. Lanes are then as many as the
+   * webhooks with work of the last seconds, not every webhook this node ever delivered for. The
+   * decrypted secrets and OAuth token of a webhook that is gone, or whose partition is no longer
+   * this node's, go with its lane.
    */
-  private dropIfGone(lane: WebhookLane): void {
-    const gone = () => lane.idle && !this.index.get(lane.webhookId) && this.lanes.get(lane.webhookId) === lane;
-    if (!gone() || this.dropping.has(lane)) return;
-    this.dropping.add(lane); // one timer per lane, however many paths saw it idle
-    setTimeout(() => {
+  private dropWhenIdle(lane: WebhookLane): void {
+    const idle = () => lane.idle && this.lanes.get(lane.webhookId) === lane;
+    if (!idle()) return;
+    lane.idleSince = Date.now(); // every path that calls this has just seen it idle
+    if (this.dropping.has(lane)) return; // one timer per lane, however many paths saw it idle
+    this.dropping.add(lane);
+    const check = () => {
+      if (!idle()) return void this.dropping.delete(lane); // busy again: its next idle schedules anew
+      const left = lane.idleSince + LANE_DROP_AFTER_MS - Date.now();
+      if (left > 0) return void setTimeout(check, left).unref();
       this.dropping.delete(lane);
-      if (!gone()) return;
       lane.stop();
       this.lanes.delete(lane.webhookId);
-    }, LANE_DROP_AFTER_MS).unref();
+      if (!this.index.get(lane.webhookId) || (lane.partition !== undefined && !this.fence.mayDeliver(lane.partition))) this.executor.forget(lane.webhookId);
+    };
+    setTimeout(check, LANE_DROP_AFTER_MS).unref();
   }
 
-  /** Lanes with a drop scheduled (see dropIfGone). */
+  /** Lanes with a drop scheduled (see dropWhenIdle). */
   private readonly dropping = new Set<WebhookLane>();
 
-  /** Lanes held now (one per webhook with work here since it was last idle and gone). */
+  /** Lanes held now (one per webhook with work here in the last LANE_DROP_AFTER_MS or so). */
   get laneCount(): number {
     return this.lanes.size;
   }

@@ -18,6 +18,10 @@ export class WebhookLane implements BudgetWaiter {
   readonly queue: DeliveryItem[] = [];
   /** `<partition>:<account>` of this webhook (a webhook has one of each), once it has had work. */
   accountKey?: string;
+  /** The webhook's partition, once it has had work. */
+  partition?: number;
+  /** When the lane was last seen idle (see DeliveryDispatcher's dropWhenIdle). */
+  idleSince = 0;
   inFlight = 0;
   /** Called when the lane has nothing queued or in flight any more (after a send's outcome is recorded). */
   onIdle?: (lane: WebhookLane) => void;
