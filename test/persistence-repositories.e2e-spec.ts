@@ -63,6 +63,7 @@ describe('delivery repositories', () => {
     next: new Date(Date.now() - 1000),
     lastError: 'HTTP 500',
     ...over,
+    startedAt: over.startedAt ?? new Date((over.at ?? new Date()).getTime() - (over.latencyMs ?? 12)),
   });
   const row = async (eventId: string) => (await database.query('select * from deliveries where event_id = $1 and webhook_id = $2', [eventId, hook]))[0];
 
@@ -358,11 +359,14 @@ describe('delivery repositories', () => {
       const done = { eventId: id, success: true, statusCode: 200, status: 'SUCCEEDED', next: null, lastError: null };
       // Sent 5 s ago, answered now: it was on its way when the redelivery was asked for.
       await attempts.recordAttemptBatch([attempt(id, { ...done, latencyMs: 5000 })], [], 'node-1');
+      expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null });
+      // The same from a claim made before the request (the claim's moment, on the database's clock).
+      await attempts.recordAttemptBatch([attempt(id, { ...done, latencyMs: 1, startedAt: new Date(Date.now() - 60_000) })], [], 'node-1');
       expect(await row(id)).toMatchObject({ status: 'PENDING', first_attempt_at: null, next_attempt_at: expect.any(Date) });
       expect((await row(id)).next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
       // The redelivery itself, sent after the request.
-      await attempts.recordAttemptBatch([attempt(id, { ...done, attempt: 2, latencyMs: 1, at: new Date(Date.now() + 50) })], [], 'node-1');
-      expect(await row(id)).toMatchObject({ status: 'SUCCEEDED', next_attempt_at: null, attempts: 2 });
+      await attempts.recordAttemptBatch([attempt(id, { ...done, attempt: 3, latencyMs: 1, at: new Date(Date.now() + 50) })], [], 'node-1');
+      expect(await row(id)).toMatchObject({ status: 'SUCCEEDED', next_attempt_at: null, attempts: 3 });
     });
 
     it('pages a webhook attempt log newest first', async () => {

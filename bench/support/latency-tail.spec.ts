@@ -2,7 +2,7 @@ import { gcBetween, gcTotals, latencyTail } from './latency-tail';
 
 describe('latency tail of a phase', () => {
   it('tells slow deliveries bunched into one window from slow deliveries spread over all', () => {
-    // 1 s of publishes, one every 10 ms: 100 windows of 100 ms.
+    // 1 s of publishes, one every 10 ms: 10 windows of 100 ms.
     const steady = Array.from({ length: 100 }, (_, i) => ({ sentAt: 1_000 + i * 10, ms: 3 }));
     const paused = steady.map((s, i) => (i >= 40 && i < 45 ? { ...s, ms: 30 } : s));
     expect(latencyTail(paused, 10)).toEqual({ slow: 5, share: 0.05, windows: 1, ofWindows: 10 });

@@ -253,6 +253,7 @@ export class DeliveryDispatcher {
     const outcome: AttemptOutcome = { success: false, error: UNATTEMPTED_ERROR, latencyMs: 0 };
     const decision = decideAfterAttempt(outcome, { attemptsBefore: item.attemptsBefore, firstAttemptAt: item.firstAttemptAt, now: Date.now() });
     if (decision.kind !== 'record') throw new Error('no token to refresh');
+    if (!this.fence.mayDeliver(item.partition)) return item.release(); // no longer ours: the owner's to record
     await this.recorder.attempt(item, outcome, decision.status, decision.next);
     if (decision.status === 'FAILED') this.metrics.failed.inc();
     item.settle();
@@ -274,6 +275,10 @@ export class DeliveryDispatcher {
     this.dropping.add(lane);
     const check = () => {
       if (!idle()) return void this.dropping.delete(lane); // busy again: its next idle schedules anew
+      // A live webhook whose account holds its most here keeps its lane, so fullWebhooks() keeps
+      // naming it and the retry scanner leaves its due rows be (they would only be parked again).
+      const capped = lane.accountKey !== undefined && (this.heldByAccount.get(lane.accountKey) ?? 0) >= ACCOUNT_HELD_MAX;
+      if (capped && this.index.get(lane.webhookId)) lane.idleSince = Date.now();
       const left = lane.idleSince + LANE_DROP_AFTER_MS - Date.now();
       if (left > 0) return void setTimeout(check, left).unref();
       this.dropping.delete(lane);

@@ -95,7 +95,7 @@ export class DeliveryExecutor implements OnApplicationShutdown {
     return prepared;
   }
 
-  /** Drops everything held for a deleted webhook: decrypted secrets and its OAuth token. */
+  /** Drops everything held for a webhook (deleted, or no longer this node's): decrypted secrets and its OAuth token. */
   forget(webhookId: string): void {
     this.prepared.delete(webhookId);
     this.tokens.forget(webhookId);

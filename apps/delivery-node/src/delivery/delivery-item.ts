@@ -17,6 +17,12 @@ export interface DeliveryItem {
   /** Attempts already made (from the delivery row; 0 for a fresh task). */
   attemptsBefore: number;
   firstAttemptAt?: number;
+  /**
+   * When the database handed it out (ms, the database's clock), for a claim from the due-time queue:
+   * its attempt starts after this, which the recorder compares with a redelivery's request time on
+   * the same clock.
+   */
+  takenAt?: number;
   /** Set once an OAuth token was refreshed after a 401 for this delivery. */
   tokenRefreshed?: boolean;
   /** Called once the item's fate is durable (or it was handed back); the source then acks. */

@@ -157,6 +157,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
         latencyMs: clampInt(o.outcome.latencyMs),
         responseExcerpt: o.outcome.responseExcerpt === undefined ? null : storableText(o.outcome.responseExcerpt, EXCERPT_CHARS),
         at: o.at,
+        startedAt: new Date(o.item.takenAt ?? o.at.getTime() - o.outcome.latencyMs),
         attemptKey: o.key,
         status: o.status,
         next: o.next,

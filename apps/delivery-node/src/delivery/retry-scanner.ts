@@ -69,6 +69,7 @@ export class RetryScanner {
         partition: row.partition,
         attemptsBefore: row.attempts,
         firstAttemptAt: row.first_attempt_at?.getTime(),
+        takenAt: row.claimed_at.getTime(),
         settle: () => undefined,
         release: (delayMs = 0) => void this.recorder.state(item, 'PENDING', new Date(Date.now() + delayMs)),
       };

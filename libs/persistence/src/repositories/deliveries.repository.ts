@@ -28,6 +28,8 @@ export interface DueDelivery {
   type: string;
   created_at: Date;
   is_test: boolean;
+  /** The claim's moment on the database's clock: an attempt of it starts after this. */
+  claimed_at: Date;
 }
 
 export interface ClaimDueOptions {
@@ -98,7 +100,7 @@ export class DeliveriesRepository {
        update deliveries d set next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
        from due, events e
        where d.event_id = due.event_id and d.webhook_id = due.webhook_id and e.id = d.event_id
-       returning d.event_id, d.webhook_id, d.account_id, d.partition, d.attempts, d.first_attempt_at, e.type, e.created_at, e.is_test`,
+       returning d.event_id, d.webhook_id, d.account_id, d.partition, d.attempts, d.first_attempt_at, e.type, e.created_at, e.is_test, now() as claimed_at`,
       [o.partitions, o.limit, o.leaseSeconds, o.skipWebhooks, o.perWebhook],
     );
   }

@@ -16,6 +16,11 @@ export interface AttemptRecord {
   latencyMs: number;
   responseExcerpt: string | null;
   at: Date;
+  /**
+   * No later than the send started: the claim's moment on the database's clock when there is one,
+   * else `at` less the latency on the node's clock. Compared with a redelivery's request time.
+   */
+  startedAt: Date;
   /** Unique per attempt: a batch written again after a lost commit answer adds nothing. */
   attemptKey: string;
   status: string;
@@ -36,14 +41,14 @@ export interface DeliveryStateChange {
 /** Attempts, the moves of their deliveries, and state changes: one statement per batch. */
 const RECORD_SQL = `
   with attempt_rows as (
-    select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::uuid[], $12::text[], $13::timestamptz[], $14::text[])
-      as t(event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, created_at, attempt_key, status, next, last_error)
+    select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::bool[], $6::int[], $7::text[], $8::int[], $9::text[], $10::timestamptz[], $11::uuid[], $12::text[], $13::timestamptz[], $14::text[], $21::timestamptz[])
+      as t(event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, created_at, attempt_key, status, next, last_error, started_at)
   ), inserted as (
     insert into delivery_attempts (event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, node_id, created_at, attempt_key)
     select event_id, webhook_id, account_id, attempt, success, status_code, error, latency_ms, response_excerpt, $15::text, created_at, attempt_key from attempt_rows
     on conflict (attempt_key) do nothing
   ), attempted as (
-    -- d.requeued_at > the attempt's start (its end less its latency): the delivery was asked for
+    -- d.requeued_at > the attempt's start (see AttemptRecord.startedAt): the delivery was asked for
     -- again (a redeliver) while this attempt was on its way. The request wants a send after it, so
     -- the row stays due now with its new 24-hour window unstarted, whatever this attempt's outcome.
     update deliveries d set
@@ -55,7 +60,7 @@ const RECORD_SQL = `
       last_status_code = v.status_code,
       last_error = v.last_error,
       updated_at = now()
-    from (select *, created_at - latency_ms * interval '1 millisecond' as started_at from attempt_rows) v
+    from attempt_rows v
     where d.event_id = v.event_id and d.webhook_id = v.webhook_id
       -- The statement's snapshot does not see its own insert: an attempt found here was recorded by
       -- an earlier run of this batch (its commit answer lost), and its delivery moved on then.
@@ -106,6 +111,7 @@ export class DeliveryAttemptsRepository {
         textArray(states.map((s) => s.status)),
         timestampArray(states.map((s) => s.next)),
         textArray(states.map((s) => s.error)),
+        timestampArray(attempts.map((a) => a.startedAt)),
       ],
     });
   }
