@@ -284,6 +284,7 @@ describe('webhook admin API', () => {
       const res = await dev.get(`/v2/webhooks?page_cursor=${forged}`);
       expect(res.status).toBe(400);
       expect(res.body.type).toMatch(/invalid-cursor$/);
+      expect(res.body.meta.errors).toEqual([{ field: 'page_cursor', message: expect.any(String) }]);
     });
 
     it('a malformed body without a token is a 401, not a 400', async () => {

@@ -28,8 +28,9 @@ export class ValidationFailed extends DomainError {
 }
 
 export class BadRequest extends DomainError {
-  constructor(code: string, detail: string) {
-    super('invalid', code, 'Bad request', detail);
+  /** `errors`: the fields at fault, when the request has some (shown in meta.errors, as for a validation error). */
+  constructor(code: string, detail: string, errors?: FieldError[]) {
+    super('invalid', code, 'Bad request', detail, errors ? { errors } : {});
   }
 }
 

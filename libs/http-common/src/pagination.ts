@@ -45,7 +45,7 @@ export function decodeCursor(raw: string | undefined, idKind: keyof typeof CURSO
   } catch {
     // fall through
   }
-  throw new BadRequest('invalid-cursor', 'page_cursor is not a cursor this API issued.');
+  throw new BadRequest('invalid-cursor', 'page_cursor is not a cursor this API issued.', [{ field: 'page_cursor', message: 'is not a cursor this API issued' }]);
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
