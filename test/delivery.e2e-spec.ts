@@ -348,6 +348,15 @@ describe('event delivery (one node)', () => {
     await dev.delete(`/v2/webhooks/${hook.id}`);
   });
 
+  it('reads back an event of any accepted year as it was published (years 1-99 too)', async () => {
+    const id = randomUUID();
+    await publishEvent(nc.jetstream(), { ...testEvent(accountId, id), time: '0050-06-01T00:00:00Z' });
+    await eventually(async () => (await dev.get(`/v2/events/${id}`)).status === 200);
+    expect((await dev.get(`/v2/events/${id}`)).body.created_at).toBe('0050-06-01T00:00:00.000Z');
+    const page = await dev.get(`/v2/events?created_at.lt=0100-01-01T00:00:00Z`);
+    expect(page.body.events.map((e: { id: string; created_at: string }) => [e.id, e.created_at])).toContainEqual([id, '0050-06-01T00:00:00.000Z']);
+  });
+
   it('validates event filters: an impossible date is a 400', async () => {
     for (const q of ['created_at.gt=2024-13-45T99:99:99Z', 'created_at.lt=2024-02-30T00:00:00Z', 'order=sideways', 'is_test=maybe', 'type=identity.exploded']) {
       const res = await dev.get(`/v2/events?${q}`);

@@ -14,3 +14,4 @@ export * from './http-metrics';
 export * from './health.dto';
 export * from './problem-catalogue';
 export * from './openapi';
+export * from './database-time';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AttemptView } from '@app/api-views';
 import { Conflict, DELIVERING_STATUSES, isKnownEventType, NotFound, objectTypeOf, Principal, ValidationFailed } from '@app/domain';
 import { partitionOf } from '@app/hashing';
-import { decodeCursor, encodeCursor } from '@app/http-common';
+import { decodeCursor, encodeCursor, fromDatabaseTime } from '@app/http-common';
 import { DeliveryPublisher } from './delivery-publisher';
 
 export type { AttemptView };
@@ -32,7 +32,7 @@ export class DeliveriesService {
     await this.webhook(p, webhookId);
     const cursor = decodeCursor(cursorRaw, 'serial');
     const rows = await this.attemptLog.listForWebhook(webhookId, p.accountId, limit + 1, cursor ? { createdAt: new Date(cursor.t), id: cursor.id } : undefined);
-    const page: AttemptView[] = rows.slice(0, limit).map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
+    const page: AttemptView[] = rows.slice(0, limit).map((r) => ({ ...r, created_at: fromDatabaseTime(r.created_at).toISOString() }));
     const last = page[page.length - 1];
     return { deliveries: page, next_page_cursor: rows.length > limit && last ? encodeCursor({ t: last.created_at, id: last.id }) : '' };
   }

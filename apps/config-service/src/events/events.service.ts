@@ -3,7 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { DeliveriesOrmRepository, EventPageQuery, EventRow, EventsOrmRepository, WebhooksOrmRepository } from '@app/persistence';
 import { DELIVERING_STATUSES, NotFound, Principal, ValidationFailed, isKnownEventType } from '@app/domain';
 import { partitionOf } from '@app/hashing';
-import { decodeCursor, encodeCursor, parseTimestamp } from '@app/http-common';
+import { decodeCursor, encodeCursor, fromDatabaseTime, parseTimestamp } from '@app/http-common';
 import { DeliveryPublisher } from '../deliveries/delivery-publisher';
 import type { EventView } from '@app/api-views';
 
@@ -23,7 +23,7 @@ export interface EventFilter {
 }
 
 function view(row: EventRow): EventView {
-  return { ...row, created_at: new Date(row.created_at).toISOString() };
+  return { ...row, created_at: fromDatabaseTime(row.created_at).toISOString() };
 }
 
 /** The events API: what fan-out recorded, with per-event delivery state, and redelivery. */
