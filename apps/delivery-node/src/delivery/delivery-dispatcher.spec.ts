@@ -66,6 +66,19 @@ const hook = (id: string, over: Partial<WebhookSnapshot> = {}): WebhookSnapshot 
   ...over,
 });
 
+/** A webhook whose every attempt throws before anything is sent (its secret does not decrypt). */
+function brokenWebhook() {
+  const index = new WebhookIndex();
+  index.apply({ kind: 'put', webhook: hook('broken') });
+  const executor = {
+    attempt: async () => {
+      throw new Error('secret does not decrypt');
+    },
+    forget: () => undefined,
+  } as unknown as DeliveryExecutor;
+  return { index, executor };
+}
+
 describe('DeliveryDispatcher', () => {
   beforeAll(() => Logger.overrideLogger(['error']));
 
@@ -280,14 +293,7 @@ describe('DeliveryDispatcher', () => {
   });
 
   it('an attempt that throws is a failed attempt: retried on the usual schedule, FAILED after 24 hours, never handed back to spin', async () => {
-    const index = new WebhookIndex();
-    index.apply({ kind: 'put', webhook: hook('broken') });
-    const executor = {
-      attempt: async () => {
-        throw new Error('secret does not decrypt');
-      },
-      forget: () => undefined,
-    } as unknown as DeliveryExecutor;
+    const { index, executor } = brokenWebhook();
     const recorded: { item: DeliveryItem; outcome: { success: boolean; error?: string }; status: string; next: Date | null }[] = [];
     const recorder = {
       attempt: async (item: DeliveryItem, outcome: { success: boolean; error?: string }, status: string, next: Date | null) => void recorded.push({ item, outcome, status, next }),
@@ -308,14 +314,7 @@ describe('DeliveryDispatcher', () => {
   });
 
   it('an attempt that throws and cannot be recorded either is handed back with a delay, so it never spins', async () => {
-    const index = new WebhookIndex();
-    index.apply({ kind: 'put', webhook: hook('broken') });
-    const executor = {
-      attempt: async () => {
-        throw new Error('secret does not decrypt');
-      },
-      forget: () => undefined,
-    } as unknown as DeliveryExecutor;
+    const { index, executor } = brokenWebhook();
     const recorder = {
       attempt: async () => {
         throw new Error('recorder broken');
