@@ -17,3 +17,14 @@ export function storableText(text: string, maxChars = Infinity): string {
   }
   return s;
 }
+
+/**
+ * Why PostgreSQL cannot store this text as it is (a NUL, a lone surrogate), or undefined: for input
+ * that is refused rather than mended (see storableText).
+ */
+export function unstorableReason(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL characters';
+  LONE_SURROGATE.lastIndex = 0; // a global pattern: test() starts where the last match ended
+  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate';
+  return undefined;
+}

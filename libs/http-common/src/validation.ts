@@ -1,5 +1,5 @@
 import { ArgumentMetadata, Injectable, ParseUUIDPipe, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
-import { BadRequest, FieldError, ValidationFailed } from '@app/domain';
+import { BadRequest, FieldError, unstorableReason, ValidationFailed } from '@app/domain';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -39,15 +39,6 @@ export class StrictValidationPipe implements PipeTransform {
   }
 }
 
-/** A UTF-16 surrogate without its other half: JSON can carry one (`"\ud800"`), no text or jsonb column can store it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function unstorable(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'must not contain NUL characters';
-  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate';
-  return undefined;
-}
-
 /**
  * The first thing in raw input that must be refused before validation, with its path:
  * - text PostgreSQL cannot store (NUL, a lone surrogate), in a key or a value: it would reach a
@@ -61,14 +52,14 @@ export function findRefusedInput(value: unknown): { field: string; message: stri
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
-      const why = unstorable(v);
+      const why = unstorableReason(v);
       if (why) return { field: path || 'body', message: why };
     } else if (v && typeof v === 'object') {
       const entries = Object.entries(v);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [k, child] = entries[i];
         const field = path ? `${path}.${k}` : k;
-        const why = unstorable(k);
+        const why = unstorableReason(k);
         if (why) return { field: path || 'body', message: `field names ${why}` };
         if (!Array.isArray(v) && (k === '__proto__' || k in Object.prototype)) return { field, message: `${k} should not exist` };
         stack.push([child, field]);
