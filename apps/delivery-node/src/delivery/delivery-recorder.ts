@@ -57,6 +57,8 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private ops: Op[] = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Ops of the batch being written now. */
+  private writing = 0;
 
   constructor(
     private readonly db: Database,
@@ -96,8 +98,18 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private async flush(): Promise<void> {
     const batch = this.ops.splice(0, MAX_BATCH);
     if (!batch.length) return;
-    await this.writeIsolating(batch);
+    this.writing = batch.length;
+    try {
+      await this.writeIsolating(batch);
+    } finally {
+      this.writing = 0;
+    }
     for (const op of batch) op.done();
+  }
+
+  /** Outcomes and state changes not written yet (the batch being written included). */
+  get backlog(): number {
+    return this.ops.length + this.writing;
   }
 
   /**

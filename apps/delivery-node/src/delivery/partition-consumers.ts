@@ -58,6 +58,16 @@ const PULL_EXPIRES_MS = 15_000;
  * are what keep one tenant from filling it.
  */
 export const MAILBOX_IN_FLIGHT = 20_000;
+/**
+ * Outcomes waiting to be recorded past which task messages are handed back (nak, HOLD_OFF_MS)
+ * instead of taken. With the database away nothing is recorded, what the lanes cannot take is
+ * parked, and parks wait in the recorder's memory: without this bound a node would take in all the
+ * consumers' ack windows allow (20,000 mailbox messages of up to 100 tasks). The backlog stays in
+ * NATS instead. A node keeping up has a few hundred.
+ */
+export const RECORDER_BACKLOG_MAX = 20_000;
+const HOLD_OFF_MS = 5000;
+const HOLD_OFF_LOG_MS = 30_000;
 /** How long a rechecked copy's deliveries are remembered (see PartitionConsumers.recentRechecks). */
 const RECHECK_MEMORY_MS = 60_000;
 /** How soon a message whose deliveries could not be checked (database unreachable) is offered again. */
@@ -272,6 +282,7 @@ export class PartitionConsumers implements OnApplicationShutdown {
     // Our own message again (its ack wait ran out while we hold it): the held one settles it, and
     // acking this copy would swallow a later hand-back.
     if (this.unacked.has(msg.seq)) return;
+    if (this.holdingOff(msg)) return;
     const content = readTaskMessage(msg.data);
     if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
@@ -287,9 +298,27 @@ export class PartitionConsumers implements OnApplicationShutdown {
     else for (const task of content.tasks) this.offer(partition, task, settlement);
   }
 
+  /** While outcomes cannot be recorded fast enough (see RECORDER_BACKLOG_MAX): hands the message back for a while. */
+  private holdingOff(msg: JsMsg): boolean {
+    const backlog = this.recorder.backlog;
+    if (backlog < RECORDER_BACKLOG_MAX) return false;
+    settleMessage(msg, 'nak', HOLD_OFF_MS);
+    const now = Date.now();
+    if (now - this.holdOffLoggedAt >= HOLD_OFF_LOG_MS) {
+      this.holdOffLoggedAt = now;
+      this.logger.warn(
+        `${backlog} delivery outcomes wait to be recorded (is the database reachable?): task messages are handed back for ${HOLD_OFF_MS / 1000} s until they are written`,
+      );
+    }
+    return true;
+  }
+
+  private holdOffLoggedAt = -Infinity;
+
   /** A message from this node's mailbox: its tasks carry any partitions (see takeMailboxTasks). */
   private takeFromMailbox(msg: JsMsg): void {
     if (this.unacked.has(msg.seq)) return; // see take()
+    if (this.holdingOff(msg)) return;
     const content = readTaskMessage(msg.data);
     if (!content) {
       this.logger.error(`unreadable delivery task on ${msg.subject} (stream sequence ${msg.seq}); dropped`);
