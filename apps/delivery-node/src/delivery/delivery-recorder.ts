@@ -57,7 +57,7 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private ops: Op[] = [];
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** Ops of the batch being written now. */
+  /** Ops of the batches being written now (flushAll may write one beside the timer's). */
   private writing = 0;
 
   constructor(
@@ -98,11 +98,11 @@ export class DeliveryRecorder implements OnApplicationShutdown {
   private async flush(): Promise<void> {
     const batch = this.ops.splice(0, MAX_BATCH);
     if (!batch.length) return;
-    this.writing = batch.length;
+    this.writing += batch.length;
     try {
       await this.writeIsolating(batch);
     } finally {
-      this.writing = 0;
+      this.writing -= batch.length;
     }
     for (const op of batch) op.done();
   }

@@ -15,17 +15,24 @@ describe('PartitionConsumers while outcomes cannot be recorded', () => {
 
   it('hands task messages back (nak, a few seconds) instead of taking them while the recorder is behind, and takes them again once it has caught up', () => {
     const admitted: DeliveryItem[] = [];
-    const dispatcher = { admit: (item: DeliveryItem) => (admitted.push(item), 'queued') } as unknown as DeliveryDispatcher;
+    const dispatcher = {
+      admit: (item: DeliveryItem) => (admitted.push(item), 'queued'),
+      holds: () => false,
+      reserve: () => undefined,
+      unreserve: () => undefined,
+    } as unknown as DeliveryDispatcher;
     const recorder = { backlog: RECORDER_BACKLOG_MAX } as unknown as DeliveryRecorder;
-    const consumers = new PartitionConsumers({} as NatsConnection, dispatcher, {} as DeliveriesRepository, recorder);
+    let checked!: (rows: unknown[]) => void;
+    const deliveries = { waitingForTask: () => new Promise((resolve) => (checked = resolve)) } as unknown as DeliveriesRepository;
+    const consumers = new PartitionConsumers({} as NatsConnection, dispatcher, deliveries, recorder);
     const inside = consumers as unknown as { running: Map<number, unknown>; take(partition: number, msg: unknown): void };
     inside.running.set(0, {});
     const naks: (number | undefined)[] = [];
     let acks = 0;
-    const message = (seq: number) => ({
+    const message = (seq: number, redelivered = false) => ({
       seq,
       subject: 'deliveries.0',
-      redelivered: false,
+      redelivered,
       data: Buffer.from(JSON.stringify({ tasks: [task(), task()] })),
       nak: (delay?: number) => void naks.push(delay),
       ack: () => void acks++,
@@ -41,6 +48,14 @@ describe('PartitionConsumers while outcomes cannot be recorded', () => {
       expect(admitted.map((i) => i.partition)).toEqual([0, 0]);
       expect(naks).toHaveLength(1);
       expect(acks).toBe(0); // acked once both outcomes are recorded
+      // A message handed back comes back redelivered and is checked against the database first:
+      // its tasks count while they are checked, so the gate cannot let a whole ack window through.
+      (recorder as { backlog: number }).backlog = RECORDER_BACKLOG_MAX - 2;
+      inside.take(0, message(3, true));
+      expect(naks).toHaveLength(1);
+      inside.take(0, message(4));
+      expect(naks).toEqual([5000, 5000]);
+      checked([]);
     } finally {
       consumers.onApplicationShutdown();
     }
