@@ -1,6 +1,8 @@
 // eslint-disable-next-line no-control-regex -- finding NUL is the point
 const NUL = /\u0000/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** The same, for test(): a global pattern's test() starts where its last match ended. */
+const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source);
 
 /**
  * Text from outside (a consumer's response, an error message, a publisher's field) made fit for a
@@ -24,7 +26,6 @@ export function storableText(text: string, maxChars = Infinity): string {
  */
 export function unstorableReason(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL characters';
-  LONE_SURROGATE.lastIndex = 0; // a global pattern: test() starts where the last match ended
-  if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate';
+  if (HAS_LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate';
   return undefined;
 }
