@@ -1,4 +1,6 @@
-import { findRefusedInput, UuidParam } from './validation';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { CanonicalUuid, findRefusedInput, UuidParam } from './validation';
 
 describe('input refused before validation', () => {
   it.each([
@@ -30,5 +32,18 @@ describe('UuidParam', () => {
 
   it('refuses what is not a UUID', async () => {
     await expect(UuidParam.transform('not-a-uuid', meta)).rejects.toMatchObject({ meta: { errors: [{ field: 'id' }] } });
+  });
+});
+
+describe('CanonicalUuid', () => {
+  class Body {
+    @CanonicalUuid() webhook_id!: string;
+  }
+
+  it('gives a body UUID in its one written form, and refuses what is not one', () => {
+    const body = plainToInstance(Body, { webhook_id: '5F0C8A9E-8D1B-4C1E-9A53-8A0E6C1D2B3C' });
+    expect(body.webhook_id).toBe('5f0c8a9e-8d1b-4c1e-9a53-8a0e6c1d2b3c');
+    expect(validateSync(body)).toEqual([]);
+    expect(validateSync(plainToInstance(Body, { webhook_id: 'nope' }))).toHaveLength(1);
   });
 });

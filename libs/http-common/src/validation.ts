@@ -1,4 +1,6 @@
-import { ArgumentMetadata, Injectable, ParseUUIDPipe, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ArgumentMetadata, Injectable, ParseUUIDPipe, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsUUID } from 'class-validator';
 import { BadRequest, FieldError, unstorableReason, ValidationFailed } from '@app/domain';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -86,3 +88,10 @@ class CanonicalUuidPipe implements PipeTransform<string, Promise<string>> {
 }
 
 export const UuidParam = new CanonicalUuidPipe();
+
+/** The same for a UUID field of a body or query: validated, and given in its one written form. */
+export const CanonicalUuid = () =>
+  applyDecorators(
+    IsUUID(),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+  );

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, ValidateBy } from 'class-validator';
-import { isTimestamp, NextPageCursor, PageQueryDto } from '@app/http-common';
+import { IsIn, IsOptional, IsString, ValidateBy } from 'class-validator';
+import { CanonicalUuid, isTimestamp, NextPageCursor, PageQueryDto } from '@app/http-common';
 
 const Rfc3339 = () => ValidateBy({ name: 'isRfc3339', validator: { validate: isTimestamp, defaultMessage: (a) => `${a?.property} must be an RFC 3339 timestamp` } });
 
@@ -31,8 +30,7 @@ export class ListEventsQueryDto extends PageQueryDto {
 export class RedeliverDto {
   @ApiPropertyOptional({ description: 'redeliver to this webhook only' })
   @IsOptional()
-  @IsUUID()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) // one written form (see UuidParam)
+  @CanonicalUuid()
   webhook_id?: string;
 }
 
